@@ -1,0 +1,39 @@
+# The crebito API image: a build stage with the Debian -dev packages, and a runtime stage
+# holding only the shared libraries the binary links against, running as a non-root user.
+#
+# Everything comes from Debian bookworm; no other site is contacted. The package layers come
+# before any COPY of sources, so editing code rebuilds only the compile step.
+# Build with the host network (docker-compose.yml sets `build.network: host`), because our
+# dockerd runs without a bridge.
+
+FROM debian:bookworm-slim AS build
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      cmake g++ make pkg-config \
+      libsqlite3-dev libsqlitecpp-dev libcpp-httplib-dev nlohmann-json3-dev catch2 \
+ && apt-get clean && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY CMakeLists.txt schema.sql ./
+COPY src ./src
+RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DCREBITO_BUILD_TESTS=OFF \
+ && cmake --build build -j"$(nproc)" \
+ && strip build/crebito
+
+FROM debian:bookworm-slim AS runtime
+# libcpp-httplib0.11 brings libssl3, zlib1g and libbrotli1 with it; SQLiteCpp is linked
+# statically, so libsqlite3-0 is the only other library the binary needs.
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      libsqlite3-0 libcpp-httplib0.11 \
+ && apt-get clean && rm -rf /var/lib/apt/lists/*
+# /data holds the SQLite file and /sockets the unix sockets; both are volume mount points.
+# Their mode is copied into an empty named volume on first mount, so the API user can write
+# there and haproxy (another user, another image) can reach the sockets (1777, like /tmp).
+RUN useradd --system --uid 10001 --user-group --no-create-home --shell /usr/sbin/nologin crebito \
+ && mkdir -p /data /sockets \
+ && chown crebito:crebito /data \
+ && chmod 1777 /sockets
+COPY --from=build /src/build/crebito /usr/local/bin/crebito
+USER crebito
+ENV CREBITO_DB=/data/crebito.db
+ENTRYPOINT ["/usr/local/bin/crebito"]

@@ -1,0 +1,27 @@
+// The configuration of one crebito instance: command-line flags, each with an environment
+// variable of the same meaning (the flag wins), validated once at start against crebito_limits.h.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "http/server.h"
+
+struct Config {
+  std::string db_path = "data/crebito.db";
+  http::ListenAddress listen;  // Default 127.0.0.1:9997.
+  int threads = 0;
+  int busy_timeout_ms = 0;
+};
+
+// args excludes the program name; env is a list of NAME=VALUE strings (as in environ).
+// false and *error (one line naming the flag and the rule) on any invalid value or unknown flag.
+// *help is set when --help is given; the config is then left at its defaults.
+bool parse_config(const std::vector<std::string>& args, const std::vector<std::string>& env,
+                  Config* config, bool* help, std::string* error);
+
+// Parses "HOST:PORT" or a unix-socket path (any value containing '/').
+bool parse_listen_address(const std::string& text, http::ListenAddress* address,
+                          std::string* error);
+
+extern const char* const config_usage;

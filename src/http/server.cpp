@@ -1,0 +1,117 @@
+#include "http/server.h"
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+
+#include "http/answers.h"
+#include "http/routes.h"
+#include "crebito_limits.h"
+
+namespace http {
+namespace {
+
+constexpr int unix_socket_ignored_port = 80;  // cpp-httplib wants a port even for AF_UNIX.
+bool has_body_length(const httplib::Request& req) {
+  return req.has_header("Content-Length") || req.has_header("Transfer-Encoding");
+}
+
+const char* status_reason(int status) {
+  switch (status) {
+    case 400:
+      return "bad request";
+    case 404:
+      return "not found";
+    case 405:
+      return "method not allowed";
+    case 413:
+      return "request body larger than 4096 bytes";
+    case 414:
+      return "request URI too long";
+    default:
+      return "error";
+  }
+}
+
+}  // namespace
+
+std::string ListenAddress::describe() const {
+  return is_unix_socket ? "unix:" + path : host + ":" + std::to_string(port);
+}
+
+Server::Server(ledger::Ledger* ledger, ListenAddress address, int threads)
+    : address_(std::move(address)) {
+  server_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  // Without TCP_NODELAY, Nagle holds the body (sent apart from the headers) until the client's
+  // delayed ACK: ~40 ms per keep-alive request.
+  server_.set_tcp_nodelay(true);
+  server_.set_payload_max_length(limits::request_body_bytes_max);
+  server_.set_read_timeout(std::chrono::milliseconds(limits::read_timeout_ms));
+  server_.set_write_timeout(std::chrono::milliseconds(limits::write_timeout_ms));
+  server_.set_keep_alive_timeout(limits::keep_alive_timeout_s);
+  server_.set_keep_alive_max_count(limits::keep_alive_requests_max);
+
+  // A POST without Content-Length would be read until the client closes: answer at once instead.
+  server_.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
+    if (req.method == "POST" && !has_body_length(req)) {
+      res.status = 411;
+      res.set_header("Connection", "close");
+      res.set_content(error_json("Content-Length required"), "application/json");
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
+  // Errors cpp-httplib produces itself (404 for unknown routes, 400, 413, 414) get a JSON body too.
+  server_.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+    if (res.body.empty()) {
+      res.set_content(error_json(status_reason(res.status)), "application/json");
+    }
+  });
+  server_.set_exception_handler(
+      [](const httplib::Request& req, httplib::Response& res, std::exception_ptr exception) {
+        std::string what = "unknown exception";
+        try {
+          std::rethrow_exception(exception);
+        } catch (const std::exception& e) {
+          what = e.what();
+        } catch (...) {
+        }
+        std::fprintf(stderr, "crebito: %s %s raised: %s\n", req.method.c_str(), req.path.c_str(),
+                     what.c_str());
+        res.status = 500;
+        res.set_content(error_json("internal error"), "application/json");
+      });
+  install_routes(&server_, ledger);
+}
+
+bool Server::run(std::string* error) {
+  bool bound;
+  if (address_.is_unix_socket) {
+    ::unlink(address_.path.c_str());  // A socket left by a killed instance would block bind().
+    server_.set_address_family(AF_UNIX);
+    bound = server_.bind_to_port(address_.path, unix_socket_ignored_port);
+    // haproxy may run as another user (it does in the container): let it connect.
+    if (bound && ::chmod(address_.path.c_str(), 0666) != 0) bound = false;
+  } else {
+    bound = server_.bind_to_port(address_.host, address_.port);
+  }
+  if (!bound) {
+    *error = "cannot listen on " + address_.describe();
+    return false;
+  }
+  std::fprintf(stderr, "crebito: listening on %s\n", address_.describe().c_str());
+  if (stop_requested_) return true;
+  server_.listen_after_bind();
+  if (address_.is_unix_socket) ::unlink(address_.path.c_str());
+  return true;
+}
+
+void Server::stop() {
+  stop_requested_ = true;
+  server_.stop();
+}
+
+}  // namespace http

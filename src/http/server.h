@@ -1,0 +1,43 @@
+// http::Server serves the ledger's routes on one TCP address or unix socket with cpp-httplib,
+// configured explicitly (every limit from crebito_limits.h): a fixed pool of worker threads, TCP_NODELAY,
+// body size cap, socket timeouts, long keep-alive.
+//
+// run() blocks until stop() is called from another thread; stop() stops accepting, lets in-flight
+// requests finish, and makes run() return once the workers have exited.
+#pragma once
+
+#include <httplib.h>
+
+#include <atomic>
+#include <string>
+
+#include "ledger/ledger.h"
+
+namespace http {
+
+struct ListenAddress {
+  bool is_unix_socket = false;
+  std::string host;  // TCP
+  int port = 0;      // TCP
+  std::string path;  // unix socket
+  std::string describe() const;
+};
+
+class Server {
+ public:
+  Server(ledger::Ledger* ledger, ListenAddress address, int threads);
+
+  // Binds and serves until stop(). false and *error if the address cannot be bound.
+  bool run(std::string* error);
+
+  // Safe from any thread, any number of times. cpp-httplib ignores a stop that comes while the
+  // accept loop is starting, so a caller that must not miss one repeats it until run() returns.
+  void stop();
+
+ private:
+  ListenAddress address_;
+  httplib::Server server_;
+  std::atomic<bool> stop_requested_{false};
+};
+
+}  // namespace http

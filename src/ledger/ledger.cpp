@@ -1,0 +1,122 @@
+#include "ledger/ledger.h"
+
+#include <cstdio>
+
+#include "check.h"
+#include "clock.h"
+#include "crebito_limits.h"
+#include "store/schema.h"
+
+namespace ledger {
+
+std::unique_ptr<Ledger> Ledger::open(const store::Options& options, int connections,
+                                     std::string* error) {
+  if (!store::apply_schema(options.path, error)) return nullptr;
+  std::unique_ptr<store::Pool> pool = store::Pool::open(options, connections, error);
+  if (!pool) return nullptr;
+
+  std::vector<store::AccountRow> rows;
+  {
+    store::Pool::Lease connection = pool->acquire();
+    if (connection->read_accounts(&rows) != store::Status::ok) {
+      *error = options.path + ": " + connection->last_error();
+      return nullptr;
+    }
+  }
+  if (rows.empty()) {
+    *error = options.path + ": no accounts";
+    return nullptr;
+  }
+  std::vector<Account> accounts;
+  for (const store::AccountRow& row : rows) accounts.push_back({row.id, row.limit_cents});
+  return std::unique_ptr<Ledger>(new Ledger(std::move(pool), std::move(accounts)));
+}
+
+Ledger::Ledger(std::unique_ptr<store::Pool> pool, std::vector<Account> accounts)
+    : pool_(std::move(pool)), accounts_(std::move(accounts)) {}
+
+const Account* Ledger::find(int64_t account_id) const {
+  for (const Account& account : accounts_) {
+    if (account.id == account_id) return &account;
+  }
+  return nullptr;
+}
+
+bool Ledger::has_account(int64_t account_id) const { return find(account_id) != nullptr; }
+
+Outcome Ledger::unavailable(store::Connection& connection, const char* what) {
+  std::fprintf(stderr, "crebito: %s failed, answering 503: %s\n", what,
+               connection.last_error().c_str());
+  return Outcome::unavailable;
+}
+
+Outcome Ledger::apply(int64_t account_id, const TransactionRequest& request, Balance* after) {
+  const Account* account = find(account_id);
+  CREBITO_ASSERT(account != nullptr);
+  CREBITO_ASSERT(request_valid(request));
+
+  store::Posting posting;
+  posting.account_id = account_id;
+  posting.amount_cents = request.amount_cents;
+  posting.kind = static_cast<char>(request.kind);
+  posting.delta_cents =
+      request.kind == Kind::credit ? request.amount_cents : -request.amount_cents;
+  posting.description = request.description;
+  // Taken before the lock so the lock is held for database work only; order comes from ids.
+  posting.created_at = clock_utc::now_iso();
+
+  store::AccountRow row;
+  store::Pool::Lease connection = pool_->acquire();
+  switch (connection->post(posting, &row)) {
+    case store::Status::ok:
+      break;
+    case store::Status::refused:
+      return Outcome::refused;
+    case store::Status::busy:
+    case store::Status::unavailable:
+      return unavailable(*connection, "transaction");
+  }
+  CREBITO_ASSERT(row.limit_cents == account->limit_cents);
+  CREBITO_ASSERT(row.balance_cents >= -row.limit_cents);
+  *after = {row.limit_cents, row.balance_cents};
+  return Outcome::ok;
+}
+
+Outcome Ledger::statement(int64_t account_id, Statement* out) {
+  CREBITO_ASSERT(has_account(account_id));
+  store::AccountRow row;
+  std::vector<store::EntryRow> rows;
+  store::Pool::Lease connection = pool_->acquire();
+  switch (connection->read_statement(account_id, limits::statement_entries_max, &row, &rows)) {
+    case store::Status::ok:
+      break;
+    case store::Status::refused:
+      return Outcome::no_such_account;
+    case store::Status::busy:
+    case store::Status::unavailable:
+      return unavailable(*connection, "statement");
+  }
+  CREBITO_ASSERT(rows.size() <= limits::statement_entries_max);
+  CREBITO_ASSERT(row.balance_cents >= -row.limit_cents);
+  out->balance_cents = row.balance_cents;
+  out->limit_cents = row.limit_cents;
+  out->taken_at = clock_utc::now_iso();
+  out->entries.clear();
+  for (store::EntryRow& entry : rows) {
+    CREBITO_ASSERT(entry.kind == 'c' || entry.kind == 'd');
+    out->entries.push_back({entry.amount_cents, static_cast<Kind>(entry.kind),
+                            std::move(entry.description), std::move(entry.created_at)});
+  }
+  return Outcome::ok;
+}
+
+Outcome Ledger::health() {
+  std::vector<store::AccountRow> rows;
+  store::Pool::Lease connection = pool_->acquire();
+  if (connection->read_accounts(&rows) != store::Status::ok) {
+    return unavailable(*connection, "health check");
+  }
+  return rows.empty() ? Outcome::unavailable : Outcome::ok;
+}
+
+}  // namespace ledger

@@ -1,0 +1,83 @@
+// ledger::Ledger applies credits and debits to the five accounts and reads statements, keeping
+// the money invariant of specs/crebitos.md: saldo >= -limite, and saldo equals the sum of the
+// account's transactions. It knows the rules, not HTTP and not SQL.
+//
+// Thread-safe: any number of threads may call it at once (each call borrows one store connection).
+// The account table (ids and limits) is read once at open(); limits never change at run time.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ledger/transaction.h"
+#include "store/pool.h"
+
+namespace ledger {
+
+enum class [[nodiscard]] Outcome {
+  ok,
+  no_such_account,
+  invalid_request,  // The request breaks a rule of transaction.h; nothing written.
+  refused,      // A debit past the limit, or a credit past the balance maximum; nothing written.
+  unavailable,  // The database cannot be written or read now (busy past the timeout, I/O error).
+};
+
+struct Account {
+  int64_t id = 0;
+  int64_t limit_cents = 0;
+};
+
+struct Balance {
+  int64_t limit_cents = 0;
+  int64_t balance_cents = 0;
+};
+
+struct Entry {
+  int64_t amount_cents = 0;
+  Kind kind = Kind::credit;
+  std::string description;
+  std::string created_at;
+};
+
+struct Statement {
+  int64_t balance_cents = 0;
+  int64_t limit_cents = 0;
+  std::string taken_at;
+  std::vector<Entry> entries;  // Newest first, at most limits::statement_entries_max.
+};
+
+class Ledger {
+ public:
+  // Prepares the database (schema.sql), opens `connections` store connections and reads the
+  // accounts. nullptr and *error on failure.
+  static std::unique_ptr<Ledger> open(const store::Options& options, int connections,
+                                      std::string* error);
+
+  bool has_account(int64_t account_id) const;
+
+  // Applies one credit or debit. ok: *after is the account as committed.
+  // REQUIRES: has_account(account_id) and request_valid(request).
+  Outcome apply(int64_t account_id, const TransactionRequest& request, Balance* after);
+
+  // The balance and the newest transactions from one snapshot; taken_at is the time of the query.
+  // REQUIRES: has_account(account_id).
+  Outcome statement(int64_t account_id, Statement* out);
+
+  // ok when the database can be read.
+  Outcome health();
+
+  const std::vector<Account>& accounts() const { return accounts_; }
+
+ private:
+  Ledger(std::unique_ptr<store::Pool> pool, std::vector<Account> accounts);
+  Outcome unavailable(store::Connection& connection, const char* what);
+  const Account* find(int64_t account_id) const;
+
+  // Constant after construction.
+  const std::unique_ptr<store::Pool> pool_;
+  const std::vector<Account> accounts_;
+};
+
+}  // namespace ledger

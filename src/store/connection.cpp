@@ -1,0 +1,230 @@
+#include "store/connection.h"
+
+#include <sqlite3.h>
+
+#include <chrono>
+#include <thread>
+
+#include "check.h"
+#include "crebito_limits.h"
+
+namespace store {
+namespace {
+
+int64_t monotonic_us() {
+  using namespace std::chrono;
+  return duration_cast<microseconds>(steady_clock::now().time_since_epoch()).count();
+}
+
+// The debit/credit itself: one statement that checks and applies the change, so the rule and
+// the write cannot be separated by another writer.
+constexpr const char* update_balance_sql =
+    "UPDATE accounts SET balance_cents = balance_cents + ?1 "
+    "WHERE id = ?2 AND balance_cents + ?1 >= -limit_cents AND balance_cents + ?1 <= ?3 "
+    "RETURNING balance_cents, limit_cents";
+
+constexpr const char* insert_transaction_sql =
+    "INSERT INTO transactions (account_id, amount_cents, kind, description, created_at) "
+    "VALUES (?1, ?2, ?3, ?4, ?5)";
+
+// One SELECT, hence one snapshot (invariant 5). The LEFT JOIN keeps the account row when it has
+// no transactions yet.
+constexpr const char* select_statement_sql =
+    "SELECT a.balance_cents, a.limit_cents, t.amount_cents, t.kind, t.description, t.created_at "
+    "FROM accounts AS a LEFT JOIN ("
+    "  SELECT id, account_id, amount_cents, kind, description, created_at FROM transactions"
+    "  WHERE account_id = ?1 ORDER BY id DESC LIMIT ?2"
+    ") AS t ON t.account_id = a.id "
+    "WHERE a.id = ?1 ORDER BY t.id DESC";
+
+constexpr const char* select_accounts_sql =
+    "SELECT id, limit_cents, balance_cents FROM accounts ORDER BY id";
+
+// Set on every connection: these are per-connection settings, and Debian's defaults are wrong for
+// us (synchronous=FULL even in WAL costs an fsync per commit).
+constexpr const char* connection_pragmas_sql =
+    "PRAGMA synchronous = NORMAL;"   // Durable across process crashes in WAL; fsync at checkpoints.
+    "PRAGMA foreign_keys = ON;"      // Defence in depth: a transaction row needs its account.
+    "PRAGMA temp_store = MEMORY;";
+
+}  // namespace
+
+const char* status_name(Status status) {
+  switch (status) {
+    case Status::ok:
+      return "ok";
+    case Status::refused:
+      return "refused";
+    case Status::busy:
+      return "busy";
+    case Status::unavailable:
+      return "unavailable";
+  }
+  return "?";
+}
+
+Connection::Connection(const Options& options, std::mutex* writer_mutex)
+    : options_(options),
+      writer_mutex_(writer_mutex),
+      db_(options.path, SQLite::OPEN_READWRITE | SQLite::OPEN_NOMUTEX),
+      begin_(db_, "BEGIN IMMEDIATE"),
+      commit_(db_, "COMMIT"),
+      rollback_(db_, "ROLLBACK"),
+      update_balance_(db_, update_balance_sql),
+      insert_transaction_(db_, insert_transaction_sql),
+      select_statement_(db_, select_statement_sql),
+      select_accounts_(db_, select_accounts_sql) {}
+
+Connection::~Connection() = default;
+
+std::unique_ptr<Connection> Connection::open(const Options& options, std::mutex* writer_mutex,
+                                             std::string* error) {
+  CREBITO_ASSERT(writer_mutex != nullptr);
+  CREBITO_ASSERT(options.busy_timeout_ms >= limits::busy_timeout_ms_min);
+  try {
+    std::unique_ptr<Connection> connection(new Connection(options, writer_mutex));
+    connection->db_.exec(connection_pragmas_sql);
+    // The journal mode lives in the file (schema.cpp sets it); a file in another mode was not
+    // prepared by us and would give up the concurrent readers we rely on.
+    const std::string mode = connection->test_pragma("journal_mode");
+    if (mode != "wal") {
+      *error = options.path + ": journal_mode is '" + mode + "', expected 'wal'";
+      return nullptr;
+    }
+    sqlite3_busy_handler(connection->db_.getHandle(), &Connection::on_busy, connection.get());
+    return connection;
+  } catch (const std::exception& e) {
+    *error = options.path + ": " + e.what();
+    return nullptr;
+  }
+}
+
+// SQLite calls this while another connection holds the lock we need. Returning non-zero retries.
+int Connection::on_busy(void* self, int attempts) {
+  auto* connection = static_cast<Connection*>(self);
+  const int64_t now = monotonic_us();
+  if (attempts == 0) connection->busy_since_us_ = now;
+  if (now - connection->busy_since_us_ >= int64_t{connection->options_.busy_timeout_ms} * 1000) {
+    return 0;
+  }
+  std::this_thread::sleep_for(std::chrono::microseconds(limits::busy_retry_sleep_us));
+  return 1;
+}
+
+Status Connection::fail(int rc, const char* step) {
+  last_error_ = std::string(step) + ": " + sqlite3_errstr(rc) + " (" + db_.getErrorMsg() + ")";
+  switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return Status::busy;
+    case SQLITE_CONSTRAINT:
+      // The WHERE clauses keep every write inside the constraints; reaching one is a bug.
+      CREBITO_ASSERT(false && "a write reached a schema constraint");
+      return Status::unavailable;
+    default:
+      return Status::unavailable;
+  }
+}
+
+// Ends a write transaction that did not commit. After an I/O error SQLite may already have rolled
+// it back, hence the autocommit check.
+Status Connection::finish_write(Status status) {
+  if (!sqlite3_get_autocommit(db_.getHandle())) {
+    rollback_.tryExecuteStep();
+    rollback_.tryReset();
+  }
+  return status;
+}
+
+Status Connection::post(const Posting& posting, AccountRow* after) {
+  CREBITO_ASSERT(posting.kind == 'c' || posting.kind == 'd');
+  CREBITO_ASSERT(posting.amount_cents >= limits::amount_cents_min);
+  CREBITO_ASSERT(posting.amount_cents <= limits::amount_cents_max);
+  CREBITO_ASSERT(posting.delta_cents ==
+                 (posting.kind == 'c' ? posting.amount_cents : -posting.amount_cents));
+  std::lock_guard<std::mutex> writer(*writer_mutex_);
+
+  int rc = begin_.tryExecuteStep();
+  begin_.tryReset();
+  if (rc != SQLITE_DONE) return finish_write(fail(rc, "BEGIN IMMEDIATE"));
+
+  update_balance_.bind(1, posting.delta_cents);
+  update_balance_.bind(2, posting.account_id);
+  update_balance_.bind(3, limits::balance_cents_max);
+  rc = update_balance_.tryExecuteStep();
+  if (rc == SQLITE_ROW) {
+    after->id = posting.account_id;
+    after->balance_cents = update_balance_.getColumn(0).getInt64();
+    after->limit_cents = update_balance_.getColumn(1).getInt64();
+  }
+  // RETURNING buffers its rows: the change is made on the first step. The statement must be reset
+  // before COMMIT, or COMMIT fails with "SQL statements in progress".
+  update_balance_.tryReset();
+  if (rc == SQLITE_DONE) return finish_write(Status::refused);
+  if (rc != SQLITE_ROW) return finish_write(fail(rc, "UPDATE accounts"));
+  CREBITO_ASSERT(after->balance_cents >= -after->limit_cents);
+  CREBITO_ASSERT(after->balance_cents <= limits::balance_cents_max);
+
+  insert_transaction_.bind(1, posting.account_id);
+  insert_transaction_.bind(2, posting.amount_cents);
+  insert_transaction_.bind(3, std::string(1, posting.kind));
+  insert_transaction_.bindNoCopy(4, posting.description);
+  insert_transaction_.bindNoCopy(5, posting.created_at);
+  rc = insert_transaction_.tryExecuteStep();
+  insert_transaction_.tryReset();
+  if (rc != SQLITE_DONE) return finish_write(fail(rc, "INSERT INTO transactions"));
+
+  rc = commit_.tryExecuteStep();
+  commit_.tryReset();
+  if (rc != SQLITE_DONE) return finish_write(fail(rc, "COMMIT"));
+  return Status::ok;
+}
+
+Status Connection::read_statement(int64_t account_id, size_t entries_max, AccountRow* account,
+                                  std::vector<EntryRow>* entries) {
+  entries->clear();
+  select_statement_.bind(1, account_id);
+  select_statement_.bind(2, static_cast<int64_t>(entries_max));
+  bool found = false;
+  int rc;
+  while ((rc = select_statement_.tryExecuteStep()) == SQLITE_ROW) {
+    if (!found) {
+      found = true;
+      account->id = account_id;
+      account->balance_cents = select_statement_.getColumn(0).getInt64();
+      account->limit_cents = select_statement_.getColumn(1).getInt64();
+    }
+    if (select_statement_.getColumn(2).isNull()) continue;  // No transactions yet.
+    EntryRow& entry = entries->emplace_back();
+    entry.amount_cents = select_statement_.getColumn(2).getInt64();
+    entry.kind = select_statement_.getColumn(3).getString().at(0);
+    entry.description = select_statement_.getColumn(4).getString();
+    entry.created_at = select_statement_.getColumn(5).getString();
+  }
+  select_statement_.tryReset();
+  if (rc != SQLITE_DONE) return fail(rc, "SELECT statement");
+  CREBITO_ASSERT(entries->size() <= entries_max);
+  return found ? Status::ok : Status::refused;
+}
+
+Status Connection::read_accounts(std::vector<AccountRow>* accounts) {
+  accounts->clear();
+  int rc;
+  while ((rc = select_accounts_.tryExecuteStep()) == SQLITE_ROW) {
+    AccountRow& row = accounts->emplace_back();
+    row.id = select_accounts_.getColumn(0).getInt64();
+    row.limit_cents = select_accounts_.getColumn(1).getInt64();
+    row.balance_cents = select_accounts_.getColumn(2).getInt64();
+  }
+  select_accounts_.tryReset();
+  if (rc != SQLITE_DONE) return fail(rc, "SELECT accounts");
+  return Status::ok;
+}
+
+std::string Connection::test_pragma(const char* name) {
+  SQLite::Statement pragma(db_, std::string("PRAGMA ") + name);
+  if (!pragma.executeStep()) return "";
+  return pragma.getColumn(0).getString();
+}
+
+}  // namespace store

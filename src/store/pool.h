@@ -1,0 +1,51 @@
+// store::Pool holds a fixed set of Connections for one process and lends them to request
+// threads. Thread-safe. With one connection per worker thread, acquire() never waits in practice;
+// if it must, it waits on a condition variable, never spins.
+#pragma once
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "store/connection.h"
+
+namespace store {
+
+class Pool {
+ public:
+  // A connection on loan; returned to the pool when the Lease is destroyed.
+  class Lease {
+   public:
+    Lease(Pool* pool, Connection* connection) : pool_(pool), connection_(connection) {}
+    ~Lease() { pool_->release(connection_); }
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    Connection* operator->() const { return connection_; }
+    Connection& operator*() const { return *connection_; }
+
+   private:
+    Pool* const pool_;
+    Connection* const connection_;
+  };
+
+  // Opens `size` connections (schema must already be applied). nullptr and *error on failure.
+  static std::unique_ptr<Pool> open(const Options& options, int size, std::string* error);
+
+  Lease acquire();
+
+ private:
+  Pool() = default;
+  void release(Connection* connection);
+
+  // Shared by every connection of this pool: writers of one process queue here (invariant 6).
+  std::mutex writer_mutex_;
+  std::vector<std::unique_ptr<Connection>> connections_;  // Constant after open().
+
+  std::mutex free_mutex_;
+  std::condition_variable free_changed_;
+  std::vector<Connection*> free_;  // Guarded by free_mutex_.
+};
+
+}  // namespace store
