@@ -207,7 +207,7 @@ def format_gatling(result):
     for name, g in rows:
         lines.append(
             f"{name:<12}{g['count']:>7}{g['ok']:>7}{g['ko']:>6}{g['min_ms']:>6}{g['p50_ms']:>6}"
-            f"{g['p75_ms']:>6}{g['p95_ms']:>6}{g['p99_ms']:>6}{g['max_ms']:>7}{g['mean_ms']:>6}{g['req_per_s']:>8}"
+            f"{g['p75_ms']:>6}{g['p95_ms']:>6}{g['p99_ms']:>6}{g['max_ms']:>7}{g['mean_ms']:>6}{float(g['req_per_s']):>8.1f}"
         )
     for name, g in result["groups"].items():
         for message, n in g["ko_reasons"].items():
