@@ -199,7 +199,7 @@ def summarize_capacity(steps, p99_bound_ms, meta=None):
 
 def format_gatling(result):
     lines = []
-    title = f"rinha2024 — {result['report_html']}"
+    title = f"{result['profile']} — {result['report_html']}"
     lines.append(title)
     header = f"{'group':<12}{'count':>7}{'OK':>7}{'KO':>6}{'min':>6}{'p50':>6}{'p75':>6}{'p95':>6}{'p99':>6}{'max':>7}{'mean':>6}{'req/s':>8}"
     lines.append(header + "   (ms)")
@@ -218,11 +218,10 @@ def format_gatling(result):
         f"{m['inconsistencies']} inconsistencies -> USD {m['inconsistency_fine_usd']}; "
         f"payment USD {m['payment_usd']} of {CONTRACT_VALUE_USD}"
     )
-    if "transactions_committed" in result or "db_transactions_added" in result:
-        lines.append(
-            f"transactions: {result.get('transactions_committed', '?')} answered 200, "
-            f"{result.get('db_transactions_added', '?')} rows added to the database"
-        )
+    if "transactions_committed" in result:
+        lines.append(f"transactions: {result['transactions_committed']} answered 200")
+    if "db_transactions_added" in result:
+        lines.append(f"database: {result['db_transactions_added']} transaction rows added")
     return "\n".join(lines)
 
 
