@@ -7,6 +7,8 @@
 # dockerd runs without a bridge.
 
 FROM debian:bookworm-slim AS build
+# scripts/test-docker prunes superseded images by this label, never anyone else's.
+LABEL crebito.stage=build
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       cmake g++ make pkg-config \
@@ -20,6 +22,7 @@ RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DCREBITO_BUILD_TESTS=OFF \
  && strip build/crebito
 
 FROM debian:bookworm-slim AS runtime
+LABEL crebito.stage=runtime
 # libcpp-httplib0.11 brings libssl3, zlib1g and libbrotli1 with it; SQLiteCpp is linked
 # statically, so libsqlite3-0 is the only other library the binary needs.
 RUN apt-get update \
