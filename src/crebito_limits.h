@@ -41,6 +41,16 @@ inline constexpr int worker_threads_default = 8;
 // holds a worker for at most read_timeout_ms.
 inline constexpr int read_timeout_ms = 2000;
 inline constexpr int write_timeout_ms = 2000;
+// Bytes read from a socket at once; a whole request (headers and a body up to
+// request_body_bytes_max) usually arrives in one read.
+inline constexpr size_t connection_read_buffer_bytes = 8192;
+
+// After answering early (413, 411, 400) without reading the request body, the connection is
+// closed gracefully: we stop writing and discard what the client still sends, so it reads our
+// answer instead of a connection reset. Bounded in time and bytes so a client cannot hold a worker.
+inline constexpr int close_linger_ms = 500;
+inline constexpr size_t close_linger_bytes_max = 2 * 1024 * 1024;
+
 // Idle keep-alive connections are kept far longer than haproxy keeps its idle server connections,
 // so haproxy always closes first and never reuses a connection the server is closing.
 inline constexpr int keep_alive_timeout_s = 60;

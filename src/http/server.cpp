@@ -19,6 +19,26 @@ bool has_body_length(const httplib::Request& req) {
   return req.has_header("Content-Length") || req.has_header("Transfer-Encoding");
 }
 
+// True when Content-Length announces more than we accept (or is not a number we can read).
+bool body_too_large(const httplib::Request& req) {
+  if (!req.has_header("Content-Length")) return false;
+  const std::string value = req.get_header_value("Content-Length");
+  if (value.empty() || value.size() > 9 || value.find_first_not_of("0123456789") != std::string::npos) {
+    return true;
+  }
+  return std::stoul(value) > limits::request_body_bytes_max;
+}
+
+// Answers before the body is read, and closes the connection: the unread body must not be parsed
+// as the next request, and reading it could take as long as the client likes.
+httplib::Server::HandlerResponse refuse(httplib::Response& res, int status, const char* message) {
+  res.status = status;
+  res.set_header("Connection", "close");
+  res.set_content(error_json(message), "application/json");
+  ConnectionLoop::close_after_response();
+  return httplib::Server::HandlerResponse::Handled;
+}
+
 const char* status_reason(int status) {
   switch (status) {
     case 400:
@@ -54,20 +74,24 @@ Server::Server(ledger::Ledger* ledger, ListenAddress address, int threads)
   server_.set_keep_alive_timeout(limits::keep_alive_timeout_s);
   server_.set_keep_alive_max_count(limits::keep_alive_requests_max);
 
-  // A POST without Content-Length would be read until the client closes: answer at once instead.
+  // Runs after the headers, before the body is read. A POST without Content-Length would be read
+  // until the client closes; an oversized one would be read just to be thrown away.
   server_.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
     if (req.method == "POST" && !has_body_length(req)) {
-      res.status = 411;
-      res.set_header("Connection", "close");
-      res.set_content(error_json("Content-Length required"), "application/json");
-      return httplib::Server::HandlerResponse::Handled;
+      return refuse(res, 411, "Content-Length required");
     }
+    if (body_too_large(req)) return refuse(res, 413, status_reason(413));
     return httplib::Server::HandlerResponse::Unhandled;
   });
   // Errors cpp-httplib produces itself (404 for unknown routes, 400, 413, 414) get a JSON body too.
+  // After a 400 the rest of the stream is not a request we can trust: close.
   server_.set_error_handler([](const httplib::Request&, httplib::Response& res) {
     if (res.body.empty()) {
       res.set_content(error_json(status_reason(res.status)), "application/json");
+    }
+    if (res.status == 400) {
+      res.set_header("Connection", "close");
+      ConnectionLoop::close_after_response();
     }
   });
   server_.set_exception_handler(
@@ -111,6 +135,7 @@ bool Server::run(std::string* error) {
 
 void Server::stop() {
   stop_requested_ = true;
+  server_.request_stop();
   server_.stop();
 }
 

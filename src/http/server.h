@@ -11,6 +11,7 @@
 #include <atomic>
 #include <string>
 
+#include "http/connection_loop.h"
 #include "ledger/ledger.h"
 
 namespace http {
@@ -36,7 +37,7 @@ class Server {
 
  private:
   ListenAddress address_;
-  httplib::Server server_;
+  ConnectionLoop server_;
   std::atomic<bool> stop_requested_{false};
 };
 

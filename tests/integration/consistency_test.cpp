@@ -1,0 +1,110 @@
+// Money under concurrency through the whole stack: read-your-writes across the two instances, a
+// random load from several threads after which every balance is its start plus exactly the
+// acknowledged transactions, and a restart that keeps every balance.
+#include <SQLiteCpp/Database.h>
+
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <random>
+#include <thread>
+
+#include "support/api.h"
+#include "support/stack.h"
+
+namespace {
+
+// Every account's balance equals the sum of its transactions and respects its limit; returns the
+// accounts that break it.
+std::vector<int64_t> audit_failures(const std::string& db_path) {
+  SQLite::Database db(db_path);
+  SQLite::Statement audit(db,
+                          "SELECT a.id FROM accounts a LEFT JOIN transactions t ON t.account_id = a.id "
+                          "GROUP BY a.id HAVING a.balance_cents != COALESCE(SUM(CASE t.kind WHEN 'c' "
+                          "THEN t.amount_cents ELSE -t.amount_cents END), 0) "
+                          "OR a.balance_cents < -a.limit_cents");
+  std::vector<int64_t> failures;
+  while (audit.executeStep()) failures.push_back(audit.getColumn(0).getInt64());
+  return failures;
+}
+
+}  // namespace
+
+TEST_CASE("a write on one instance is visible at once on the other", "[integration][consistency]") {
+  Stack stack;
+  auto first = stack.instance_client(1);
+  auto second = stack.instance_client(2);
+  for (int i = 1; i <= 50; ++i) {
+    httplib::Client& writer = i % 2 ? *first : *second;
+    httplib::Client& reader = i % 2 ? *second : *first;
+    const Answer posted = post_transaction(writer, 2, i, "c", "rw" + std::to_string(i));
+    REQUIRE(posted.status == 200);
+    const Answer statement = get_statement(reader, 2);
+    REQUIRE(statement.status == 200);
+    CHECK(statement.body["saldo"]["total"] == posted.body["saldo"]);
+    CHECK(statement.body["ultimas_transacoes"][0]["valor"] == i);
+  }
+}
+
+TEST_CASE("random concurrent load keeps every acknowledged cent", "[integration][stress]") {
+  Stack stack;
+  constexpr int threads = 8;
+  constexpr int requests_per_thread = 400;
+  std::atomic<int64_t> acknowledged[6] = {};
+  std::atomic<int> unexpected{0}, over_limit_answers{0}, refused{0};
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&, t] {
+      std::mt19937 random(static_cast<unsigned>(t) * 7919u + 17u);
+      auto client = stack.client();
+      for (int i = 0; i < requests_per_thread; ++i) {
+        const int account = 1 + static_cast<int>(random() % 5);
+        const int64_t amount = 1 + static_cast<int64_t>(random() % 100000);
+        const bool credit = random() % 3 == 0;
+        if (random() % 20 == 0) {
+          const Answer statement = get_statement(*client, account);
+          if (statement.status != 200) ++unexpected;
+          else if (statement.body["saldo"]["total"].get<int64_t>() <
+                   -statement.body["saldo"]["limite"].get<int64_t>()) ++over_limit_answers;
+          continue;
+        }
+        const Answer answer = post_transaction(*client, account, amount, credit ? "c" : "d", "load");
+        if (answer.status == 200) {
+          acknowledged[account] += credit ? amount : -amount;
+          if (answer.body["saldo"].get<int64_t>() < -answer.body["limite"].get<int64_t>()) {
+            ++over_limit_answers;
+          }
+        } else if (answer.status == 422 && !credit) {
+          ++refused;
+        } else {
+          ++unexpected;
+        }
+      }
+    });
+  }
+  for (std::thread& worker : workers) worker.join();
+  CHECK(unexpected == 0);
+  CHECK(over_limit_answers == 0);
+  CHECK(refused > 0);  // The load does reach the limits, so the refusal path was exercised.
+
+  auto client = stack.client();
+  for (int account = 1; account <= 5; ++account) {
+    INFO("account " << account);
+    CHECK(get_statement(*client, account).body["saldo"]["total"] == acknowledged[account].load());
+  }
+  CHECK(audit_failures(stack.db_path()).empty());
+}
+
+TEST_CASE("a restart keeps every balance", "[integration][durability]") {
+  Stack stack;
+  auto client = stack.client();
+  REQUIRE(post_transaction(*client, 3, 12345, "c", "antes").status == 200);
+  REQUIRE(post_transaction(*client, 3, 345, "d", "antes").status == 200);
+  CHECK(stack.stop_instances());  // SIGTERM: both exit 0 after closing the database.
+  stack.start_instances();
+  client = stack.client();
+  const Answer statement = get_statement(*client, 3);
+  REQUIRE(statement.status == 200);
+  CHECK(statement.body["saldo"]["total"] == 12000);
+  CHECK(statement.body["ultimas_transacoes"].size() == 2);
+  CHECK(audit_failures(stack.db_path()).empty());
+}

@@ -1,0 +1,73 @@
+// The real stack for integration tests: two crebito instances on unix sockets in a temporary
+// directory, sharing one SQLite file there, and the real haproxy with the repository's haproxy.cfg
+// on a free loopback port. Processes are stopped by their pids when the Stack is destroyed.
+//
+// With CREBITO_TARGET=HOST:PORT in the environment, external() returns a target for an already
+// running stack instead (for example the docker deployment); nothing is started then.
+#pragma once
+
+#include <httplib.h>
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+
+#include "support/temp_dir.h"
+
+class Stack {
+ public:
+  // Starts everything and waits until haproxy and both instances answer.
+  Stack();
+  ~Stack();
+  Stack(const Stack&) = delete;
+  Stack& operator=(const Stack&) = delete;
+
+  // The address tests send traffic to.
+  const std::string& host() const { return host_; }
+  int port() const { return port_; }
+
+  // A keep-alive client to haproxy (or to the external target).
+  std::unique_ptr<httplib::Client> client() const;
+  // A client straight to instance 1 or 2, bypassing haproxy. REQUIRES: !is_external().
+  std::unique_ptr<httplib::Client> instance_client(int instance) const;
+
+  bool is_external() const { return external_; }
+  // The unix socket of instance 1 or 2. REQUIRES: !is_external().
+  std::string socket_path(int instance) const {
+    return dir_->file(instance == 1 ? "api01.sock" : "api02.sock");
+  }
+  std::string db_path() const { return dir_ ? dir_->file("crebito.db") : ""; }
+  pid_t instance_pid(int instance) const { return api_pids_[instance - 1]; }
+
+  // SIGTERM to both instances, wait for them to exit; returns true if both exited with status 0.
+  bool stop_instances();
+  // Starts both instances again on the same file and sockets, and waits until they answer.
+  void start_instances();
+
+  // Returns a Stack for CREBITO_TARGET if set, else starts a local one.
+  static std::unique_ptr<Stack> local_or_external();
+
+ private:
+  struct External {};
+  explicit Stack(External, const std::string& target);
+  void start_instance(int instance);
+  void wait_until_ready();
+
+  bool external_ = false;
+  std::unique_ptr<TempDir> dir_;
+  std::string host_ = "127.0.0.1";
+  int port_ = 0;
+  pid_t api_pids_[2] = {-1, -1};
+  pid_t haproxy_pid_ = -1;
+};
+
+// Sends raw bytes over a new TCP connection and returns everything the server sends back before it
+// closes the connection or wait_ms passes without data.
+std::string raw_exchange(const std::string& host, int port, const std::string& bytes,
+                         int wait_ms = 3000);
+
+// The same over a unix socket.
+std::string raw_exchange_unix(const std::string& path, const std::string& bytes, int wait_ms = 3000);
+
+// The status code in the first line of a raw HTTP response, or 0 if there is none.
+int raw_status(const std::string& response);

@@ -1,0 +1,76 @@
+// Configuration: flags, environment, precedence and the messages for bad values.
+#include "config.h"
+
+#include <catch2/catch.hpp>
+
+namespace {
+
+Config parse_ok(std::vector<std::string> args, std::vector<std::string> env = {}) {
+  Config config;
+  bool help = false;
+  std::string error;
+  INFO(error);
+  REQUIRE(parse_config(args, env, &config, &help, &error));
+  return config;
+}
+
+std::string parse_error(std::vector<std::string> args, std::vector<std::string> env = {}) {
+  Config config;
+  bool help = false;
+  std::string error;
+  REQUIRE_FALSE(parse_config(args, env, &config, &help, &error));
+  return error;
+}
+
+}  // namespace
+
+TEST_CASE("defaults", "[config]") {
+  const Config config = parse_ok({});
+  CHECK(config.db_path == "data/crebito.db");
+  CHECK(config.listen.describe() == "127.0.0.1:9997");
+  CHECK(config.threads == 8);
+  CHECK(config.busy_timeout_ms == 2000);
+}
+
+TEST_CASE("flags in both forms, environment, and flags winning", "[config]") {
+  Config config = parse_ok({"--db", "/x/a.db", "--threads=3", "--listen", "0.0.0.0:80"});
+  CHECK(config.db_path == "/x/a.db");
+  CHECK(config.threads == 3);
+  CHECK_FALSE(config.listen.is_unix_socket);
+  CHECK(config.listen.host == "0.0.0.0");
+  CHECK(config.listen.port == 80);
+
+  config = parse_ok({}, {"CREBITO_DB=/e.db", "CREBITO_THREADS=5", "CREBITO_LISTEN=/run/a.sock",
+                         "CREBITO_BUSY_TIMEOUT_MS=50", "CREBITO_DBX=ignored", "PATH=/bin"});
+  CHECK(config.db_path == "/e.db");
+  CHECK(config.threads == 5);
+  CHECK(config.listen.is_unix_socket);
+  CHECK(config.listen.path == "/run/a.sock");
+  CHECK(config.busy_timeout_ms == 50);
+
+  config = parse_ok({"--threads", "2"}, {"CREBITO_THREADS=5"});
+  CHECK(config.threads == 2);
+}
+
+TEST_CASE("bad values are refused with a message naming the setting", "[config]") {
+  CHECK_THAT(parse_error({"--threads", "0"}), Catch::Contains("--threads"));
+  CHECK_THAT(parse_error({"--threads", "65"}), Catch::Contains("1..64"));
+  CHECK_THAT(parse_error({"--threads", "4x"}), Catch::Contains("--threads"));
+  CHECK_THAT(parse_error({}, {"CREBITO_THREADS="}), Catch::Contains("CREBITO_THREADS"));
+  CHECK_THAT(parse_error({"--busy-timeout-ms", "-1"}), Catch::Contains("--busy-timeout-ms"));
+  CHECK_THAT(parse_error({"--listen", "localhost"}), Catch::Contains("HOST:PORT"));
+  CHECK_THAT(parse_error({"--listen", "localhost:0"}), Catch::Contains("HOST:PORT"));
+  CHECK_THAT(parse_error({"--listen", "localhost:99999"}), Catch::Contains("HOST:PORT"));
+  CHECK_THAT(parse_error({"--listen", "/" + std::string(200, 'a')}), Catch::Contains("longer"));
+  CHECK_THAT(parse_error({"--db", ""}), Catch::Contains("--db"));
+  CHECK_THAT(parse_error({"--db"}), Catch::Contains("needs a value"));
+  CHECK_THAT(parse_error({"--port", "1"}), Catch::Contains("unknown argument '--port'"));
+}
+
+TEST_CASE("--help is recognised", "[config]") {
+  Config config;
+  bool help = false;
+  std::string error;
+  REQUIRE(parse_config({"--help"}, {}, &config, &help, &error));
+  CHECK(help);
+}
