@@ -8,11 +8,11 @@
 #include <cstdio>
 #include <cstdlib>
 
-#define CREBITO_ASSERT(condition)                                                     \
-  do {                                                                                \
-    if (!(condition)) {                                                               \
-      std::fprintf(stderr, "crebito: invariant broken at %s:%d: %s\n", __FILE__,      \
-                   __LINE__, #condition);                                             \
-      std::abort();                                                                   \
-    }                                                                                 \
+#define CREBITO_ASSERT(condition)                                                          \
+  do {                                                                                     \
+    if (!(condition)) {                                                                    \
+      std::fprintf(stderr, "crebito: invariant broken at %s:%d: %s\n", __FILE__, __LINE__, \
+                   #condition);                                                            \
+      std::abort();                                                                        \
+    }                                                                                      \
   } while (false)

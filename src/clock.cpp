@@ -19,9 +19,9 @@ std::string format_us(int64_t epoch_us) {
   tm utc{};
   gmtime_r(&seconds, &utc);
   char text[32];
-  const int n = std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ",
-                              utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday, utc.tm_hour,
-                              utc.tm_min, utc.tm_sec, micros);
+  const int n =
+      std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", utc.tm_year + 1900,
+                    utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, micros);
   assert(n == 27);
   return std::string(text, static_cast<size_t>(n));
 }

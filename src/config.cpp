@@ -117,14 +117,16 @@ bool parse_config(const std::vector<std::string>& args, const std::vector<std::s
   std::string listen = "127.0.0.1:9997";
   if (auto it = values.find(db_setting.flag); it != values.end()) parsed.db_path = it->second;
   if (auto it = values.find(listen_setting.flag); it != values.end()) listen = it->second;
-  if (auto it = values.find(threads_setting.flag); it != values.end() &&
+  if (auto it = values.find(threads_setting.flag);
+      it != values.end() &&
       !parse_int(it->second, limits::worker_threads_min, limits::worker_threads_max,
                  threads_setting, &parsed.threads, error)) {
     return false;
   }
-  if (auto it = values.find(busy_setting.flag); it != values.end() &&
-      !parse_int(it->second, limits::busy_timeout_ms_min, limits::busy_timeout_ms_max,
-                 busy_setting, &parsed.busy_timeout_ms, error)) {
+  if (auto it = values.find(busy_setting.flag);
+      it != values.end() &&
+      !parse_int(it->second, limits::busy_timeout_ms_min, limits::busy_timeout_ms_max, busy_setting,
+                 &parsed.busy_timeout_ms, error)) {
     return false;
   }
   if (parsed.db_path.empty()) {

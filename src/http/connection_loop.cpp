@@ -6,8 +6,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 
 #include "check.h"
@@ -34,7 +34,9 @@ class SocketStream final : public httplib::Stream {
   SocketStream(int fd, int read_timeout_ms, int write_timeout_ms)
       : fd_(fd), read_timeout_ms_(read_timeout_ms), write_timeout_ms_(write_timeout_ms) {}
 
-  bool is_readable() const override { return has_buffered_data() || poll_one(fd_, POLLIN, read_timeout_ms_); }
+  bool is_readable() const override {
+    return has_buffered_data() || poll_one(fd_, POLLIN, read_timeout_ms_);
+  }
   bool is_writable() const override { return poll_one(fd_, POLLOUT, write_timeout_ms_); }
 
   ssize_t read(char* ptr, size_t size) override {
@@ -132,7 +134,7 @@ bool ConnectionLoop::wait_for_request(socket_t sock) const {
   while (true) {
     const int n = ::poll(waiting, 2, limits::keep_alive_timeout_s * 1000);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;  // Keep-alive timeout, or an error.
+    if (n <= 0) return false;                  // Keep-alive timeout, or an error.
     if (waiting[0].revents != 0) return true;  // Data, or a hang-up that the read will see.
     return poll_one(sock, POLLIN, 0);  // Stopping: serve only a request that is already here.
   }

@@ -17,8 +17,7 @@ void reply_error(httplib::Response& res, ledger::Outcome outcome, std::string_vi
   reply(res, status_for(outcome), error_json(message));
 }
 
-void post_transaction(ledger::Ledger& ledger, const httplib::Request& req,
-                      httplib::Response& res) {
+void post_transaction(ledger::Ledger& ledger, const httplib::Request& req, httplib::Response& res) {
   const std::optional<int64_t> account_id = parse_account_id(req.matches[1].str());
   if (!account_id || !ledger.has_account(*account_id)) {
     return reply_error(res, ledger::Outcome::no_such_account, "no such account");
@@ -31,9 +30,10 @@ void post_transaction(ledger::Ledger& ledger, const httplib::Request& req,
   ledger::Balance balance;
   const ledger::Outcome outcome = ledger.apply(*account_id, *request, &balance);
   if (outcome != ledger::Outcome::ok) {
-    return reply_error(res, outcome, outcome == ledger::Outcome::refused
-                                         ? "refused: the limit would be broken"
-                                         : "database unavailable, nothing was written");
+    return reply_error(res, outcome,
+                       outcome == ledger::Outcome::refused
+                           ? "refused: the limit would be broken"
+                           : "database unavailable, nothing was written");
   }
   reply(res, 200, balance_json(balance));
 }

@@ -7,9 +7,9 @@
 #include <chrono>
 #include <cstdio>
 
+#include "crebito_limits.h"
 #include "http/answers.h"
 #include "http/routes.h"
-#include "crebito_limits.h"
 
 namespace http {
 namespace {
@@ -23,7 +23,8 @@ bool has_body_length(const httplib::Request& req) {
 bool body_too_large(const httplib::Request& req) {
   if (!req.has_header("Content-Length")) return false;
   const std::string value = req.get_header_value("Content-Length");
-  if (value.empty() || value.size() > 9 || value.find_first_not_of("0123456789") != std::string::npos) {
+  if (value.empty() || value.size() > 9 ||
+      value.find_first_not_of("0123456789") != std::string::npos) {
     return true;
   }
   return std::stoul(value) > limits::request_body_bytes_max;

@@ -1,6 +1,6 @@
 // http::Server serves the ledger's routes on one TCP address or unix socket with cpp-httplib,
-// configured explicitly (every limit from crebito_limits.h): a fixed pool of worker threads, TCP_NODELAY,
-// body size cap, socket timeouts, long keep-alive.
+// configured explicitly (every limit from crebito_limits.h): a fixed pool of worker threads,
+// TCP_NODELAY, body size cap, socket timeouts, long keep-alive.
 //
 // run() blocks until stop() is called from another thread; stop() stops accepting, lets in-flight
 // requests finish, and makes run() return once the workers have exited.

@@ -59,8 +59,7 @@ Outcome Ledger::apply(int64_t account_id, const TransactionRequest& request, Bal
   posting.account_id = account_id;
   posting.amount_cents = request.amount_cents;
   posting.kind = static_cast<char>(request.kind);
-  posting.delta_cents =
-      request.kind == Kind::credit ? request.amount_cents : -request.amount_cents;
+  posting.delta_cents = request.kind == Kind::credit ? request.amount_cents : -request.amount_cents;
   posting.description = request.description;
   // Taken before the lock so the lock is held for database work only; order comes from ids.
   posting.created_at = clock_utc::now_iso();

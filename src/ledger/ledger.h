@@ -16,12 +16,12 @@
 
 namespace ledger {
 
-enum class [[nodiscard]] Outcome {
-  ok,
-  no_such_account,
-  invalid_request,  // The request breaks a rule of transaction.h; nothing written.
-  refused,      // A debit past the limit, or a credit past the balance maximum; nothing written.
-  unavailable,  // The database cannot be written or read now (busy past the timeout, I/O error).
+enum class [[nodiscard]] Outcome{
+    ok,
+    no_such_account,
+    invalid_request,  // The request breaks a rule of transaction.h; nothing written.
+    refused,      // A debit past the limit, or a credit past the balance maximum; nothing written.
+    unavailable,  // The database cannot be written or read now (busy past the timeout, I/O error).
 };
 
 struct Account {

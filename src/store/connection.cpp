@@ -43,8 +43,8 @@ constexpr const char* select_accounts_sql =
 // Set on every connection: these are per-connection settings, and Debian's defaults are wrong for
 // us (synchronous=FULL even in WAL costs an fsync per commit).
 constexpr const char* connection_pragmas_sql =
-    "PRAGMA synchronous = NORMAL;"   // Durable across process crashes in WAL; fsync at checkpoints.
-    "PRAGMA foreign_keys = ON;"      // Defence in depth: a transaction row needs its account.
+    "PRAGMA synchronous = NORMAL;"  // Durable across process crashes in WAL; fsync at checkpoints.
+    "PRAGMA foreign_keys = ON;"     // Defence in depth: a transaction row needs its account.
     "PRAGMA temp_store = MEMORY;";
 
 }  // namespace

@@ -29,11 +29,11 @@
 
 namespace store {
 
-enum class [[nodiscard]] Status {
-  ok,
-  refused,      // The conditional update matched no row; nothing was written.
-  busy,         // The write lock stayed with another writer past the busy timeout.
-  unavailable,  // I/O error, disk full, read-only or vanished file; nothing was written.
+enum class [[nodiscard]] Status{
+    ok,
+    refused,      // The conditional update matched no row; nothing was written.
+    busy,         // The write lock stayed with another writer past the busy timeout.
+    unavailable,  // I/O error, disk full, read-only or vanished file; nothing was written.
 };
 
 const char* status_name(Status status);

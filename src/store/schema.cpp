@@ -43,8 +43,8 @@ bool apply_schema(const std::string& path, std::string* error) {
       apply_once(path);
       return true;
     } catch (const SQLite::Exception& e) {
-      const bool busy = (e.getErrorCode() & 0xff) == SQLITE_BUSY ||
-                        (e.getErrorCode() & 0xff) == SQLITE_LOCKED;
+      const bool busy =
+          (e.getErrorCode() & 0xff) == SQLITE_BUSY || (e.getErrorCode() & 0xff) == SQLITE_LOCKED;
       if (!busy || std::chrono::steady_clock::now() >= deadline) {
         *error = path + ": " + e.what();
         return false;

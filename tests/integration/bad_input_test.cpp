@@ -32,8 +32,9 @@ TEST_CASE("unknown accounts and malformed ids are 404", "[integration][routes]")
   for (const char* id : {"6", "0", "-1", "01", "abc", "1.0", "99999999999999999999", "%36"}) {
     INFO("id " << id);
     CHECK(client->Get((std::string("/clientes/") + id + "/extrato").c_str())->status == 404);
-    CHECK(client->Post((std::string("/clientes/") + id + "/transacoes").c_str(),
-                       R"({"valor":1,"tipo":"c","descricao":"x"})", "application/json")
+    CHECK(client
+              ->Post((std::string("/clientes/") + id + "/transacoes").c_str(),
+                     R"({"valor":1,"tipo":"c","descricao":"x"})", "application/json")
               ->status == 404);
   }
   // 404 comes before 422: an unknown account with an invalid body is still 404.
@@ -110,9 +111,9 @@ TEST_CASE("bodies over 4 KiB are 413, at the limit they are read", "[integration
   CHECK(post_transaction(*client, 1, std::string(1 << 20, ' ')).status == 413);
 
   // A huge declared Content-Length is refused without waiting for the body.
-  const std::string huge = raw_exchange(
-      stack.host(), stack.port(),
-      "POST /clientes/1/transacoes HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999\r\n\r\n");
+  const std::string huge = raw_exchange(stack.host(), stack.port(),
+                                        "POST /clientes/1/transacoes HTTP/1.1\r\nHost: "
+                                        "x\r\nContent-Length: 99999999999999999999\r\n\r\n");
   CHECK(raw_status(huge) / 100 == 4);
   check_still_serving(stack);
 }
@@ -140,9 +141,9 @@ TEST_CASE("pipelined requests on one connection are all answered, in order",
           "[integration][protocol]") {
   Stack stack;
   const std::string request = "GET /clientes/2/extrato HTTP/1.1\r\nHost: x\r\n\r\n";
-  const std::string last = "GET /clientes/3/extrato HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
-  const std::string response =
-      raw_exchange_unix(stack.socket_path(1), request + request + last);
+  const std::string last =
+      "GET /clientes/3/extrato HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  const std::string response = raw_exchange_unix(stack.socket_path(1), request + request + last);
   size_t answers = 0;
   for (size_t at = response.find("HTTP/1.1 200"); at != std::string::npos;
        at = response.find("HTTP/1.1 200", at + 1)) {
@@ -159,8 +160,9 @@ TEST_CASE("raw protocol abuse gets 4xx and never a 5xx", "[integration][protocol
     std::string bytes;
   };
   const Case cases[] = {
-      {"no Content-Length", "POST /clientes/1/transacoes HTTP/1.1\r\nHost: x\r\n\r\n"
-                            "{\"valor\":1,\"tipo\":\"c\",\"descricao\":\"x\"}"},
+      {"no Content-Length",
+       "POST /clientes/1/transacoes HTTP/1.1\r\nHost: x\r\n\r\n"
+       "{\"valor\":1,\"tipo\":\"c\",\"descricao\":\"x\"}"},
       {"garbage request line", "HELLO\r\n\r\n"},
       {"bad version", "GET /clientes/1/extrato HTTP/9.9\r\nHost: x\r\n\r\n"},
       {"oversized Content-Length, no body",
@@ -168,11 +170,12 @@ TEST_CASE("raw protocol abuse gets 4xx and never a 5xx", "[integration][protocol
       {"non-numeric Content-Length",
        "POST /clientes/1/transacoes HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n{}"},
       {"header without colon", "GET /clientes/1/extrato HTTP/1.1\r\nHost x\r\n\r\n"},
-      {"huge header", padded("GET /clientes/1/extrato HTTP/1.1\r\nHost: x\r\nX-Big: ", 20000,
-                             "\r\n\r\n")},
+      {"huge header",
+       padded("GET /clientes/1/extrato HTTP/1.1\r\nHost: x\r\nX-Big: ", 20000, "\r\n\r\n")},
       {"huge URI", padded("GET /clientes/1/extrato?", 20000, " HTTP/1.1\r\n\r\n")},
-      {"bad chunking", "POST /clientes/1/transacoes HTTP/1.1\r\nHost: x\r\n"
-                       "Transfer-Encoding: chunked\r\n\r\nzz\r\n"},
+      {"bad chunking",
+       "POST /clientes/1/transacoes HTTP/1.1\r\nHost: x\r\n"
+       "Transfer-Encoding: chunked\r\n\r\nzz\r\n"},
       {"body shorter than Content-Length",
        "POST /clientes/1/transacoes HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{}"},
   };

@@ -17,11 +17,12 @@ namespace {
 // accounts that break it.
 std::vector<int64_t> audit_failures(const std::string& db_path) {
   SQLite::Database db(db_path);
-  SQLite::Statement audit(db,
-                          "SELECT a.id FROM accounts a LEFT JOIN transactions t ON t.account_id = a.id "
-                          "GROUP BY a.id HAVING a.balance_cents != COALESCE(SUM(CASE t.kind WHEN 'c' "
-                          "THEN t.amount_cents ELSE -t.amount_cents END), 0) "
-                          "OR a.balance_cents < -a.limit_cents");
+  SQLite::Statement audit(
+      db,
+      "SELECT a.id FROM accounts a LEFT JOIN transactions t ON t.account_id = a.id "
+      "GROUP BY a.id HAVING a.balance_cents != COALESCE(SUM(CASE t.kind WHEN 'c' "
+      "THEN t.amount_cents ELSE -t.amount_cents END), 0) "
+      "OR a.balance_cents < -a.limit_cents");
   std::vector<int64_t> failures;
   while (audit.executeStep()) failures.push_back(audit.getColumn(0).getInt64());
   return failures;
@@ -62,12 +63,15 @@ TEST_CASE("random concurrent load keeps every acknowledged cent", "[integration]
         const bool credit = random() % 3 == 0;
         if (random() % 20 == 0) {
           const Answer statement = get_statement(*client, account);
-          if (statement.status != 200) ++unexpected;
+          if (statement.status != 200)
+            ++unexpected;
           else if (statement.body["saldo"]["total"].get<int64_t>() <
-                   -statement.body["saldo"]["limite"].get<int64_t>()) ++over_limit_answers;
+                   -statement.body["saldo"]["limite"].get<int64_t>())
+            ++over_limit_answers;
           continue;
         }
-        const Answer answer = post_transaction(*client, account, amount, credit ? "c" : "d", "load");
+        const Answer answer =
+            post_transaction(*client, account, amount, credit ? "c" : "d", "load");
         if (answer.status == 200) {
           acknowledged[account] += credit ? amount : -amount;
           if (answer.body["saldo"].get<int64_t>() < -answer.body["limite"].get<int64_t>()) {

@@ -47,7 +47,8 @@ Problems validate_account(const Stack& stack, int account) {
   const std::string tag = "account " + std::to_string(account) + ": ";
   auto client = stack.client();
   Answer statement = get_statement(*client, account);
-  problems.expect(statement.status == 200, tag + "statement status " + std::to_string(statement.status));
+  problems.expect(statement.status == 200,
+                  tag + "statement status " + std::to_string(statement.status));
   if (statement.status != 200) return problems;
   problems.expect(statement.body["saldo"]["limite"] == limits_by_account[account],
                   tag + "limite " + text(statement.body["saldo"]["limite"]));
@@ -64,9 +65,9 @@ Problems validate_account(const Stack& stack, int account) {
     problems.expect(entries[0]["descricao"] == "devolve" && entries[0]["tipo"] == "d" &&
                         entries[0]["valor"] == 1,
                     tag + "[0] is " + text(entries[0]));
-    problems.expect(entries[1]["descricao"] == "toma" && entries[1]["tipo"] == "c" &&
-                        entries[1]["valor"] == 1,
-                    tag + "[1] is " + text(entries[1]));
+    problems.expect(
+        entries[1]["descricao"] == "toma" && entries[1]["tipo"] == "c" && entries[1]["valor"] == 1,
+        tag + "[1] is " + text(entries[1]));
   }
 
   // Statements read right after a write, on whichever instance, must show it (read-your-writes
@@ -86,8 +87,9 @@ Problems validate_account(const Stack& stack, int account) {
     problems.expect(answer.status == 200, tag + "parallel statement status");
     if (answer.status != 200) continue;
     const nlohmann::json& newest = answer.body["ultimas_transacoes"][0];
-    problems.expect(newest["descricao"] == "danada" && newest["tipo"] == "c" && newest["valor"] == 1,
-                    tag + "parallel statement shows " + text(newest));
+    problems.expect(
+        newest["descricao"] == "danada" && newest["tipo"] == "c" && newest["valor"] == 1,
+        tag + "parallel statement shows " + text(newest));
     problems.expect(answer.body["saldo"]["limite"] == danada.body["limite"],
                     tag + "parallel statement limite");
     problems.expect(answer.body["saldo"]["total"] == danada.body["saldo"],
@@ -133,8 +135,9 @@ TEST_CASE("official 2024/Q1 validation sequence", "[official]") {
   std::vector<Problems> problems(6);
   std::vector<std::thread> accounts;
   for (int account = 1; account <= 5; ++account) {
-    accounts.emplace_back(
-        [&, account] { problems[static_cast<size_t>(account)] = validate_account(*stack, account); });
+    accounts.emplace_back([&, account] {
+      problems[static_cast<size_t>(account)] = validate_account(*stack, account);
+    });
   }
   for (std::thread& thread : accounts) thread.join();
   for (const Problems& account_problems : problems) {

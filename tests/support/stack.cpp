@@ -99,11 +99,11 @@ int reap(pid_t pid) {
 Stack::Stack() : dir_(std::make_unique<TempDir>()) {
   start_instances();
   const int listen_fd = bind_free_loopback_port(&port_);
-  haproxy_pid_ = spawn({HAPROXY_BINARY, "-db", "-f", CREBITO_SOURCE_DIR "/haproxy.cfg"},
-                       {"CREBITO_LB_BIND=fd@" + std::to_string(inherited_listen_fd),
-                        "CREBITO_API1=" + dir_->file("api01.sock"),
-                        "CREBITO_API2=" + dir_->file("api02.sock")},
-                       dir_->file("haproxy.log"), listen_fd);
+  haproxy_pid_ = spawn(
+      {HAPROXY_BINARY, "-db", "-f", CREBITO_SOURCE_DIR "/haproxy.cfg"},
+      {"CREBITO_LB_BIND=fd@" + std::to_string(inherited_listen_fd),
+       "CREBITO_API1=" + dir_->file("api01.sock"), "CREBITO_API2=" + dir_->file("api02.sock")},
+      dir_->file("haproxy.log"), listen_fd);
   ::close(listen_fd);
   wait_until_ready();
 }
@@ -135,10 +135,10 @@ Stack::~Stack() {
 
 void Stack::start_instance(int instance) {
   const std::string name = instance == 1 ? "api01" : "api02";
-  api_pids_[instance - 1] =
-      spawn({CREBITO_BINARY},
-            {"CREBITO_DB=" + dir_->file("crebito.db"), "CREBITO_LISTEN=" + dir_->file(name + ".sock")},
-            dir_->file(name + ".log"));
+  api_pids_[instance - 1] = spawn(
+      {CREBITO_BINARY},
+      {"CREBITO_DB=" + dir_->file("crebito.db"), "CREBITO_LISTEN=" + dir_->file(name + ".sock")},
+      dir_->file(name + ".log"));
 }
 
 void Stack::start_instances() {
@@ -171,8 +171,8 @@ std::unique_ptr<httplib::Client> Stack::client() const {
 }
 
 std::unique_ptr<httplib::Client> Stack::instance_client(int instance) const {
-  auto client = std::make_unique<httplib::Client>(dir_->file(instance == 1 ? "api01.sock"
-                                                                           : "api02.sock"));
+  auto client =
+      std::make_unique<httplib::Client>(dir_->file(instance == 1 ? "api01.sock" : "api02.sock"));
   client->set_address_family(AF_UNIX);
   client->set_keep_alive(true);
   client->set_read_timeout(std::chrono::seconds(10));
@@ -229,8 +229,7 @@ std::string exchange_on(int fd, const std::string& bytes, int wait_ms) {
 
 }  // namespace
 
-std::string raw_exchange(const std::string& host, int port, const std::string& bytes,
-                         int wait_ms) {
+std::string raw_exchange(const std::string& host, int port, const std::string& bytes, int wait_ms) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in address{};
   address.sin_family = AF_INET;

@@ -67,7 +67,8 @@ std::string raw_exchange(const std::string& host, int port, const std::string& b
                          int wait_ms = 3000);
 
 // The same over a unix socket.
-std::string raw_exchange_unix(const std::string& path, const std::string& bytes, int wait_ms = 3000);
+std::string raw_exchange_unix(const std::string& path, const std::string& bytes,
+                              int wait_ms = 3000);
 
 // The status code in the first line of a raw HTTP response, or 0 if there is none.
 int raw_status(const std::string& response);

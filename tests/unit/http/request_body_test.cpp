@@ -27,7 +27,8 @@ TEST_CASE("account id is a positive decimal integer", "[http][id]") {
 }
 
 TEST_CASE("a valid body gives the request", "[http][body]") {
-  auto request = parse_transaction_body(R"({"valor": 1000, "tipo": "c", "descricao": "descricao"})");
+  auto request =
+      parse_transaction_body(R"({"valor": 1000, "tipo": "c", "descricao": "descricao"})");
   REQUIRE(request);
   CHECK(request->amount_cents == 1000);
   CHECK(request->kind == Kind::credit);
@@ -84,7 +85,7 @@ TEST_CASE("descricao must be a string of 1 to 10 characters", "[http][body]") {
   CHECK(body(R"("0123456789")"));
   CHECK(body(R"("débitoçãoé")"));
   CHECK(body(R"("d\u00e9bito")"));
-  CHECK(body(R"("\"\\\n")"));  // Quote, backslash and newline: 3 characters.
+  CHECK(body(R"("\"\\\n")"));        // Quote, backslash and newline: 3 characters.
   CHECK(body(R"("\ud83d\ude00")"));  // One character from a surrogate pair.
   CHECK_FALSE(body(R"("01234567890")"));
   CHECK_FALSE(body(R"("débitoçãoéé")"));
@@ -92,7 +93,7 @@ TEST_CASE("descricao must be a string of 1 to 10 characters", "[http][body]") {
   CHECK_FALSE(body(R"("")"));
   CHECK_FALSE(body("null"));
   CHECK_FALSE(body("1"));
-  CHECK_FALSE(body("\"\xC3(\""));  // Invalid UTF-8 inside the string.
+  CHECK_FALSE(body("\"\xC3(\""));    // Invalid UTF-8 inside the string.
   CHECK_FALSE(body(R"("\ud83d")"));  // A lone surrogate escape.
 }
 

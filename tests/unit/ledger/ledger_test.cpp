@@ -111,8 +111,8 @@ TEST_CASE("a statement lists the 10 newest transactions, newest first", "[ledger
   auto ledger = open_ledger(dir);
   ledger::Balance balance;
   for (int i = 1; i <= 12; ++i) {
-    REQUIRE(ledger->apply(3, {i, i % 2 ? Kind::credit : Kind::debit, label(i)},
-                          &balance) == Outcome::ok);
+    REQUIRE(ledger->apply(3, {i, i % 2 ? Kind::credit : Kind::debit, label(i)}, &balance) ==
+            Outcome::ok);
   }
   ledger::Statement statement;
   REQUIRE(ledger->statement(3, &statement) == Outcome::ok);

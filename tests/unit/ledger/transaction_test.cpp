@@ -31,7 +31,7 @@ TEST_CASE("utf8_code_points counts characters, not bytes", "[ledger][utf8]") {
   CHECK(ledger::utf8_code_points("abc") == 3u);
   CHECK(ledger::utf8_code_points("débito") == 6u);       // 7 bytes
   CHECK(ledger::utf8_code_points("débitoçãoé") == 10u);  // 14 bytes
-  CHECK(ledger::utf8_code_points("€") == 1u);             // 3 bytes
+  CHECK(ledger::utf8_code_points("€") == 1u);            // 3 bytes
   CHECK(ledger::utf8_code_points("😀") == 1u);            // 4 bytes
   CHECK(ledger::utf8_code_points(std::string_view("a\0b", 3)) == 3u);
 }
@@ -40,7 +40,7 @@ TEST_CASE("utf8_code_points refuses invalid UTF-8", "[ledger][utf8]") {
   CHECK_FALSE(ledger::utf8_code_points("\x80"));              // lone continuation byte
   CHECK_FALSE(ledger::utf8_code_points("\xC3"));              // truncated 2-byte sequence
   CHECK_FALSE(ledger::utf8_code_points("\xE2\x82"));          // truncated 3-byte sequence
-  CHECK_FALSE(ledger::utf8_code_points("\xC3(") );            // bad continuation
+  CHECK_FALSE(ledger::utf8_code_points("\xC3("));             // bad continuation
   CHECK_FALSE(ledger::utf8_code_points("\xC0\xAF"));          // overlong '/'
   CHECK_FALSE(ledger::utf8_code_points("\xE0\x80\xAF"));      // overlong, 3 bytes
   CHECK_FALSE(ledger::utf8_code_points("\xED\xA0\x80"));      // UTF-16 surrogate U+D800

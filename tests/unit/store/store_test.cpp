@@ -64,8 +64,10 @@ TEST_CASE("many openers racing on an empty directory all succeed", "[store][sche
     for (int i = 0; i < openers; ++i) {
       threads.emplace_back([&] {
         std::string error;
-        if (store::apply_schema(dir.file("crebito.db"), &error)) ++succeeded;
-        else UNSCOPED_INFO(error);
+        if (store::apply_schema(dir.file("crebito.db"), &error))
+          ++succeeded;
+        else
+          UNSCOPED_INFO(error);
       });
     }
     for (std::thread& thread : threads) thread.join();
