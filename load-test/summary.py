@@ -13,6 +13,7 @@ Reads what the tools wrote and nothing else (Python standard library only):
 Usage:
   summary.py gatling REPORT_DIR [--counts FILE] [--db-rows-added N] [--meta JSON] [--json OUT]
   summary.py capacity STEPS_JSONL --p99-ms B [--meta JSON] [--json OUT]
+  summary.py medians SUMMARY_JSON...   (the median of several runs' summaries, one profile)
 Prints a readable summary on stdout; --json writes the machine-readable one.
 """
 
@@ -243,6 +244,26 @@ def format_capacity(result):
     return "\n".join(lines)
 
 
+def medians(results):
+    """The per-figure median over several summaries of one profile (runs on a noisy machine)."""
+    import statistics
+
+    profiles = {r["profile"] for r in results}
+    if len(profiles) != 1:
+        raise ValueError(f"summaries of several profiles: {sorted(profiles)}")
+    out = {"profile": profiles.pop(), "runs": len(results)}
+    if out["profile"] == "capacity":
+        for key in ("max_sustained_req_per_s",):
+            out[key] = statistics.median(r[key] for r in results)
+        return out
+    for key in ("count", "ko", "p50_ms", "p75_ms", "p95_ms", "p99_ms", "max_ms", "mean_ms", "req_per_s"):
+        out[key] = statistics.median(r["global"][key] for r in results)
+    out["pct_ok_under_250ms"] = statistics.median(float(r["money"]["pct_ok_under_250ms"]) for r in results)
+    out["inconsistencies"] = statistics.median(r["money"]["inconsistencies"] for r in results)
+    out["payment_usd"] = statistics.median(float(r["money"]["payment_usd"]) for r in results)
+    return out
+
+
 def main(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="kind", required=True)
@@ -257,7 +278,17 @@ def main(argv):
     c.add_argument("--p99-ms", type=float, required=True)
     c.add_argument("--meta")
     c.add_argument("--json", dest="json_out")
+    m = sub.add_parser("medians")
+    m.add_argument("summaries", nargs="+")
     args = parser.parse_args(argv)
+
+    if args.kind == "medians":
+        loaded = []
+        for path in args.summaries:
+            with open(path, encoding="utf-8") as f:
+                loaded.append(json.load(f))
+        print(json.dumps(medians(loaded), ensure_ascii=False))
+        return 0
 
     meta = json.loads(args.meta) if args.meta else None
     if args.kind == "gatling":

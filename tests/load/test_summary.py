@@ -117,6 +117,20 @@ class RecordedGatlingRunTest(unittest.TestCase):
             self.assertIn("payment USD 85573.88", buffer.getvalue())
 
 
+class MediansTest(unittest.TestCase):
+    def test_median_of_recorded_runs(self):
+        clean = summary.summarize_gatling(CLEAN)
+        faulty = summary.summarize_gatling(FAULTY)
+        m = summary.medians([clean, faulty, clean])
+        self.assertEqual(m["runs"], 3)
+        self.assertEqual(m["p99_ms"], 120)  # 120, 1262, 120
+        self.assertEqual(m["payment_usd"], 100000.0)
+
+    def test_profiles_are_not_mixed(self):
+        with self.assertRaises(ValueError):
+            summary.medians([summary.summarize_gatling(CLEAN), {"profile": "capacity"}])
+
+
 def wrk_step(connections, requests, p99_us, errors_status=0, timeouts=0):
     return {
         "connections": connections, "threads": 1, "duration_us": 10_000_000, "requests": requests,
