@@ -44,6 +44,8 @@ inline constexpr int write_timeout_ms = 2000;
 // Bytes read from a socket at once; a whole request (headers and a body up to
 // request_body_bytes_max) usually arrives in one read.
 inline constexpr size_t connection_read_buffer_bytes = 8192;
+// A response is sent in one piece when it fits (a full statement is under 2 KiB).
+inline constexpr size_t connection_write_buffer_bytes = 8192;
 
 // After answering early (413, 411, 400) without reading the request body, the connection is
 // closed gracefully: we stop writing and discard what the client still sends, so it reads our
@@ -66,5 +68,58 @@ inline constexpr int busy_retry_sleep_us = 100;
 // Opening the database and applying schema.sql may wait this long for another instance that is
 // doing the same at the same moment.
 inline constexpr int schema_busy_timeout_ms = 10'000;
+
+// ---- Payments (specs/payments.md, research/rinha2025.md). ----
+
+// A payment is 1 cent up to the same JSON-safe maximum as the ledger; at most 2 decimals.
+inline constexpr int64_t payment_cents_min = 1;
+inline constexpr int64_t payment_cents_max = amount_cents_max;
+// "8-4-4-4-12" hexadecimal digits: the processors parse correlationId as a UUID.
+inline constexpr size_t correlation_id_chars = 36;
+
+// Forwarding workers per instance. A worker holds one payment at a time, so this bounds the calls
+// in flight to the processors (research §2: they admit 800 at once, then queue 500, then 429).
+inline constexpr int payment_workers_min = 1;
+inline constexpr int payment_workers_max = 256;
+inline constexpr int payment_workers_default = 24;
+
+// One call to a processor gives up after this long; its outcome is then unknown and the payment
+// is pinned to that processor. The final test's slowest delay is 5000 ms (on a failing processor),
+// so the default lets almost every call end with an answer.
+inline constexpr int processor_timeout_ms_min = 100;
+inline constexpr int processor_timeout_ms_max = 60'000;
+inline constexpr int processor_timeout_ms_default = 6000;
+// Connecting to a processor (refused or unreachable: nothing was sent, nothing recorded).
+inline constexpr int processor_connect_timeout_ms = 1000;
+// A lease outlives the longest call it covers by this margin, so a live worker never loses its
+// job to another; a dead worker's job is taken again this long after its call would have ended.
+inline constexpr int payment_lease_margin_ms = 2000;
+
+// Retry back-off after 500, 429, a refused connection or an unknown outcome: doubles from the base
+// per attempt, capped; a payment is retried until it is processed (none is dropped).
+inline constexpr int payment_retry_delay_ms_base = 20;
+inline constexpr int payment_retry_delay_ms_max = 1000;
+// Idle workers look for due retries and expired leases this often; a payment accepted by the same
+// instance wakes a worker at once.
+inline constexpr int payment_idle_poll_ms = 25;
+
+// GET /payments/service-health is allowed once per 5 s per processor across all clients
+// (research §2); one instance at a time holds the health lease and polls each processor at most
+// once per health_poll_interval_ms.
+inline constexpr int health_poll_interval_ms = 5100;
+inline constexpr int health_lease_ms = 12'000;
+inline constexpr int health_timeout_ms = 3000;
+// A processor that answered 500/429, refused or timed out is avoided for this long (unless it is
+// the only choice); the health poll only sees it every 5 s.
+inline constexpr int processor_avoid_ms = 1500;
+// Default is cheaper: it is used while its expected response time is below this. Above it, the
+// fallback is used when it is faster (the 2025 winner's rule, research §5).
+inline constexpr int default_preferred_below_ms = 120;
+
+// GET /payments-summary waits at most this long for calls in flight whose requestedAt falls in
+// the window (a processor may record a payment just before answering: research §6.3). k6 gives up
+// at 1500 ms.
+inline constexpr int summary_settle_wait_ms_max = 600;
+inline constexpr int summary_settle_poll_ms = 5;
 
 }  // namespace limits

@@ -26,9 +26,14 @@ bool poll_one(int fd, short events, int timeout_ms) {
   }
 }
 
-// httplib::Stream over a connected socket, with a read buffer (cpp-httplib reads request lines
-// one byte at a time). It reports no peer or local address: nothing in crebito uses them, and it
-// saves two system calls per request.
+// httplib::Stream over a connected socket.
+// - Reads are buffered (cpp-httplib reads request lines one byte at a time) and try the socket
+//   before polling it: after wait_for_request() the data is usually already there.
+// - Writes are buffered until flush(): cpp-httplib writes the headers and the body separately, and
+//   two sends mean two packets and two wake-ups of the reader (haproxy). Anything buffered is
+//   flushed before the next read, so an interim answer (100 Continue) is never held back.
+// - It reports no peer or local address: nothing in crebito uses them, and it saves two system
+//   calls per request.
 class SocketStream final : public httplib::Stream {
  public:
   SocketStream(int fd, int read_timeout_ms, int write_timeout_ms)
@@ -40,26 +45,34 @@ class SocketStream final : public httplib::Stream {
   bool is_writable() const override { return poll_one(fd_, POLLOUT, write_timeout_ms_); }
 
   ssize_t read(char* ptr, size_t size) override {
+    if (!flush()) return -1;
     if (!has_buffered_data()) {
-      if (!poll_one(fd_, POLLIN, read_timeout_ms_)) return -1;
-      if (size >= sizeof buffer_) return recv_retrying(ptr, size);  // Large read: no copy.
-      const ssize_t n = recv_retrying(buffer_, sizeof buffer_);
+      if (size >= sizeof in_) return receive(ptr, size);  // Large read: no copy.
+      const ssize_t n = receive(in_, sizeof in_);
       if (n <= 0) return n;
-      begin_ = 0;
-      end_ = static_cast<size_t>(n);
+      in_begin_ = 0;
+      in_end_ = static_cast<size_t>(n);
     }
-    const size_t count = std::min(size, end_ - begin_);
-    std::memcpy(ptr, buffer_ + begin_, count);
-    begin_ += count;
+    const size_t count = std::min(size, in_end_ - in_begin_);
+    std::memcpy(ptr, in_ + in_begin_, count);
+    in_begin_ += count;
     return static_cast<ssize_t>(count);
   }
 
   ssize_t write(const char* ptr, size_t size) override {
-    // cpp-httplib sets SO_SNDTIMEO on accepted sockets, so a stuck client cannot block us forever.
-    while (true) {
-      const ssize_t n = ::send(fd_, ptr, size, MSG_NOSIGNAL);
-      if (n >= 0 || errno != EINTR) return n;
-    }
+    if (out_size_ + size > sizeof out_ && !flush()) return -1;
+    if (size > sizeof out_) return send_all(ptr, size) ? static_cast<ssize_t>(size) : -1;
+    std::memcpy(out_ + out_size_, ptr, size);
+    out_size_ += size;
+    return static_cast<ssize_t>(size);
+  }
+
+  // Sends what write() buffered. false if the connection failed.
+  bool flush() {
+    if (out_size_ == 0) return true;
+    const bool sent = send_all(out_, out_size_);
+    out_size_ = 0;
+    return sent;
   }
 
   void get_remote_ip_and_port(std::string& ip, int& port) const override {
@@ -72,22 +85,40 @@ class SocketStream final : public httplib::Stream {
   }
   socket_t socket() const override { return fd_; }
 
-  bool has_buffered_data() const { return begin_ < end_; }
+  bool has_buffered_data() const { return in_begin_ < in_end_; }
 
  private:
-  ssize_t recv_retrying(char* ptr, size_t size) {
+  // One recv, waiting at most read_timeout_ms for data to arrive.
+  ssize_t receive(char* ptr, size_t size) {
     while (true) {
-      const ssize_t n = ::recv(fd_, ptr, size, 0);
-      if (n >= 0 || errno != EINTR) return n;
+      const ssize_t n = ::recv(fd_, ptr, size, MSG_DONTWAIT);
+      if (n >= 0) return n;
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK) return -1;
+      if (!poll_one(fd_, POLLIN, read_timeout_ms_)) return -1;
     }
+  }
+
+  // cpp-httplib sets SO_SNDTIMEO on accepted sockets, so a stuck client cannot block us forever.
+  bool send_all(const char* ptr, size_t size) {
+    while (size > 0) {
+      const ssize_t n = ::send(fd_, ptr, size, MSG_NOSIGNAL);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return false;
+      ptr += n;
+      size -= static_cast<size_t>(n);
+    }
+    return true;
   }
 
   const int fd_;
   const int read_timeout_ms_;
   const int write_timeout_ms_;
-  char buffer_[limits::connection_read_buffer_bytes];
-  size_t begin_ = 0;
-  size_t end_ = 0;
+  char in_[limits::connection_read_buffer_bytes];
+  size_t in_begin_ = 0;
+  size_t in_end_ = 0;
+  char out_[limits::connection_write_buffer_bytes];
+  size_t out_size_ = 0;
 };
 
 // Closes gracefully after an early answer: see limits::close_linger_ms.
@@ -153,7 +184,7 @@ bool ConnectionLoop::process_and_close_socket(socket_t sock) {
     const bool last = served + 1 == keep_alive_max_count_ || stopping_;
     bool connection_closed = false;
     close_requested = false;
-    ok = process_request(stream, last, connection_closed, nullptr);
+    ok = process_request(stream, last, connection_closed, nullptr) && stream.flush();
     if (!ok || connection_closed || last || close_requested) break;
   }
   if (close_requested) linger_and_discard(sock);
