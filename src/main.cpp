@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "config.h"
+#include "http/routes.h"
 #include "http/server.h"
 #include "ledger/ledger.h"
 
@@ -77,7 +78,8 @@ int main(int argc, char** argv) {
   std::fprintf(stderr, "crebito: database %s ready, %zu accounts, %d threads\n",
                config.db_path.c_str(), ledger->accounts().size(), config.threads);
 
-  http::Server server(ledger.get(), config.listen, config.threads);
+  http::Server server([&](httplib::Server* routes) { http::install_routes(routes, ledger.get()); },
+                      config.listen, config.threads);
   std::atomic<bool> finished{false};
   std::thread signal_thread(stop_on_signal, &server, &finished);
   const bool served = server.run(&error);

@@ -9,7 +9,6 @@
 
 #include "crebito_limits.h"
 #include "http/answers.h"
-#include "http/routes.h"
 
 namespace http {
 namespace {
@@ -63,7 +62,7 @@ std::string ListenAddress::describe() const {
   return is_unix_socket ? "unix:" + path : host + ":" + std::to_string(port);
 }
 
-Server::Server(ledger::Ledger* ledger, ListenAddress address, int threads)
+Server::Server(const RouteInstaller& install, ListenAddress address, int threads)
     : address_(std::move(address)) {
   server_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   // Without TCP_NODELAY, Nagle holds the body (sent apart from the headers) until the client's
@@ -109,7 +108,7 @@ Server::Server(ledger::Ledger* ledger, ListenAddress address, int threads)
         res.status = 500;
         res.set_content(error_json("internal error"), "application/json");
       });
-  install_routes(&server_, ledger);
+  install(&server_);
 }
 
 bool Server::run(std::string* error) {

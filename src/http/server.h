@@ -1,5 +1,5 @@
-// http::Server serves the ledger's routes on one TCP address or unix socket with cpp-httplib,
-// configured explicitly (every limit from crebito_limits.h): a fixed pool of worker threads,
+// http::Server serves routes on one TCP address or unix socket with cpp-httplib, configured
+// explicitly (every limit from crebito_limits.h): a fixed pool of worker threads,
 // TCP_NODELAY, body size cap, socket timeouts, long keep-alive.
 //
 // run() blocks until stop() is called from another thread; stop() stops accepting, lets in-flight
@@ -9,10 +9,10 @@
 #include <httplib.h>
 
 #include <atomic>
+#include <functional>
 #include <string>
 
 #include "http/connection_loop.h"
-#include "ledger/ledger.h"
 
 namespace http {
 
@@ -26,7 +26,11 @@ struct ListenAddress {
 
 class Server {
  public:
-  Server(ledger::Ledger* ledger, ListenAddress address, int threads);
+  // Adds the routes to the underlying cpp-httplib server (e.g. http::install_routes for the
+  // ledger); called once, from the constructor.
+  using RouteInstaller = std::function<void(httplib::Server*)>;
+
+  Server(const RouteInstaller& install, ListenAddress address, int threads);
 
   // Binds and serves until stop(). false and *error if the address cannot be bound.
   bool run(std::string* error);
