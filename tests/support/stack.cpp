@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <iterator>
 #include <stdexcept>
@@ -75,7 +76,7 @@ pid_t spawn(const std::vector<std::string>& argv, const std::vector<std::string>
   pid_t pid = -1;
   const int rc = posix_spawn(&pid, args[0], &actions, nullptr, args.data(), env.data());
   posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) throw std::runtime_error("cannot start " + argv[0]);
+  if (rc != 0) throw std::runtime_error("cannot start " + argv[0] + ": " + std::strerror(rc));
   return pid;
 }
 
@@ -96,7 +97,9 @@ int reap(pid_t pid) {
 
 }  // namespace
 
-Stack::Stack() : dir_(std::make_unique<TempDir>()) {
+Stack::Stack() : Stack(Options{}) {}
+
+Stack::Stack(Options options) : options_(std::move(options)), dir_(std::make_unique<TempDir>()) {
   start_instances();
   const int listen_fd = bind_free_loopback_port(&port_);
   haproxy_pid_ = spawn(
@@ -133,12 +136,41 @@ Stack::~Stack() {
   stop_instances();
 }
 
+std::string Stack::db_path() const {
+  if (!dir_) return "";
+  return options_.data_dir.empty() ? dir_->file("crebito.db") : options_.data_dir + "/crebito.db";
+}
+
 void Stack::start_instance(int instance) {
   const std::string name = instance == 1 ? "api01" : "api02";
-  api_pids_[instance - 1] = spawn(
-      {CREBITO_BINARY},
-      {"CREBITO_DB=" + dir_->file("crebito.db"), "CREBITO_LISTEN=" + dir_->file(name + ".sock")},
-      dir_->file(name + ".log"));
+  std::vector<std::string> env = {"CREBITO_DB=" + db_path(),
+                                  "CREBITO_LISTEN=" + dir_->file(name + ".sock")};
+  env.insert(env.end(), options_.instance_env.begin(), options_.instance_env.end());
+  api_pids_[instance - 1] = spawn({CREBITO_BINARY}, env, dir_->file(name + ".log"));
+}
+
+int Stack::stop_instance(int instance, int signal) {
+  pid_t& pid = api_pids_[instance - 1];
+  if (pid <= 0) return 0;
+  ::kill(pid, signal);
+  const int status = reap(pid);
+  pid = -1;
+  return status;
+}
+
+void Stack::restart_instance(int instance) {
+  start_instance(instance);
+  const auto deadline = std::chrono::steady_clock::now() + ready_timeout;
+  while (true) {
+    const httplib::Result result = instance_client(instance)->Get("/health");
+    if (result && result->status == 200) return;
+    if (std::chrono::steady_clock::now() >= deadline) {
+      throw std::runtime_error("instance " + std::to_string(instance) +
+                               " did not answer within 20 s\n" +
+                               tail_of(log_path(instance == 1 ? "api01" : "api02")));
+    }
+    std::this_thread::sleep_for(poll_interval);
+  }
 }
 
 void Stack::start_instances() {

@@ -11,13 +11,23 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "support/temp_dir.h"
 
 class Stack {
  public:
+  struct Options {
+    // Directory of the database file; empty means the Stack's temporary directory. The directory
+    // must exist (reliability tests put it on a small tmpfs).
+    std::string data_dir;
+    // NAME=VALUE entries added to both instances' environment.
+    std::vector<std::string> instance_env;
+  };
+
   // Starts everything and waits until haproxy and both instances answer.
   Stack();
+  explicit Stack(Options options);
   ~Stack();
   Stack(const Stack&) = delete;
   Stack& operator=(const Stack&) = delete;
@@ -36,13 +46,21 @@ class Stack {
   std::string socket_path(int instance) const {
     return dir_->file(instance == 1 ? "api01.sock" : "api02.sock");
   }
-  std::string db_path() const { return dir_ ? dir_->file("crebito.db") : ""; }
+  std::string db_path() const;
   pid_t instance_pid(int instance) const { return api_pids_[instance - 1]; }
+  // The log file of "api01", "api02" or "haproxy". REQUIRES: !is_external().
+  std::string log_path(const std::string& name) const { return dir_->file(name + ".log"); }
 
   // SIGTERM to both instances, wait for them to exit; returns true if both exited with status 0.
   bool stop_instances();
   // Starts both instances again on the same file and sockets, and waits until they answer.
   void start_instances();
+
+  // Sends `signal` to instance 1 or 2 and waits for it to exit (SIGKILL after 10 s); returns the
+  // wait status. The instance stays down until restart_instance().
+  int stop_instance(int instance, int signal);
+  // Starts instance 1 or 2 (after stop_instance) and waits until its /health answers 200.
+  void restart_instance(int instance);
 
   // Returns a Stack for CREBITO_TARGET if set, else starts a local one.
   static std::unique_ptr<Stack> local_or_external();
@@ -54,6 +72,7 @@ class Stack {
   void wait_until_ready();
 
   bool external_ = false;
+  Options options_;
   std::unique_ptr<TempDir> dir_;
   std::string host_ = "127.0.0.1";
   int port_ = 0;

@@ -1,0 +1,147 @@
+#include "reliability/ledger_check.h"
+
+#include <SQLiteCpp/Database.h>
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+#include "support/api.h"
+
+size_t Journal::count_status(int status) const {
+  size_t n = 0;
+  for (const Sent& s : sent) n += s.status == status;
+  return n;
+}
+
+size_t Journal::count_failed() const {
+  size_t n = 0;
+  for (const Sent& s : sent) n += s.status != 200 && s.status != 422;
+  return n;
+}
+
+bool LedgerCheck::ok() const {
+  return acknowledged_missing == 0 && acknowledged_mismatch == 0 && refused_present == 0 &&
+         duplicated == 0 && unknown_rows == 0 && audit_failures.empty() && statement_errors.empty();
+}
+
+std::string LedgerCheck::describe() const {
+  std::ostringstream out;
+  out << rows << " rows, " << acknowledged << " acknowledged (" << acknowledged_missing
+      << " missing, " << acknowledged_mismatch << " mismatched), " << refused_present
+      << " refused but present, " << duplicated << " duplicated, " << unknown_rows
+      << " unknown rows, " << unanswered_committed << " unanswered but committed, "
+      << audit_failures.size() << " accounts failing the audit";
+  for (const std::string& error : statement_errors) out << "\n  statement: " << error;
+  return out.str();
+}
+
+std::string unique_description(char prefix, int thread, int sequence) {
+  static const char digits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+  std::string text(1, prefix);
+  text += digits[thread % 36];
+  std::string tail;
+  for (int n = sequence; n > 0 || tail.empty(); n /= 36) tail.insert(tail.begin(), digits[n % 36]);
+  return text + tail;
+}
+
+namespace {
+
+struct Row {
+  int64_t id = 0;
+  int account = 0;
+  int64_t amount_cents = 0;
+  char kind = 0;
+};
+
+void check_statements(SQLite::Database& db, const std::vector<httplib::Client*>& clients,
+                      LedgerCheck* check) {
+  SQLite::Statement balance(db, "SELECT balance_cents, limit_cents FROM accounts WHERE id = ?");
+  SQLite::Statement newest(db,
+                           "SELECT description FROM transactions WHERE account_id = ? "
+                           "ORDER BY id DESC LIMIT 10");
+  for (int account = 1; account <= 5; ++account) {
+    balance.reset();
+    balance.bind(1, account);
+    if (!balance.executeStep()) {
+      check->statement_errors.push_back("account " + std::to_string(account) + " missing");
+      continue;
+    }
+    const int64_t balance_cents = balance.getColumn(0).getInt64();
+    std::vector<std::string> descriptions;
+    newest.reset();
+    newest.bind(1, account);
+    while (newest.executeStep()) descriptions.push_back(newest.getColumn(0).getString());
+    for (size_t c = 0; c < clients.size(); ++c) {
+      const std::string where =
+          "client " + std::to_string(c) + ", account " + std::to_string(account) + ": ";
+      const Answer answer = get_statement(*clients[c], account);
+      if (answer.status != 200) {
+        check->statement_errors.push_back(where + "status " + std::to_string(answer.status));
+        continue;
+      }
+      if (answer.body["saldo"]["total"] != balance_cents) {
+        check->statement_errors.push_back(where + "total " + answer.body["saldo"]["total"].dump() +
+                                          " != balance " + std::to_string(balance_cents));
+      }
+      std::vector<std::string> listed;
+      for (const auto& entry : answer.body["ultimas_transacoes"]) {
+        listed.push_back(entry["descricao"].get<std::string>());
+      }
+      if (listed != descriptions) {
+        check->statement_errors.push_back(where + "listed transactions differ from the table");
+      }
+    }
+  }
+}
+
+}  // namespace
+
+LedgerCheck check_ledger(const std::string& db_path, const Journal& journal,
+                         const std::vector<httplib::Client*>& statement_clients) {
+  LedgerCheck check;
+  SQLite::Database db(db_path);
+  std::map<std::string, std::vector<Row>> rows;
+  SQLite::Statement all(db,
+                        "SELECT id, account_id, amount_cents, kind, description FROM transactions");
+  while (all.executeStep()) {
+    Row row{all.getColumn(0).getInt64(), all.getColumn(1).getInt(), all.getColumn(2).getInt64(),
+            all.getColumn(3).getString().at(0)};
+    rows[all.getColumn(4).getString()].push_back(row);
+    ++check.rows;
+  }
+  for (const auto& [description, found] : rows) check.duplicated += found.size() > 1;
+
+  std::set<std::string> sent;
+  for (const Sent& s : journal.sent) {
+    sent.insert(s.description);
+    const auto it = rows.find(s.description);
+    const bool present = it != rows.end();
+    if (s.status == 200) {
+      ++check.acknowledged;
+      if (!present) {
+        ++check.acknowledged_missing;
+      } else {
+        const Row& row = it->second.front();
+        check.acknowledged_mismatch +=
+            row.account != s.account || row.amount_cents != s.amount_cents || row.kind != s.kind;
+      }
+    } else if (s.status == 422) {
+      check.refused_present += present;
+    } else {
+      check.unanswered_committed += present;
+    }
+  }
+  for (const auto& [description, found] : rows) check.unknown_rows += !sent.count(description);
+
+  SQLite::Statement audit(
+      db,
+      "SELECT a.id FROM accounts a LEFT JOIN transactions t ON t.account_id = a.id "
+      "GROUP BY a.id HAVING a.balance_cents != COALESCE(SUM(CASE t.kind WHEN 'c' "
+      "THEN t.amount_cents ELSE -t.amount_cents END), 0) "
+      "OR a.balance_cents < -a.limit_cents");
+  while (audit.executeStep()) check.audit_failures.push_back(audit.getColumn(0).getInt64());
+  check_statements(db, statement_clients, &check);
+  return check;
+}

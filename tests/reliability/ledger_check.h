@@ -1,0 +1,65 @@
+// What "nothing lost" means, checked against the database file after a reliability test.
+//
+// Every request a test sends carries a unique descricao, and the test records what each one was
+// answered. A Journal collects those records (one per load thread, merged on the test thread:
+// Catch2's assertions are not thread-safe); check_ledger() then compares them with the rows:
+//   - every request answered 200 is in the transactions table exactly once, with its account,
+//     amount and kind;
+//   - every request answered 422 (a refused debit) is not there at all;
+//   - no descricao is there twice (a replayed POST would be);
+//   - every row is one the test sent (an unanswered request may or may not have committed: a
+//     crash between COMMIT and the answer; such rows are counted, not failed);
+//   - the audit query holds (balance == sum of transactions, balance >= -limit, per account);
+//   - each instance's statement agrees with the accounts table and lists the newest rows.
+#pragma once
+
+#include <httplib.h>
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+struct Sent {
+  std::string description;
+  int account = 0;
+  int64_t amount_cents = 0;
+  char kind = 'c';
+  int status = 0;  // 0: no answer (connection cut, timeout).
+  std::chrono::steady_clock::time_point started;
+  std::chrono::steady_clock::time_point answered;
+};
+
+struct Journal {
+  std::vector<Sent> sent;
+  void merge(std::vector<Sent> more) {
+    sent.insert(sent.end(), std::make_move_iterator(more.begin()),
+                std::make_move_iterator(more.end()));
+  }
+  size_t count_status(int status) const;
+  // Answers that are neither 200 nor 422: 0 (no answer), 502, 503, 504.
+  size_t count_failed() const;
+};
+
+// The outcome of check_ledger(); the test asserts on the fields and prints the figures.
+struct LedgerCheck {
+  size_t rows = 0;                      // Rows in the transactions table.
+  size_t acknowledged = 0;              // Requests answered 200.
+  size_t acknowledged_missing = 0;      // ...whose row is absent: must be 0.
+  size_t acknowledged_mismatch = 0;     // ...whose row differs (account, amount, kind): must be 0.
+  size_t refused_present = 0;           // Requests answered 422 whose row exists: must be 0.
+  size_t duplicated = 0;                // Descriptions present more than once: must be 0.
+  size_t unknown_rows = 0;              // Rows no request of the test sent: must be 0.
+  size_t unanswered_committed = 0;      // Requests without an answer whose row exists: allowed.
+  std::vector<int64_t> audit_failures;  // Accounts breaking the audit query: must be empty.
+  std::vector<std::string> statement_errors;  // Statements disagreeing with the table.
+  bool ok() const;
+  std::string describe() const;
+};
+
+// REQUIRES: the instances are up (statements are read from both) and no load is running.
+LedgerCheck check_ledger(const std::string& db_path, const Journal& journal,
+                         const std::vector<httplib::Client*>& statement_clients);
+
+// A unique descricao of at most 10 characters: "<prefix><thread><sequence>" in base 36.
+std::string unique_description(char prefix, int thread, int sequence);
