@@ -65,8 +65,8 @@ inline constexpr int busy_timeout_ms_max = 60'000;
 inline constexpr int busy_timeout_ms_default = 2000;
 inline constexpr int busy_retry_sleep_us = 100;
 
-// Opening the database and applying schema.sql may wait this long for another instance that is
-// doing the same at the same moment.
+// Opening the database, applying schema.sql and opening the pool's connections may each wait this
+// long for another instance that is doing the same at the same moment.
 inline constexpr int schema_busy_timeout_ms = 10'000;
 
 // ---- Payments (specs/payments.md, research/rinha2025.md). ----

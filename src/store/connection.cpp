@@ -66,7 +66,10 @@ const char* status_name(Status status) {
 Connection::Connection(const Options& options, std::mutex* writer_mutex)
     : options_(options),
       writer_mutex_(writer_mutex),
-      db_(options.path, SQLite::OPEN_READWRITE | SQLite::OPEN_NOMUTEX),
+      // Until open() installs the request-time busy handler, SQLite's own waits out the other
+      // instance, which may be applying the schema while these statements are prepared.
+      db_(options.path, SQLite::OPEN_READWRITE | SQLite::OPEN_NOMUTEX,
+          limits::schema_busy_timeout_ms),
       begin_(db_, "BEGIN IMMEDIATE"),
       commit_(db_, "COMMIT"),
       rollback_(db_, "ROLLBACK"),
