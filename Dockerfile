@@ -15,10 +15,11 @@ RUN apt-get update \
       libsqlite3-dev libsqlitecpp-dev libcpp-httplib-dev nlohmann-json3-dev catch2 \
  && apt-get clean && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
-COPY CMakeLists.txt schema.sql ./
-COPY src ./src
+# The whole source tree (less what .dockerignore leaves out), so that the image builds whatever
+# CMakeLists.txt declares; only the server itself is compiled.
+COPY . ./
 RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DCREBITO_BUILD_TESTS=OFF \
- && cmake --build build -j"$(nproc)" \
+ && cmake --build build -j"$(nproc)" --target crebito \
  && strip build/crebito
 
 FROM debian:bookworm-slim AS runtime
