@@ -65,6 +65,10 @@ inline constexpr int busy_timeout_ms_max = 60'000;
 inline constexpr int busy_timeout_ms_default = 2000;
 inline constexpr int busy_retry_sleep_us = 100;
 
+// After the database file was removed or replaced while open, each process tries at most this often
+// to open a database at the path again (an open costs a few system calls and a schema read).
+inline constexpr int store_reopen_interval_ms = 200;
+
 // Opening the database, applying schema.sql and opening the pool's connections may each wait this
 // long for another instance that is doing the same at the same moment.
 inline constexpr int schema_busy_timeout_ms = 10'000;

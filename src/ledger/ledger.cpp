@@ -44,9 +44,13 @@ const Account* Ledger::find(int64_t account_id) const {
 
 bool Ledger::has_account(int64_t account_id) const { return find(account_id) != nullptr; }
 
-Outcome Ledger::unavailable(store::Connection& connection, const char* what) {
-  std::fprintf(stderr, "crebito: %s failed, answering 503: %s\n", what,
-               connection.last_error().c_str());
+// Storage faults are logged by the store, once when they start and once when they end; a lock
+// wait that ran out is logged here, per request.
+Outcome Ledger::unavailable(store::Connection& connection, store::Status status, const char* what) {
+  if (status == store::Status::busy) {
+    std::fprintf(stderr, "crebito: %s failed, answering 503: %s\n", what,
+                 connection.last_error().c_str());
+  }
   return Outcome::unavailable;
 }
 
@@ -66,14 +70,15 @@ Outcome Ledger::apply(int64_t account_id, const TransactionRequest& request, Bal
 
   store::AccountRow row;
   store::Pool::Lease connection = pool_->acquire();
-  switch (connection->post(posting, &row)) {
+  const store::Status status = connection->post(posting, &row);
+  switch (status) {
     case store::Status::ok:
       break;
     case store::Status::refused:
       return Outcome::refused;
     case store::Status::busy:
     case store::Status::unavailable:
-      return unavailable(*connection, "transaction");
+      return unavailable(*connection, status, "transaction");
   }
   CREBITO_ASSERT(row.limit_cents == account->limit_cents);
   CREBITO_ASSERT(row.balance_cents >= -row.limit_cents);
@@ -86,14 +91,16 @@ Outcome Ledger::statement(int64_t account_id, Statement* out) {
   store::AccountRow row;
   std::vector<store::EntryRow> rows;
   store::Pool::Lease connection = pool_->acquire();
-  switch (connection->read_statement(account_id, limits::statement_entries_max, &row, &rows)) {
+  const store::Status status =
+      connection->read_statement(account_id, limits::statement_entries_max, &row, &rows);
+  switch (status) {
     case store::Status::ok:
       break;
     case store::Status::refused:
       return Outcome::no_such_account;
     case store::Status::busy:
     case store::Status::unavailable:
-      return unavailable(*connection, "statement");
+      return unavailable(*connection, status, "statement");
   }
   CREBITO_ASSERT(rows.size() <= limits::statement_entries_max);
   CREBITO_ASSERT(row.balance_cents >= -row.limit_cents);
@@ -112,9 +119,8 @@ Outcome Ledger::statement(int64_t account_id, Statement* out) {
 Outcome Ledger::health() {
   std::vector<store::AccountRow> rows;
   store::Pool::Lease connection = pool_->acquire();
-  if (connection->read_accounts(&rows) != store::Status::ok) {
-    return unavailable(*connection, "health check");
-  }
+  const store::Status status = connection->read_accounts(&rows);
+  if (status != store::Status::ok) return unavailable(*connection, status, "health check");
   return rows.empty() ? Outcome::unavailable : Outcome::ok;
 }
 

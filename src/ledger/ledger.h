@@ -72,7 +72,7 @@ class Ledger {
 
  private:
   Ledger(std::unique_ptr<store::Pool> pool, std::vector<Account> accounts);
-  Outcome unavailable(store::Connection& connection, const char* what);
+  Outcome unavailable(store::Connection& connection, store::Status status, const char* what);
   const Account* find(int64_t account_id) const;
 
   // Constant after construction.

@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <chrono>
+#include <cstdio>
 #include <thread>
 
 #include "check.h"
@@ -63,9 +64,26 @@ const char* status_name(Status status) {
   return "?";
 }
 
-Connection::Connection(const Options& options, std::mutex* writer_mutex)
+void FaultLog::failed(Kind kind, const std::string& error) {
+  State& state = states_[static_cast<int>(kind)];
+  ++state.failures;
+  if (state.failing.exchange(true)) return;
+  std::fprintf(stderr, "crebito: database %s failing, answering 503 until they work again: %s\n",
+               kind == Kind::read ? "reads" : "writes", error.c_str());
+}
+
+void FaultLog::succeeded(Kind kind) {
+  State& state = states_[static_cast<int>(kind)];
+  if (!state.failing.load(std::memory_order_relaxed) || !state.failing.exchange(false)) return;
+  std::fprintf(stderr, "crebito: database %s work again (%lld requests answered 503 meanwhile)\n",
+               kind == Kind::read ? "reads" : "writes",
+               static_cast<long long>(state.failures.exchange(0)));
+}
+
+Connection::Connection(const Options& options, std::mutex* writer_mutex, FaultLog* fault_log)
     : options_(options),
       writer_mutex_(writer_mutex),
+      fault_log_(fault_log),
       // Until open() installs the request-time busy handler, SQLite's own waits out the other
       // instance, which may be applying the schema while these statements are prepared.
       db_(options.path, SQLite::OPEN_READWRITE | SQLite::OPEN_NOMUTEX,
@@ -78,14 +96,27 @@ Connection::Connection(const Options& options, std::mutex* writer_mutex)
       select_statement_(db_, select_statement_sql),
       select_accounts_(db_, select_accounts_sql) {}
 
-Connection::~Connection() = default;
+Connection::~Connection() {
+  // The last connection to close deletes the -wal and -shm files by name. When the database was
+  // removed or replaced, those names may now belong to a restored database: keep them.
+  if (file_moved()) {
+    int persist = 1;
+    sqlite3_file_control(db_.getHandle(), "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
+  }
+}
 
 std::unique_ptr<Connection> Connection::open(const Options& options, std::mutex* writer_mutex,
-                                             std::string* error) {
+                                             std::string* error, FaultLog* fault_log) {
   CREBITO_ASSERT(writer_mutex != nullptr);
   CREBITO_ASSERT(options.busy_timeout_ms >= limits::busy_timeout_ms_min);
   try {
-    std::unique_ptr<Connection> connection(new Connection(options, writer_mutex));
+    std::unique_ptr<Connection> connection(new Connection(options, writer_mutex, fault_log));
+    // SQLite opens a file it may not write read-only instead of failing; we only want a ledger we
+    // can write to.
+    if (sqlite3_db_readonly(connection->db_.getHandle(), "main") == 1) {
+      *error = options.path + ": the database file or its directory is read-only";
+      return nullptr;
+    }
     connection->db_.exec(connection_pragmas_sql);
     // The journal mode lives in the file (schema.cpp sets it); a file in another mode was not
     // prepared by us and would give up the concurrent readers we rely on.
@@ -129,6 +160,30 @@ Status Connection::fail(int rc, const char* step) {
   }
 }
 
+bool Connection::file_moved() {
+  int moved = 0;
+  const int rc = sqlite3_file_control(db_.getHandle(), "main", SQLITE_FCNTL_HAS_MOVED, &moved);
+  return rc == SQLITE_OK && moved != 0;
+}
+
+Status Connection::moved() {
+  last_error_ = options_.path +
+                " was removed or replaced while open (waiting for a database at "
+                "that path; none will be created)";
+  return Status::unavailable;
+}
+
+Status Connection::report(FaultLog::Kind kind, Status status) {
+  if (fault_log_ == nullptr) return status;
+  if (status == Status::unavailable) {
+    fault_log_->failed(kind, last_error_);
+  } else if (status == Status::ok || (status == Status::refused && kind == FaultLog::Kind::read)) {
+    // A refused write wrote nothing, so it proves nothing about the storage.
+    fault_log_->succeeded(kind);
+  }
+  return status;
+}
+
 // Ends a write transaction that did not commit. After an I/O error SQLite may already have rolled
 // it back, hence the autocommit check.
 Status Connection::finish_write(Status status) {
@@ -146,10 +201,16 @@ Status Connection::post(const Posting& posting, AccountRow* after) {
   CREBITO_ASSERT(posting.delta_cents ==
                  (posting.kind == 'c' ? posting.amount_cents : -posting.amount_cents));
   std::lock_guard<std::mutex> writer(*writer_mutex_);
+  return report(FaultLog::Kind::write, post_locked(posting, after));
+}
 
+Status Connection::post_locked(const Posting& posting, AccountRow* after) {
   int rc = begin_.tryExecuteStep();
   begin_.tryReset();
   if (rc != SQLITE_DONE) return finish_write(fail(rc, "BEGIN IMMEDIATE"));
+  // Checked with the write lock held, right before writing: a commit into a removed file would be
+  // acknowledged and lost (invariant 8).
+  if (file_moved()) return finish_write(moved());
 
   update_balance_.bind(1, posting.delta_cents);
   update_balance_.bind(2, posting.account_id);
@@ -185,7 +246,14 @@ Status Connection::post(const Posting& posting, AccountRow* after) {
 
 Status Connection::read_statement(int64_t account_id, size_t entries_max, AccountRow* account,
                                   std::vector<EntryRow>* entries) {
+  return report(FaultLog::Kind::read,
+                read_statement_checked(account_id, entries_max, account, entries));
+}
+
+Status Connection::read_statement_checked(int64_t account_id, size_t entries_max,
+                                          AccountRow* account, std::vector<EntryRow>* entries) {
   entries->clear();
+  if (file_moved()) return moved();
   select_statement_.bind(1, account_id);
   select_statement_.bind(2, static_cast<int64_t>(entries_max));
   bool found = false;
@@ -211,7 +279,12 @@ Status Connection::read_statement(int64_t account_id, size_t entries_max, Accoun
 }
 
 Status Connection::read_accounts(std::vector<AccountRow>* accounts) {
+  return report(FaultLog::Kind::read, read_accounts_checked(accounts));
+}
+
+Status Connection::read_accounts_checked(std::vector<AccountRow>* accounts) {
   accounts->clear();
+  if (file_moved()) return moved();
   int rc;
   while ((rc = select_accounts_.tryExecuteStep()) == SQLITE_ROW) {
     AccountRow& row = accounts->emplace_back();

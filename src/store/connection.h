@@ -14,12 +14,24 @@
 //      processes they wait in a busy handler that retries every limits::busy_retry_sleep_us
 //      instead of SQLite's default 1..100 ms back-off.
 //
+// Storage faults (disk full, I/O error, read-only file, the file removed or replaced while open):
+//   7. A write that meets one is rolled back and answered `unavailable`; nothing is half-written.
+//   8. Every operation first checks that the path still names the file this connection has open
+//      (SQLITE_FCNTL_HAS_MOVED, one stat()). If the file or its directory was removed, writing on
+//      would go to an unlinked "ghost" file that no one will ever read again: the connection
+//      answers `unavailable` instead, and the Pool replaces it once a database is back at the path.
+//   9. A connection never creates the database: a missing file stays a fault until someone puts a
+//      ledger back (a fresh empty ledger must never silently replace one that was lost).
+//  10. FaultLog prints one line when reads or writes start failing and one when they work again,
+//      never one per request.
+//
 // Errors are values: every call returns a Status; no SQLiteCpp exception leaves this layer.
 #pragma once
 
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -67,14 +79,32 @@ struct Posting {
   std::string created_at;
 };
 
+// Reports storage faults to stderr on state changes only: the first failure of a kind of operation
+// (read or write) after success, and the first success after failures. Thread-safe; one per
+// process (the Pool's), shared by its connections.
+class FaultLog {
+ public:
+  enum class Kind { read = 0, write = 1 };
+  void failed(Kind kind, const std::string& error);
+  void succeeded(Kind kind);
+
+ private:
+  struct State {
+    std::atomic<bool> failing{false};
+    std::atomic<int64_t> failures{0};
+  };
+  State states_[2];
+};
+
 class Connection {
  public:
   // Opens the database file, which must already hold the schema (see schema.h), and sets this
   // connection's PRAGMAs. On failure returns nullptr and fills *error.
   // REQUIRES: writer_mutex outlives the connection and is shared by every connection of the
   // process.
+  // fault_log, if given, must outlive the connection. The connection refuses a read-only file.
   static std::unique_ptr<Connection> open(const Options& options, std::mutex* writer_mutex,
-                                          std::string* error);
+                                          std::string* error, FaultLog* fault_log = nullptr);
 
   ~Connection();
   Connection(const Connection&) = delete;
@@ -95,18 +125,29 @@ class Connection {
   // The message of the last failure, for the log.
   const std::string& last_error() const { return last_error_; }
 
+  // True when the database path no longer names the file this connection has open (removed,
+  // renamed or replaced). Such a connection only ever answers `unavailable`; reopen it.
+  bool file_moved();
+
   // Reads an integer or text PRAGMA back, so tests can check what open() set.
   std::string test_pragma(const char* name);
 
  private:
-  Connection(const Options& options, std::mutex* writer_mutex);
+  Connection(const Options& options, std::mutex* writer_mutex, FaultLog* fault_log);
   Status fail(int rc, const char* step);
+  Status moved();
   Status finish_write(Status status);
+  Status report(FaultLog::Kind kind, Status status);
+  Status post_locked(const Posting& posting, AccountRow* after);
+  Status read_statement_checked(int64_t account_id, size_t entries_max, AccountRow* account,
+                                std::vector<EntryRow>* entries);
+  Status read_accounts_checked(std::vector<AccountRow>* accounts);
   static int on_busy(void* self, int attempts);
 
   // Constant after construction.
   const Options options_;
   std::mutex* const writer_mutex_;
+  FaultLog* const fault_log_;  // May be null: no reports.
   SQLite::Database db_;
   SQLite::Statement begin_;
   SQLite::Statement commit_;

@@ -1,14 +1,18 @@
 #include "store/pool.h"
 
+#include <chrono>
+
 #include "check.h"
+#include "crebito_limits.h"
 
 namespace store {
 
 std::unique_ptr<Pool> Pool::open(const Options& options, int size, std::string* error) {
   CREBITO_ASSERT(size > 0);
-  std::unique_ptr<Pool> pool(new Pool());
+  std::unique_ptr<Pool> pool(new Pool(options));
   for (int i = 0; i < size; ++i) {
-    std::unique_ptr<Connection> connection = Connection::open(options, &pool->writer_mutex_, error);
+    std::unique_ptr<Connection> connection =
+        Connection::open(options, &pool->writer_mutex_, error, &pool->fault_log_);
     if (!connection) return nullptr;
     pool->free_.push_back(connection.get());
     pool->connections_.push_back(std::move(connection));
@@ -21,7 +25,44 @@ Pool::Lease Pool::acquire() {
   free_changed_.wait(lock, [this] { return !free_.empty(); });
   Connection* connection = free_.back();
   free_.pop_back();
+  lock.unlock();
+  if (connection->file_moved()) connection = reopen(connection);
   return Lease(this, connection);
+}
+
+Connection* Pool::reopen(Connection* connection) {
+  using namespace std::chrono;
+  const int64_t now_us =
+      duration_cast<microseconds>(steady_clock::now().time_since_epoch()).count();
+  int64_t next_us = next_reopen_us_.load();
+  if (now_us < next_us || !next_reopen_us_.compare_exchange_strong(
+                              next_us, now_us + int64_t{limits::store_reopen_interval_ms} * 1000)) {
+    return connection;  // Another attempt was made recently, or is being made right now.
+  }
+  std::string error;
+  std::unique_ptr<Connection> fresh =
+      Connection::open(options_, &writer_mutex_, &error, &fault_log_);
+  if (!fresh) return connection;  // Still no usable database at the path; the old one says so.
+  // Without CREATE, open() succeeds only on an existing file in WAL mode; it must hold a ledger.
+  std::vector<AccountRow> accounts;
+  if (fresh->read_accounts(&accounts) != Status::ok || accounts.empty()) return connection;
+  Connection* replacement = fresh.get();
+  std::unique_ptr<Connection> old;
+  {
+    std::lock_guard<std::mutex> lock(free_mutex_);
+    for (std::unique_ptr<Connection>& slot : connections_) {
+      if (slot.get() == connection) {
+        old = std::move(slot);
+        slot = std::move(fresh);
+        break;
+      }
+    }
+  }
+  CREBITO_ASSERT(old != nullptr);
+  // The other connections of this process still hold the old file; each is replaced on its next
+  // loan, so the attempt interval does not apply to them.
+  next_reopen_us_ = 0;
+  return replacement;  // `old` closes here, keeping the restored -wal/-shm (see ~Connection).
 }
 
 void Pool::release(Connection* connection) {

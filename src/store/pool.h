@@ -1,8 +1,13 @@
 // store::Pool holds a fixed set of Connections for one process and lends them to request
 // threads. Thread-safe. With one connection per worker thread, acquire() never waits in practice;
 // if it must, it waits on a condition variable, never spins.
+//
+// A connection whose file was removed or replaced (Connection::file_moved) is replaced by a fresh
+// one when it is next lent, once a database is back at the path; attempts are at most one per
+// limits::store_reopen_interval_ms, so a lasting fault costs requests one stat() each, not an open.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -36,12 +41,20 @@ class Pool {
   Lease acquire();
 
  private:
-  Pool() = default;
+  explicit Pool(const Options& options) : options_(options) {}
   void release(Connection* connection);
+  // Called by the thread that holds `connection` on loan. Returns a fresh connection in its place
+  // when one can be opened, else `connection` itself.
+  Connection* reopen(Connection* connection);
 
+  const Options options_;
   // Shared by every connection of this pool: writers of one process queue here (invariant 6).
   std::mutex writer_mutex_;
-  std::vector<std::unique_ptr<Connection>> connections_;  // Constant after open().
+  FaultLog fault_log_;
+  std::atomic<int64_t> next_reopen_us_{0};
+
+  // Guarded by free_mutex_ (a slot changes only when its connection is replaced by reopen()).
+  std::vector<std::unique_ptr<Connection>> connections_;
 
   std::mutex free_mutex_;
   std::condition_variable free_changed_;

@@ -23,16 +23,17 @@ size_t Journal::count_failed() const {
 
 bool LedgerCheck::ok() const {
   return acknowledged_missing == 0 && acknowledged_mismatch == 0 && refused_present == 0 &&
-         duplicated == 0 && unknown_rows == 0 && audit_failures.empty() && statement_errors.empty();
+         unavailable_present == 0 && duplicated == 0 && unknown_rows == 0 &&
+         audit_failures.empty() && statement_errors.empty();
 }
 
 std::string LedgerCheck::describe() const {
   std::ostringstream out;
   out << rows << " rows, " << acknowledged << " acknowledged (" << acknowledged_missing
       << " missing, " << acknowledged_mismatch << " mismatched), " << refused_present
-      << " refused but present, " << duplicated << " duplicated, " << unknown_rows
-      << " unknown rows, " << unanswered_committed << " unanswered but committed, "
-      << audit_failures.size() << " accounts failing the audit";
+      << " refused but present, " << unavailable_present << " answered 503 but present, "
+      << duplicated << " duplicated, " << unknown_rows << " unknown rows, " << unanswered_committed
+      << " unanswered but committed, " << audit_failures.size() << " accounts failing the audit";
   for (const std::string& error : statement_errors) out << "\n  statement: " << error;
   return out.str();
 }
@@ -129,6 +130,8 @@ LedgerCheck check_ledger(const std::string& db_path, const Journal& journal,
       }
     } else if (s.status == 422) {
       check.refused_present += present;
+    } else if (s.status == 503) {
+      check.unavailable_present += present;
     } else {
       check.unanswered_committed += present;
     }

@@ -5,7 +5,8 @@
 // Catch2's assertions are not thread-safe); check_ledger() then compares them with the rows:
 //   - every request answered 200 is in the transactions table exactly once, with its account,
 //     amount and kind;
-//   - every request answered 422 (a refused debit) is not there at all;
+//   - every request answered 422 (a refused debit) or 503 (database unavailable, or haproxy with no
+//     instance to send it to) is not there at all;
 //   - no descricao is there twice (a replayed POST would be);
 //   - every row is one the test sent (an unanswered request may or may not have committed: a
 //     crash between COMMIT and the answer; such rows are counted, not failed);
@@ -48,6 +49,7 @@ struct LedgerCheck {
   size_t acknowledged_missing = 0;      // ...whose row is absent: must be 0.
   size_t acknowledged_mismatch = 0;     // ...whose row differs (account, amount, kind): must be 0.
   size_t refused_present = 0;           // Requests answered 422 whose row exists: must be 0.
+  size_t unavailable_present = 0;       // Requests answered 503 whose row exists: must be 0.
   size_t duplicated = 0;                // Descriptions present more than once: must be 0.
   size_t unknown_rows = 0;              // Rows no request of the test sent: must be 0.
   size_t unanswered_committed = 0;      // Requests without an answer whose row exists: allowed.
