@@ -16,7 +16,10 @@ const char* const config_usage =
     "  --threads N           worker threads = SQLite connections, 1..64 (CREBITO_THREADS; default "
     "8)\n"
     "  --busy-timeout-ms N   wait for the other instance's write lock before answering 503,\n"
-    "                        1..60000 (CREBITO_BUSY_TIMEOUT_MS; default 2000)\n";
+    "                        1..60000 (CREBITO_BUSY_TIMEOUT_MS; default 2000)\n"
+    "  --drain-ms N          on SIGTERM, answer /health with 503 for N ms before stopping, so the\n"
+    "                        load balancer stops sending first; 0..60000 (CREBITO_DRAIN_MS;\n"
+    "                        default 3000)\n";
 
 namespace {
 
@@ -28,7 +31,9 @@ constexpr Setting db_setting{"--db", "CREBITO_DB"};
 constexpr Setting listen_setting{"--listen", "CREBITO_LISTEN"};
 constexpr Setting threads_setting{"--threads", "CREBITO_THREADS"};
 constexpr Setting busy_setting{"--busy-timeout-ms", "CREBITO_BUSY_TIMEOUT_MS"};
-constexpr Setting settings[] = {db_setting, listen_setting, threads_setting, busy_setting};
+constexpr Setting drain_setting{"--drain-ms", "CREBITO_DRAIN_MS"};
+constexpr Setting settings[] = {db_setting, listen_setting, threads_setting, busy_setting,
+                                drain_setting};
 
 bool parse_int(const std::string& text, int min, int max, const Setting& setting, int* out,
                std::string* error) {
@@ -114,6 +119,7 @@ bool parse_config(const std::vector<std::string>& args, const std::vector<std::s
   Config parsed;
   parsed.threads = limits::worker_threads_default;
   parsed.busy_timeout_ms = limits::busy_timeout_ms_default;
+  parsed.drain_ms = limits::drain_ms_default;
   std::string listen = "127.0.0.1:9997";
   if (auto it = values.find(db_setting.flag); it != values.end()) parsed.db_path = it->second;
   if (auto it = values.find(listen_setting.flag); it != values.end()) listen = it->second;
@@ -127,6 +133,11 @@ bool parse_config(const std::vector<std::string>& args, const std::vector<std::s
       it != values.end() &&
       !parse_int(it->second, limits::busy_timeout_ms_min, limits::busy_timeout_ms_max, busy_setting,
                  &parsed.busy_timeout_ms, error)) {
+    return false;
+  }
+  if (auto it = values.find(drain_setting.flag);
+      it != values.end() && !parse_int(it->second, limits::drain_ms_min, limits::drain_ms_max,
+                                       drain_setting, &parsed.drain_ms, error)) {
     return false;
   }
   if (parsed.db_path.empty()) {

@@ -12,6 +12,7 @@ struct Config {
   http::ListenAddress listen;  // Default 127.0.0.1:9997.
   int threads = 0;
   int busy_timeout_ms = 0;
+  int drain_ms = 0;
 };
 
 // args excludes the program name; env is a list of NAME=VALUE strings (as in environ).

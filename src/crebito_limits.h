@@ -65,6 +65,15 @@ inline constexpr int busy_timeout_ms_max = 60'000;
 inline constexpr int busy_timeout_ms_default = 2000;
 inline constexpr int busy_retry_sleep_us = 100;
 
+// On SIGTERM an instance first drains: /health answers 503 for this long while requests are still
+// served, so haproxy (checks every 1 s, down after 2 failures: haproxy.cfg) stops sending before
+// the instance closes its connections. Without it a request haproxy sends on an idle connection
+// just as the instance closes it is lost (measured: about 1 in 10 stops under load). SIGINT and a
+// second signal stop at once.
+inline constexpr int drain_ms_min = 0;
+inline constexpr int drain_ms_max = 60'000;
+inline constexpr int drain_ms_default = 3000;
+
 // After the database file was removed or replaced while open, each process tries at most this often
 // to open a database at the path again (an open costs a few system calls and a schema read).
 inline constexpr int store_reopen_interval_ms = 200;

@@ -22,8 +22,9 @@ namespace {
 constexpr auto stop_retry_interval = std::chrono::milliseconds(10);
 
 // Waits for SIGTERM or SIGINT (blocked in every thread, so only this one sees them), then stops
-// the server, repeating the stop until run() has returned.
-void stop_on_signal(http::Server* server, const std::atomic<bool>* finished) {
+// the server, repeating the stop until run() has returned. SIGTERM first drains for drain_ms
+// (limits::drain_ms_default); another signal during the drain cuts it short.
+void stop_on_signal(http::Server* server, int drain_ms, const std::atomic<bool>* finished) {
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
@@ -32,6 +33,13 @@ void stop_on_signal(http::Server* server, const std::atomic<bool>* finished) {
   while (!*finished) {
     const int signal = sigtimedwait(&signals, nullptr, &poll_interval);
     if (signal < 0) continue;
+    if (signal == SIGTERM && drain_ms > 0) {
+      std::fprintf(stderr, "crebito: SIGTERM received, draining for %d ms (health answers 503)\n",
+                   drain_ms);
+      server->begin_drain();
+      const timespec drain{drain_ms / 1000, (drain_ms % 1000) * 1'000'000L};
+      sigtimedwait(&signals, nullptr, &drain);
+    }
     std::fprintf(stderr, "crebito: %s received, finishing in-flight requests\n",
                  signal == SIGTERM ? "SIGTERM" : "SIGINT");
     while (!*finished) {
@@ -81,7 +89,7 @@ int main(int argc, char** argv) {
   http::Server server([&](httplib::Server* routes) { http::install_routes(routes, ledger.get()); },
                       config.listen, config.threads);
   std::atomic<bool> finished{false};
-  std::thread signal_thread(stop_on_signal, &server, &finished);
+  std::thread signal_thread(stop_on_signal, &server, config.drain_ms, &finished);
   const bool served = server.run(&error);
   finished = true;
   signal_thread.join();

@@ -76,7 +76,12 @@ Server::Server(const RouteInstaller& install, ListenAddress address, int threads
 
   // Runs after the headers, before the body is read. A POST without Content-Length would be read
   // until the client closes; an oversized one would be read just to be thrown away.
-  server_.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
+  server_.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    if (draining_ && req.path == "/health") {
+      res.status = 503;
+      res.set_content(error_json("draining: this instance is stopping"), "application/json");
+      return httplib::Server::HandlerResponse::Handled;
+    }
     if (req.method == "POST" && !has_body_length(req)) {
       return refuse(res, 411, "Content-Length required");
     }

@@ -39,10 +39,15 @@ class Server {
   // accept loop is starting, so a caller that must not miss one repeats it until run() returns.
   void stop();
 
+  // From now on /health answers 503, so that the load balancer takes this instance out of
+  // rotation; every other route is served as before. Safe from any thread.
+  void begin_drain() { draining_ = true; }
+
  private:
   ListenAddress address_;
   ConnectionLoop server_;
   std::atomic<bool> stop_requested_{false};
+  std::atomic<bool> draining_{false};
 };
 
 }  // namespace http

@@ -143,8 +143,10 @@ std::string Stack::db_path() const {
 
 void Stack::start_instance(int instance) {
   const std::string name = instance == 1 ? "api01" : "api02";
+  // Test stacks stop at once (no SIGTERM drain) unless a test's instance_env says otherwise.
   std::vector<std::string> env = {"CREBITO_DB=" + db_path(),
-                                  "CREBITO_LISTEN=" + dir_->file(name + ".sock")};
+                                  "CREBITO_LISTEN=" + dir_->file(name + ".sock"),
+                                  "CREBITO_DRAIN_MS=0"};
   env.insert(env.end(), options_.instance_env.begin(), options_.instance_env.end());
   api_pids_[instance - 1] = spawn({CREBITO_BINARY}, env, dir_->file(name + ".log"));
 }

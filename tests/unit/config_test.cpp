@@ -74,3 +74,11 @@ TEST_CASE("--help is recognised", "[config]") {
   REQUIRE(parse_config({"--help"}, {}, &config, &help, &error));
   CHECK(help);
 }
+
+TEST_CASE("the SIGTERM drain defaults to 3 s and accepts 0 (stop at once)", "[config]") {
+  CHECK(parse_ok({}).drain_ms == 3000);
+  CHECK(parse_ok({"--drain-ms", "0"}).drain_ms == 0);
+  CHECK(parse_ok({}, {"CREBITO_DRAIN_MS=1500"}).drain_ms == 1500);
+  CHECK(parse_error({"--drain-ms", "-1"}).find("--drain-ms") != std::string::npos);
+  CHECK(parse_error({"--drain-ms", "60001"}).find("CREBITO_DRAIN_MS") != std::string::npos);
+}
