@@ -43,9 +43,12 @@ build_crebito() {
   cmake --build "$build_dir" -j "$(nproc)" "${targets[@]}" >/dev/null
 }
 
-# pid_is PID EXE: true when PID is alive and runs EXE (guards against a recycled pid).
+# pid_is PID EXE: true when PID is alive and runs EXE (guards against a recycled pid). A process
+# whose binary was rebuilt since it started shows "EXE (deleted)"; it is still ours.
 pid_is() {
-  local pid=$1 exe=$2
+  local pid=$1 exe=$2 running
   [ -n "$pid" ] && [ -e "/proc/$pid" ] || return 1
-  [ "$(readlink "/proc/$pid/exe" 2>/dev/null)" = "$(readlink -f "$exe")" ]
+  running=$(readlink "/proc/$pid/exe" 2>/dev/null) || return 1
+  running=${running% (deleted)}
+  [ "$running" = "$(readlink -f "$exe")" ]
 }

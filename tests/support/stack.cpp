@@ -95,6 +95,12 @@ int reap(pid_t pid) {
   return status;
 }
 
+void terminate_and_reap(pid_t pid) {
+  if (pid <= 0) return;
+  ::kill(pid, SIGTERM);
+  reap(pid);
+}
+
 }  // namespace
 
 Stack::Stack() : Stack(Options{}) {}
@@ -108,7 +114,14 @@ Stack::Stack(Options options) : options_(std::move(options)), dir_(std::make_uni
        "CREBITO_API1=" + dir_->file("api01.sock"), "CREBITO_API2=" + dir_->file("api02.sock")},
       dir_->file("haproxy.log"), listen_fd);
   ::close(listen_fd);
-  wait_until_ready();
+  try {
+    wait_until_ready();
+  } catch (...) {
+    // A constructor that throws gets no destructor: stop what was started here.
+    terminate_and_reap(haproxy_pid_);
+    stop_instances();
+    throw;
+  }
 }
 
 Stack::Stack(External, const std::string& target) : external_(true) {
@@ -129,10 +142,7 @@ std::unique_ptr<Stack> Stack::local_or_external() {
 
 Stack::~Stack() {
   if (external_) return;
-  if (haproxy_pid_ > 0) {
-    ::kill(haproxy_pid_, SIGTERM);
-    reap(haproxy_pid_);
-  }
+  terminate_and_reap(haproxy_pid_);
   stop_instances();
 }
 
