@@ -40,7 +40,13 @@ class SocketStream final : public httplib::Stream {
       : fd_(fd), read_timeout_ms_(read_timeout_ms), write_timeout_ms_(write_timeout_ms) {}
 
   bool is_readable() const override {
-    return has_buffered_data() || poll_one(fd_, POLLIN, read_timeout_ms_);
+    return has_buffered_data() || poll_one(fd_, POLLIN, wait_ms());
+  }
+
+  // Starts the clock of limits::request_read_ms_max for the request about to be read.
+  void start_request() {
+    request_deadline_ =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(limits::request_read_ms_max);
   }
   bool is_writable() const override { return poll_one(fd_, POLLOUT, write_timeout_ms_); }
 
@@ -95,8 +101,16 @@ class SocketStream final : public httplib::Stream {
       if (n >= 0) return n;
       if (errno == EINTR) continue;
       if (errno != EAGAIN && errno != EWOULDBLOCK) return -1;
-      if (!poll_one(fd_, POLLIN, read_timeout_ms_)) return -1;
+      if (!poll_one(fd_, POLLIN, wait_ms())) return -1;
     }
+  }
+
+  // How long the next wait for request bytes may take: read_timeout_ms, and no longer than the
+  // request's deadline, so a client sending a byte at a time (slowloris) cannot hold a worker.
+  int wait_ms() const {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        request_deadline_ - std::chrono::steady_clock::now());
+    return static_cast<int>(std::clamp<int64_t>(left.count(), 0, read_timeout_ms_));
   }
 
   // cpp-httplib sets SO_SNDTIMEO on accepted sockets, so a stuck client cannot block us forever.
@@ -119,6 +133,7 @@ class SocketStream final : public httplib::Stream {
   size_t in_end_ = 0;
   char out_[limits::connection_write_buffer_bytes];
   size_t out_size_ = 0;
+  std::chrono::steady_clock::time_point request_deadline_ = std::chrono::steady_clock::now();
 };
 
 // Closes gracefully after an early answer: see limits::close_linger_ms.
@@ -159,11 +174,15 @@ void ConnectionLoop::request_stop() {
   [[maybe_unused]] const ssize_t written = ::write(stop_fd_, &one, sizeof one);
 }
 
-bool ConnectionLoop::wait_for_request(socket_t sock) const {
+bool ConnectionLoop::wait_for_request(socket_t sock, bool first) const {
   if (stopping_) return poll_one(sock, POLLIN, 0);
   pollfd waiting[2] = {{sock, POLLIN, 0}, {stop_fd_, POLLIN, 0}};
+  // A new connection that sends nothing holds a worker only briefly; haproxy opens a connection
+  // to send a request at once, and only then keeps it idle for reuse.
+  const int timeout_ms =
+      first ? limits::first_request_wait_ms : limits::keep_alive_timeout_s * 1000;
   while (true) {
-    const int n = ::poll(waiting, 2, limits::keep_alive_timeout_s * 1000);
+    const int n = ::poll(waiting, 2, timeout_ms);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return false;                  // Keep-alive timeout, or an error.
     if (waiting[0].revents != 0) return true;  // Data, or a hang-up that the read will see.
@@ -180,7 +199,8 @@ bool ConnectionLoop::process_and_close_socket(socket_t sock) {
   bool ok = true;
   for (size_t served = 0; served < keep_alive_max_count_; ++served) {
     // A pipelined request may already sit in our buffer, where poll() cannot see it.
-    if (!stream.has_buffered_data() && !wait_for_request(sock)) break;
+    if (!stream.has_buffered_data() && !wait_for_request(sock, served == 0)) break;
+    stream.start_request();
     const bool last = served + 1 == keep_alive_max_count_ || stopping_;
     bool connection_closed = false;
     close_requested = false;

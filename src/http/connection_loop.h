@@ -37,7 +37,8 @@ class ConnectionLoop : public httplib::Server {
   bool process_and_close_socket(socket_t sock) override;
   // Blocks until the socket has data, the stop eventfd fires, or the keep-alive timeout passes.
   // Returns true when a request is waiting to be read.
-  bool wait_for_request(socket_t sock) const;
+  // The first request of a connection waits limits::first_request_wait_ms at most.
+  bool wait_for_request(socket_t sock, bool first) const;
 
   const int stop_fd_;
   std::atomic<bool> stopping_{false};

@@ -1,0 +1,196 @@
+// Hostile clients: many idle connections, slowloris (headers a byte at a time), header floods and
+// long pipelines, through haproxy and straight at an instance. Meanwhile a well-behaved client
+// must keep getting answers within a bound, and the ledger stays exact.
+//
+// Through haproxy (the deployed path) the bound is tight: haproxy buffers each request whole
+// (timeout http-request) and sends at most maxconn 6 per instance, so slow or idle clients never
+// reach a worker thread. Straight at an instance, cpp-httplib gives each open connection a worker
+// thread; what bounds the harm there is the instance's own timeouts, measured below.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <cstdio>
+#include <thread>
+
+#include "reliability/ledger_check.h"
+#include "support/api.h"
+#include "support/stack.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+// An answer through haproxy under attack: well below haproxy's own timeouts.
+constexpr int64_t answer_through_haproxy_ms_bound = 1000;
+// Straight at an instance whose workers are all held by bad connections, a good request waits
+// until they are dropped: limits::first_request_wait_ms (2 s) for idle ones,
+// limits::request_read_ms_max (3 s) for slowloris ones, plus scheduling slack.
+constexpr int64_t answer_direct_ms_bound = 5000;
+
+int connect_tcp(const std::string& host, int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  ::inet_pton(AF_INET, host.c_str(), &address.sin_addr);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+int connect_unix(const std::string& path) {
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  std::snprintf(address.sun_path, sizeof address.sun_path, "%s", path.c_str());
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// Connections that misbehave until stopped: idle ones, and slowloris ones that send a header
+// byte every slow_byte_interval and never finish the request. Closed when destroyed.
+class Attack {
+ public:
+  static constexpr auto slow_byte_interval = milliseconds(200);
+
+  Attack(std::function<int()> connect, int idle, int slow) {
+    for (int i = 0; i < idle; ++i) fds_.push_back(connect());
+    for (int i = 0; i < slow; ++i) slow_fds_.push_back(connect());
+    slow_thread_ = std::thread([this] {
+      const std::string head = "POST /clientes/1/transacoes HTTP/1.1\r\nHost: x\r\nX-Slow: ";
+      for (size_t at = 0; !stopping_; ++at) {
+        const char byte = at < head.size() ? head[at] : 'a';
+        for (int fd : slow_fds_) {
+          if (fd >= 0) ::send(fd, &byte, 1, MSG_NOSIGNAL);
+        }
+        std::this_thread::sleep_for(slow_byte_interval);
+      }
+    });
+  }
+  ~Attack() {
+    stopping_ = true;
+    slow_thread_.join();
+    for (int fd : fds_) ::close(fd);
+    for (int fd : slow_fds_) ::close(fd);
+  }
+  int connected() const {
+    int n = 0;
+    for (int fd : fds_) n += fd >= 0;
+    for (int fd : slow_fds_) n += fd >= 0;
+    return n;
+  }
+
+ private:
+  std::vector<int> fds_;
+  std::vector<int> slow_fds_;
+  std::atomic<bool> stopping_{false};
+  std::thread slow_thread_;
+};
+
+struct Timed {
+  int status = 0;
+  int64_t ms = 0;
+};
+
+Timed timed_statement(httplib::Client& client, int account) {
+  const auto started = Clock::now();
+  const int status = get_statement(client, account).status;
+  return {status, std::chrono::duration_cast<milliseconds>(Clock::now() - started).count()};
+}
+
+std::string flood_headers(size_t count) {
+  std::string request = "GET /clientes/1/extrato HTTP/1.1\r\nHost: x\r\n";
+  for (size_t i = 0; i < count; ++i) request += "X-Flood-" + std::to_string(i) + ": yes\r\n";
+  return request + "\r\n";
+}
+
+}  // namespace
+
+TEST_CASE("through haproxy, idle and slow clients and floods do not delay a good client",
+          "[reliability][hostile]") {
+  Stack stack;
+  Attack attack([&stack] { return connect_tcp(stack.host(), stack.port()); }, 300, 50);
+  REQUIRE(attack.connected() == 350);
+
+  // Floods and a long pipeline on their own connections, while a good client works.
+  std::atomic<int> flood_5xx{0};
+  std::thread flooder([&] {
+    for (int i = 0; i < 20; ++i) {
+      flood_5xx += raw_status(raw_exchange(stack.host(), stack.port(), flood_headers(2000))) >= 500;
+      std::string pipeline;
+      for (int k = 0; k < 100; ++k)
+        pipeline += "GET /clientes/2/extrato HTTP/1.1\r\nHost: x\r\n\r\n";
+      flood_5xx += raw_status(raw_exchange(stack.host(), stack.port(), pipeline, 500)) >= 500;
+    }
+  });
+
+  std::vector<Timed> answers;
+  std::vector<Sent> sent;
+  auto client = stack.client();
+  const auto until = Clock::now() + std::chrono::seconds(4);
+  for (int i = 0; Clock::now() < until; ++i) {
+    answers.push_back(timed_statement(*client, 1 + i % 5));
+    Sent s{unique_description('h', 0, i), 1 + i % 5, 1 + i, 'c'};
+    const auto started = Clock::now();
+    s.status = post_transaction(*client, s.account, s.amount_cents, "c", s.description).status;
+    answers.push_back(
+        {s.status, std::chrono::duration_cast<milliseconds>(Clock::now() - started).count()});
+    sent.push_back(s);
+  }
+  flooder.join();
+
+  int64_t slowest_ms = 0;
+  size_t not_ok = 0;
+  for (const Timed& t : answers) {
+    slowest_ms = std::max(slowest_ms, t.ms);
+    not_ok += t.status != 200;
+  }
+  std::printf(
+      "hostile/haproxy: 300 idle + 50 slowloris connections, 20 header floods and 20 "
+      "pipelines of 100: %zu good requests, %zu not 200, slowest %lld ms\n",
+      answers.size(), not_ok, static_cast<long long>(slowest_ms));
+  CHECK(not_ok == 0);
+  CHECK(slowest_ms <= answer_through_haproxy_ms_bound);
+  CHECK(flood_5xx == 0);
+
+  Journal journal;
+  journal.merge(sent);
+  auto first = stack.instance_client(1);
+  auto second = stack.instance_client(2);
+  const LedgerCheck check = check_ledger(stack.db_path(), journal, {first.get(), second.get()});
+  INFO(check.describe());
+  CHECK(check.ok());
+}
+
+TEST_CASE("straight at an instance, idle and slow connections hold workers only for bounded time",
+          "[reliability][hostile]") {
+  Stack stack;
+  // As many bad connections as the instance has worker threads (limits::worker_threads_default).
+  for (const auto& [idle, slow] : {std::pair{8, 0}, std::pair{0, 8}}) {
+    Attack attack([&stack] { return connect_unix(stack.socket_path(1)); }, idle, slow);
+    std::this_thread::sleep_for(milliseconds(300));  // Let them take the workers.
+    auto client = stack.instance_client(1);
+    client->set_read_timeout(std::chrono::seconds(20));
+    const Timed answer = timed_statement(*client, 1);
+    std::printf(
+        "hostile/direct: %d idle + %d slowloris connections on an 8-thread instance: a "
+        "good request answered %d after %lld ms\n",
+        idle, slow, answer.status, static_cast<long long>(answer.ms));
+    CHECK(answer.status == 200);
+    CHECK(answer.ms <= answer_direct_ms_bound);
+    // The other instance, and haproxy, are unaffected meanwhile.
+    CHECK(timed_statement(*stack.instance_client(2), 1).ms <= answer_through_haproxy_ms_bound);
+  }
+}
