@@ -30,3 +30,49 @@ INSERT OR IGNORE INTO accounts (id, limit_cents, balance_cents) VALUES
   (3, 1000000, 0),
   (4, 10000000, 0),
   (5, 500000, 0);
+
+-- ---- Payments (specs/payments.md): the durable queue, the settled payments and the shared
+-- health of the processors. One row per accepted correlationId, from acceptance to settlement.
+-- state: 0 queued (due_ms = not before), 1 leased to a worker (due_ms = lease expiry),
+-- 2 settled (processor and requested_at_ms are what that processor recorded).
+-- pinned = 1: an attempt's outcome is unknown; the payment stays on `processor` with
+-- `requested_at_ms` until that processor answers 200 or 422 (src/payments/forwarding.h).
+CREATE TABLE IF NOT EXISTS payments (
+  id              INTEGER PRIMARY KEY,
+  correlation_id  TEXT    NOT NULL UNIQUE CHECK (length(correlation_id) = 36),
+  amount_cents    INTEGER NOT NULL CHECK (amount_cents BETWEEN 1 AND 9007199254740991),
+  state           INTEGER NOT NULL DEFAULT 0 CHECK (state IN (0, 1, 2)),
+  pinned          INTEGER NOT NULL DEFAULT 0 CHECK (pinned IN (0, 1)),
+  processor       INTEGER CHECK (processor IN (0, 1)),
+  requested_at_ms INTEGER,
+  attempts        INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+  due_ms          INTEGER NOT NULL,
+  lease_token     INTEGER NOT NULL DEFAULT 0,
+  accepted_ms     INTEGER NOT NULL,
+  settled_ms      INTEGER,
+  CHECK (state != 2 OR (processor IS NOT NULL AND requested_at_ms IS NOT NULL))
+) STRICT;
+
+-- Workers look for due work among the unsettled rows only.
+CREATE INDEX IF NOT EXISTS payments_unsettled ON payments (state, due_ms) WHERE state < 2;
+-- The summary reads settled rows by requestedAt, without touching the table.
+CREATE INDEX IF NOT EXISTS payments_settled
+  ON payments (requested_at_ms, processor, amount_cents) WHERE state = 2;
+
+-- Named leases between the instances (the health poller's: one instance polls at a time).
+CREATE TABLE IF NOT EXISTS payment_leases (
+  name     TEXT    PRIMARY KEY,
+  owner    TEXT    NOT NULL,
+  until_ms INTEGER NOT NULL
+) STRICT;
+INSERT OR IGNORE INTO payment_leases (name, owner, until_ms) VALUES ('health', '', 0);
+
+-- The last GET /payments/service-health answer per processor (0 default, 1 fallback), written by
+-- the lease holder and read by every worker.
+CREATE TABLE IF NOT EXISTS processor_health (
+  processor       INTEGER PRIMARY KEY CHECK (processor IN (0, 1)),
+  failing         INTEGER NOT NULL CHECK (failing IN (0, 1)),
+  min_response_ms INTEGER NOT NULL,
+  checked_ms      INTEGER NOT NULL
+) STRICT;
+INSERT OR IGNORE INTO processor_health VALUES (0, 0, 0, 0), (1, 0, 0, 0);

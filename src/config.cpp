@@ -19,7 +19,16 @@ const char* const config_usage =
     "                        1..60000 (CREBITO_BUSY_TIMEOUT_MS; default 2000)\n"
     "  --drain-ms N          on SIGTERM, answer /health with 503 for N ms before stopping, so the\n"
     "                        load balancer stops sending first; 0..60000 (CREBITO_DRAIN_MS;\n"
-    "                        default 3000)\n";
+    "                        default 3000)\n"
+    "  --processor-default-url URL   http://HOST:PORT of the default payment processor\n"
+    "                        (PROCESSOR_DEFAULT_URL; default "
+    "http://payment-processor-default:8080)\n"
+    "  --processor-fallback-url URL  the same for the fallback processor (PROCESSOR_FALLBACK_URL;\n"
+    "                        default http://payment-processor-fallback:8080)\n"
+    "  --payment-workers N   forwarding workers, 1..256 (CREBITO_PAYMENT_WORKERS; default 64)\n"
+    "  --processor-timeout-ms N  one call to a processor, 100..60000 "
+    "(CREBITO_PROCESSOR_TIMEOUT_MS;\n"
+    "                        default 6000)\n";
 
 namespace {
 
@@ -31,9 +40,14 @@ constexpr Setting db_setting{"--db", "CREBITO_DB"};
 constexpr Setting listen_setting{"--listen", "CREBITO_LISTEN"};
 constexpr Setting threads_setting{"--threads", "CREBITO_THREADS"};
 constexpr Setting busy_setting{"--busy-timeout-ms", "CREBITO_BUSY_TIMEOUT_MS"};
+constexpr Setting default_url_setting{"--processor-default-url", "PROCESSOR_DEFAULT_URL"};
+constexpr Setting fallback_url_setting{"--processor-fallback-url", "PROCESSOR_FALLBACK_URL"};
+constexpr Setting workers_setting{"--payment-workers", "CREBITO_PAYMENT_WORKERS"};
+constexpr Setting timeout_setting{"--processor-timeout-ms", "CREBITO_PROCESSOR_TIMEOUT_MS"};
 constexpr Setting drain_setting{"--drain-ms", "CREBITO_DRAIN_MS"};
-constexpr Setting settings[] = {db_setting, listen_setting, threads_setting, busy_setting,
-                                drain_setting};
+constexpr Setting settings[] = {db_setting,      listen_setting,      threads_setting,
+                                busy_setting,    default_url_setting, fallback_url_setting,
+                                workers_setting, timeout_setting,     drain_setting};
 
 bool parse_int(const std::string& text, int min, int max, const Setting& setting, int* out,
                std::string* error) {
@@ -46,6 +60,20 @@ bool parse_int(const std::string& text, int min, int max, const Setting& setting
     return false;
   }
   *out = value;
+  return true;
+}
+
+// "http://HOST[:PORT]" with no path: the processors are plain HTTP (research §2).
+bool parse_processor_url(const std::string& text, const Setting& setting, std::string* out,
+                         std::string* error) {
+  const std::string scheme = "http://";
+  if (text.rfind(scheme, 0) != 0 || text.size() == scheme.size() ||
+      text.find('/', scheme.size()) != std::string::npos) {
+    *error = std::string(setting.flag) + " (" + setting.env + "): '" + text +
+             "' is not http://HOST[:PORT] without a path";
+    return false;
+  }
+  *out = text;
   return true;
 }
 
@@ -133,6 +161,30 @@ bool parse_config(const std::vector<std::string>& args, const std::vector<std::s
       it != values.end() &&
       !parse_int(it->second, limits::busy_timeout_ms_min, limits::busy_timeout_ms_max, busy_setting,
                  &parsed.busy_timeout_ms, error)) {
+    return false;
+  }
+  parsed.payment_workers = limits::payment_workers_default;
+  parsed.processor_timeout_ms = limits::processor_timeout_ms_default;
+  if (auto it = values.find(workers_setting.flag);
+      it != values.end() &&
+      !parse_int(it->second, limits::payment_workers_min, limits::payment_workers_max,
+                 workers_setting, &parsed.payment_workers, error)) {
+    return false;
+  }
+  if (auto it = values.find(timeout_setting.flag);
+      it != values.end() &&
+      !parse_int(it->second, limits::processor_timeout_ms_min, limits::processor_timeout_ms_max,
+                 timeout_setting, &parsed.processor_timeout_ms, error)) {
+    return false;
+  }
+  if (auto it = values.find(default_url_setting.flag);
+      it != values.end() &&
+      !parse_processor_url(it->second, default_url_setting, &parsed.processor_default_url, error)) {
+    return false;
+  }
+  if (auto it = values.find(fallback_url_setting.flag);
+      it != values.end() && !parse_processor_url(it->second, fallback_url_setting,
+                                                 &parsed.processor_fallback_url, error)) {
     return false;
   }
   if (auto it = values.find(drain_setting.flag);

@@ -13,6 +13,11 @@ struct Config {
   int threads = 0;
   int busy_timeout_ms = 0;
   int drain_ms = 0;
+  // Payments face (specs/payments.md).
+  std::string processor_default_url = "http://payment-processor-default:8080";
+  std::string processor_fallback_url = "http://payment-processor-fallback:8080";
+  int payment_workers = 0;
+  int processor_timeout_ms = 0;
 };
 
 // args excludes the program name; env is a list of NAME=VALUE strings (as in environ).

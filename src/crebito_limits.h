@@ -102,7 +102,18 @@ inline constexpr size_t correlation_id_chars = 36;
 // in flight to the processors (research §2: they admit 800 at once, then queue 500, then 429).
 inline constexpr int payment_workers_min = 1;
 inline constexpr int payment_workers_max = 256;
-inline constexpr int payment_workers_default = 24;
+inline constexpr int payment_workers_default = 64;
+// Store connections shared by an instance's workers (borrowed for each claim and each result,
+// never across a call to a processor); few, so an instance starts fast and stays small.
+inline constexpr int forwarder_connections = 4;
+// Of an instance's idle workers, this many look for due work on a timer; the others sleep until a
+// payment is accepted here or a worker that found work wakes the next one.
+inline constexpr int payment_idle_pollers = 4;
+// An idle worker that is not a poller still looks this often, should every wake-up be missed.
+inline constexpr int payment_idle_sleep_ms_max = 1000;
+// Page cache per payments connection (KiB). Workers hold one connection each, so SQLite's 2 MB
+// default would add up to more than an instance's memory budget.
+inline constexpr int payments_cache_kib = 256;
 
 // One call to a processor gives up after this long; its outcome is then unknown and the payment
 // is pinned to that processor. The final test's slowest delay is 5000 ms (on a failing processor),
@@ -130,6 +141,9 @@ inline constexpr int payment_idle_poll_ms = 25;
 inline constexpr int health_poll_interval_ms = 5100;
 inline constexpr int health_lease_ms = 12'000;
 inline constexpr int health_timeout_ms = 3000;
+// The processors' health is polled only while this instance has seen payments within this window:
+// an instance serving only the ledger never calls them (and never waits on their names at stop).
+inline constexpr int health_active_window_ms = 30'000;
 // A processor that answered 500/429, refused or timed out is avoided for this long (unless it is
 // the only choice); the health poll only sees it every 5 s.
 inline constexpr int processor_avoid_ms = 1500;

@@ -11,9 +11,12 @@
 #include <thread>
 
 #include "config.h"
+#include "http/payments_routes.h"
 #include "http/routes.h"
 #include "http/server.h"
 #include "ledger/ledger.h"
+#include "payments/forwarder.h"
+#include "payments/payments.h"
 
 extern char** environ;
 
@@ -86,8 +89,27 @@ int main(int argc, char** argv) {
   std::fprintf(stderr, "crebito: database %s ready, %zu accounts, %d threads\n",
                config.db_path.c_str(), ledger->accounts().size(), config.threads);
 
-  http::Server server([&](httplib::Server* routes) { http::install_routes(routes, ledger.get()); },
-                      config.listen, config.threads);
+  // The payments face shares the file (schema applied above) and nothing else with the ledger.
+  std::unique_ptr<payments::Payments> payments =
+      payments::Payments::open(store_options, config.threads, &error);
+  payments::Forwarder forwarder({store_options, config.processor_default_url,
+                                 config.processor_fallback_url, config.payment_workers,
+                                 config.processor_timeout_ms});
+  if (!payments || !forwarder.start(&error)) {
+    std::fprintf(stderr, "crebito: cannot open the payments queue: %s\n", error.c_str());
+    return 1;
+  }
+  payments->on_accepted([&forwarder] { forwarder.wake(); });
+  std::fprintf(stderr, "crebito: payments go to %s (fallback %s), %d workers\n",
+               config.processor_default_url.c_str(), config.processor_fallback_url.c_str(),
+               config.payment_workers);
+
+  http::Server server(
+      [&](httplib::Server* routes) {
+        http::install_routes(routes, ledger.get());
+        http::install_payment_routes(routes, payments.get());
+      },
+      config.listen, config.threads);
   std::atomic<bool> finished{false};
   std::thread signal_thread(stop_on_signal, &server, config.drain_ms, &finished);
   const bool served = server.run(&error);
@@ -97,6 +119,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "crebito: %s\n", error.c_str());
     return 1;
   }
+  forwarder.stop();
+  payments.reset();
   ledger.reset();
   std::fprintf(stderr, "crebito: stopped cleanly\n");
   return 0;

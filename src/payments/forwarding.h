@@ -1,0 +1,76 @@
+// The forwarding rules of specs/payments.md as pure functions: what happens to a payment after one
+// attempt to forward it, and which processor the next attempt goes to. No I/O, no clock (times are
+// arguments), no locks; thread-safe. The store keeps the state, the forwarder does the calls.
+//
+// The state of an unsettled payment is (pinned, processor, requested_at_ms):
+//   - not pinned: nothing was possibly recorded by a processor; the next attempt may go to either
+//     processor, with a fresh requestedAt.
+//   - pinned: an attempt's outcome is unknown (timeout, reset after sending, or its worker died and
+//     its lease expired), so that processor may have recorded it with that requestedAt. Every later
+//     attempt repeats the same call (same processor, same requestedAt) until the processor answers
+//     200 (recorded now) or 422 (recorded before). A 500 does not unpin: the processor checks its
+//     failure flag before the duplicate check, so a 500 says nothing about an earlier insert.
+// A settled payment counts once, for the processor that answered 200 or 422, with the requestedAt
+// that processor holds.
+#pragma once
+
+#include <cstdint>
+
+namespace payments {
+
+enum class Processor : int { default_processor = 0, fallback_processor = 1 };
+inline constexpr int processor_count = 2;
+
+const char* processor_name(Processor processor);  // "default" or "fallback"
+Processor other(Processor processor);
+
+// What one call to a processor gave.
+enum class AttemptOutcome {
+  recorded,       // 200: recorded now.
+  duplicate,      // 422: that correlationId was already recorded there.
+  failed,         // 500 or another unexpected status: not recorded by this call.
+  throttled,      // 429: refused before any work; not recorded.
+  refused,        // Connection refused or not established: nothing was sent.
+  unknown,        // Timeout or reset after the request was sent: may have been recorded.
+  lease_expired,  // The worker holding the attempt vanished: treated as unknown.
+};
+
+const char* outcome_name(AttemptOutcome outcome);
+
+// One attempt as it was sent.
+struct Attempt {
+  Processor processor = Processor::default_processor;
+  int64_t requested_at_ms = 0;
+  bool pinned = false;      // The attempt repeated a call whose outcome was unknown.
+  int attempts_before = 0;  // Attempts made before this one.
+};
+
+// What to do with the payment after the attempt.
+struct Transition {
+  bool settled = false;  // Counted for `processor` with `requested_at_ms`; no more attempts.
+  bool pinned = false;   // The next attempt must repeat this call (same processor, requestedAt).
+  Processor processor = Processor::default_processor;
+  int64_t requested_at_ms = 0;
+  int64_t retry_delay_ms = 0;  // When not settled: wait this long before the next attempt.
+};
+
+// The retry delay after `attempts` attempts: base * 2^(attempts-1), capped.
+int64_t retry_delay_ms(int attempts);
+
+Transition next_after(const Attempt& attempt, AttemptOutcome outcome);
+
+// What workers know about a processor: the last health poll and what real calls showed.
+struct ProcessorView {
+  bool failing = false;             // The health poll said failing.
+  int64_t min_response_ms = 0;      // The health poll's minResponseTime.
+  int64_t avoid_until_ms = 0;       // A real call failed; avoid it until then.
+  int64_t observed_latency_ms = 0;  // Recent latency of real calls that answered.
+};
+
+// The processor for a payment that is not pinned, at time now_ms. Default while it is usable and
+// fast; the fallback when default is unusable or slow and the fallback is faster; default when
+// neither is usable (the retry back-off then paces the attempts).
+Processor choose_processor(const ProcessorView& default_view, const ProcessorView& fallback_view,
+                           int64_t now_ms);
+
+}  // namespace payments

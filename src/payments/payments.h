@@ -1,0 +1,84 @@
+// payments::Payments is the payments face's request side (specs/payments.md): it accepts payments
+// into the durable queue, reads the global summary, purges, and reports the queue's state. It
+// knows the rules of those answers, not HTTP and not SQL. Forwarding happens in forwarder.h.
+//
+// Thread-safe: any number of request threads may call it at once (each call borrows one of its
+// store connections). A payment accepted here wakes a forwarding worker of this instance through
+// the hook set with on_accepted().
+#pragma once
+
+#include <array>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "store/payments.h"
+
+namespace payments {
+
+enum class [[nodiscard]] Outcome{
+    ok,
+    unavailable,  // The database cannot be written or read now; nothing was written.
+};
+
+struct Totals {
+  int64_t requests = 0;
+  int64_t amount_cents = 0;
+};
+
+struct Summary {
+  Totals default_totals;
+  Totals fallback_totals;
+};
+
+struct Consistency {
+  store::QueueCounts counts;
+  int64_t oldest_unsettled_age_ms = 0;  // 0 when nothing is unsettled.
+};
+
+class Payments {
+ public:
+  // Opens `connections` store connections (the schema must be applied). nullptr and *error on
+  // failure.
+  static std::unique_ptr<Payments> open(const store::Options& options, int connections,
+                                        std::string* error);
+  ~Payments();
+
+  // Queues the payment (ok also when that correlationId was already accepted: it is forwarded
+  // once). REQUIRES: valid_correlation_id(correlation_id) and the amount within limits.
+  Outcome accept(const std::string& correlation_id, int64_t amount_cents);
+
+  // Settled payments with from_ms <= requestedAt <= to_ms. Waits a bounded time for calls in flight
+  // whose requestedAt lies in the range, so a payment a processor has just recorded is counted.
+  Outcome summary(int64_t from_ms, int64_t to_ms, Summary* out);
+
+  Outcome purge();
+  Outcome consistency(Consistency* out);
+
+  // Called after each newly accepted payment (from the request thread).
+  void on_accepted(std::function<void()> hook) { on_accepted_ = std::move(hook); }
+
+ private:
+  Payments() = default;
+  std::unique_ptr<store::PaymentsConnection> borrow();
+  void give_back(std::unique_ptr<store::PaymentsConnection> connection);
+  Outcome unavailable(store::PaymentsConnection& connection, const char* what);
+
+  std::function<void()> on_accepted_;  // Set before serving; constant after.
+  std::mutex writer_mutex_;            // Shared by every connection of this object.
+  std::mutex free_mutex_;
+  std::condition_variable free_changed_;
+  std::vector<std::unique_ptr<store::PaymentsConnection>> free_;  // Guarded by free_mutex_.
+};
+
+// 36 characters, 8-4-4-4-12 hexadecimal digits (either case).
+bool valid_correlation_id(std::string_view text);
+
+// Lower case, so "ABC…" and "abc…" (the same UUID to a processor) are one payment here too.
+std::string normalized_correlation_id(std::string_view text);
+
+}  // namespace payments

@@ -1,0 +1,369 @@
+#include "store/payments.h"
+
+#include <SQLiteCpp/Transaction.h>
+#include <sqlite3.h>
+
+#include <chrono>
+#include <random>
+#include <thread>
+
+#include "check.h"
+#include "crebito_limits.h"
+
+namespace store {
+namespace {
+
+int64_t monotonic_us() {
+  using namespace std::chrono;
+  return duration_cast<microseconds>(steady_clock::now().time_since_epoch()).count();
+}
+
+constexpr const char* insert_sql =
+    "INSERT INTO payments (correlation_id, amount_cents, due_ms, accepted_ms) "
+    "VALUES (?1, ?2, ?3, ?3) ON CONFLICT (correlation_id) DO NOTHING";
+
+// The cheap look before taking the write lock: idle workers poll with this read only.
+constexpr const char* any_due_sql =
+    "SELECT 1 FROM payments WHERE state < 2 AND due_ms <= ?1 LIMIT 1";
+
+constexpr const char* select_due_sql =
+    "SELECT id, correlation_id, amount_cents, state, pinned, processor, requested_at_ms, attempts "
+    "FROM payments WHERE state < 2 AND due_ms <= ?1 ORDER BY due_ms LIMIT 1";
+
+constexpr const char* lease_sql =
+    "UPDATE payments SET state = 1, pinned = ?2, processor = ?3, requested_at_ms = ?4, "
+    "attempts = ?5, due_ms = ?6, lease_token = ?7 WHERE id = ?1";
+
+constexpr const char* settle_sql =
+    "UPDATE payments SET state = 2, pinned = 0, processor = ?3, requested_at_ms = ?4, "
+    "settled_ms = ?5 WHERE id = ?1 AND state = 1 AND lease_token = ?2";
+
+constexpr const char* requeue_sql =
+    "UPDATE payments SET state = 0, pinned = ?3, processor = ?4, requested_at_ms = ?5, "
+    "due_ms = ?6 WHERE id = ?1 AND state = 1 AND lease_token = ?2";
+
+constexpr const char* summary_sql =
+    "SELECT processor, count(*), coalesce(sum(amount_cents), 0) FROM payments "
+    "WHERE state = 2 AND requested_at_ms BETWEEN ?1 AND ?2 GROUP BY processor";
+
+constexpr const char* in_flight_sql =
+    "SELECT count(*) FROM payments WHERE state < 2 AND state = 1 "
+    "AND requested_at_ms BETWEEN ?1 AND ?2";
+
+constexpr const char* counts_sql =
+    "SELECT count(*), "
+    "  coalesce(sum(state = 0), 0), coalesce(sum(state < 2 AND pinned = 1), 0), "
+    "  coalesce(sum(state = 1), 0), coalesce(sum(attempts > 1), 0), "
+    "  coalesce(sum(state = 2 AND processor = 0), 0), coalesce(sum(state = 2 AND processor = 1), "
+    "0),"
+    "  coalesce(min(CASE WHEN state < 2 THEN accepted_ms END), 0) "
+    "FROM payments";
+
+constexpr const char* take_lease_sql =
+    "UPDATE payment_leases SET owner = ?2, until_ms = ?4 "
+    "WHERE name = ?1 AND (owner = ?2 OR until_ms < ?3)";
+
+constexpr const char* read_health_sql =
+    "SELECT processor, failing, min_response_ms, checked_ms FROM processor_health";
+
+constexpr const char* write_health_sql =
+    "UPDATE processor_health SET failing = ?2, min_response_ms = ?3, checked_ms = ?4 "
+    "WHERE processor = ?1";
+
+constexpr const char* connection_pragmas_sql =
+    "PRAGMA synchronous = NORMAL;"  // Durable across process crashes in WAL; fsync at checkpoints.
+    "PRAGMA temp_store = MEMORY;";
+
+}  // namespace
+
+PaymentsConnection::PaymentsConnection(const Options& options, std::mutex* writer_mutex)
+    : options_(options),
+      writer_mutex_(writer_mutex),
+      db_(options.path, SQLite::OPEN_READWRITE | SQLite::OPEN_NOMUTEX),
+      busy_handler_installed_(install_busy_handler()),
+      begin_(db_, "BEGIN IMMEDIATE"),
+      commit_(db_, "COMMIT"),
+      rollback_(db_, "ROLLBACK"),
+      insert_(db_, insert_sql),
+      any_due_(db_, any_due_sql),
+      select_due_(db_, select_due_sql),
+      lease_(db_, lease_sql),
+      settle_(db_, settle_sql),
+      requeue_(db_, requeue_sql),
+      summary_(db_, summary_sql),
+      in_flight_(db_, in_flight_sql),
+      counts_(db_, counts_sql),
+      purge_(db_, "DELETE FROM payments"),
+      take_lease_(db_, take_lease_sql),
+      read_health_(db_, read_health_sql),
+      write_health_(db_, write_health_sql) {
+  std::random_device seed;
+  token_state_ = (uint64_t{seed()} << 32) ^ seed() ^ static_cast<uint64_t>(monotonic_us());
+}
+
+PaymentsConnection::~PaymentsConnection() = default;
+
+std::unique_ptr<PaymentsConnection> PaymentsConnection::open(const Options& options,
+                                                             std::mutex* writer_mutex,
+                                                             std::string* error) {
+  CREBITO_ASSERT(writer_mutex != nullptr);
+  CREBITO_ASSERT(options.busy_timeout_ms >= limits::busy_timeout_ms_min);
+  try {
+    std::unique_ptr<PaymentsConnection> connection(new PaymentsConnection(options, writer_mutex));
+    CREBITO_ASSERT(connection->busy_handler_installed_);
+    connection->db_.exec(connection_pragmas_sql);
+    connection->db_.exec("PRAGMA cache_size = -" + std::to_string(limits::payments_cache_kib));
+    return connection;
+  } catch (const std::exception& e) {
+    *error = options.path + ": " + e.what();
+    return nullptr;
+  }
+}
+
+bool PaymentsConnection::install_busy_handler() {
+  return sqlite3_busy_handler(db_.getHandle(), &PaymentsConnection::on_busy, this) == SQLITE_OK;
+}
+
+// Same policy as store::Connection: retry every busy_retry_sleep_us until the busy timeout.
+int PaymentsConnection::on_busy(void* self, int attempts) {
+  auto* connection = static_cast<PaymentsConnection*>(self);
+  const int64_t now = monotonic_us();
+  if (attempts == 0) connection->busy_since_us_ = now;
+  if (now - connection->busy_since_us_ >= int64_t{connection->options_.busy_timeout_ms} * 1000) {
+    return 0;
+  }
+  std::this_thread::sleep_for(std::chrono::microseconds(limits::busy_retry_sleep_us));
+  return 1;
+}
+
+Status PaymentsConnection::fail(int rc, const char* step) {
+  last_error_ = std::string(step) + ": " + sqlite3_errstr(rc) + " (" + db_.getErrorMsg() + ")";
+  switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return Status::busy;
+    case SQLITE_CONSTRAINT:
+      CREBITO_ASSERT(false && "a payments write reached a schema constraint");
+      return Status::unavailable;
+    default:
+      return Status::unavailable;
+  }
+}
+
+Status PaymentsConnection::finish_write(Status status) {
+  if (!sqlite3_get_autocommit(db_.getHandle())) {
+    rollback_.tryExecuteStep();
+    rollback_.tryReset();
+  }
+  return status;
+}
+
+// One autocommit write statement (bound by the caller); *changed tells whether a row changed.
+Status PaymentsConnection::run_write(SQLite::Statement& statement, const char* step,
+                                     bool* changed) {
+  const int rc = statement.tryExecuteStep();
+  statement.tryReset();
+  statement.clearBindings();
+  if (rc != SQLITE_DONE) return fail(rc, step);
+  *changed = sqlite3_changes(db_.getHandle()) > 0;
+  return Status::ok;
+}
+
+Status PaymentsConnection::accept(const std::string& correlation_id, int64_t amount_cents,
+                                  int64_t now_ms) {
+  CREBITO_ASSERT(correlation_id.size() == limits::correlation_id_chars);
+  CREBITO_ASSERT(amount_cents >= limits::payment_cents_min);
+  CREBITO_ASSERT(amount_cents <= limits::payment_cents_max);
+  std::lock_guard<std::mutex> writer(*writer_mutex_);
+  insert_.bindNoCopy(1, correlation_id);
+  insert_.bind(2, amount_cents);
+  insert_.bind(3, now_ms);
+  bool changed = false;
+  const Status status = run_write(insert_, "INSERT INTO payments", &changed);
+  if (status != Status::ok) return status;
+  return changed ? Status::ok : Status::refused;
+}
+
+Status PaymentsConnection::claim(int64_t now_ms, int64_t lease_until_ms,
+                                 const std::function<void(PaymentJob*)>& decide, PaymentJob* job) {
+  CREBITO_ASSERT(lease_until_ms > now_ms);
+  any_due_.bind(1, now_ms);
+  int rc = any_due_.tryExecuteStep();
+  any_due_.tryReset();
+  if (rc == SQLITE_DONE) return Status::refused;
+  if (rc != SQLITE_ROW) return fail(rc, "SELECT due payment");
+
+  std::lock_guard<std::mutex> writer(*writer_mutex_);
+  rc = begin_.tryExecuteStep();
+  begin_.tryReset();
+  if (rc != SQLITE_DONE) return finish_write(fail(rc, "BEGIN IMMEDIATE"));
+  select_due_.bind(1, now_ms);
+  rc = select_due_.tryExecuteStep();
+  if (rc == SQLITE_ROW) {
+    job->id = select_due_.getColumn(0).getInt64();
+    job->correlation_id = select_due_.getColumn(1).getString();
+    job->amount_cents = select_due_.getColumn(2).getInt64();
+    job->state = static_cast<PaymentState>(select_due_.getColumn(3).getInt());
+    job->pinned = select_due_.getColumn(4).getInt() != 0;
+    job->processor = select_due_.getColumn(5).isNull() ? -1 : select_due_.getColumn(5).getInt();
+    job->requested_at_ms =
+        select_due_.getColumn(6).isNull() ? 0 : select_due_.getColumn(6).getInt64();
+    job->attempts = select_due_.getColumn(7).getInt();
+  }
+  select_due_.tryReset();
+  // Another worker took it between the look and the lock.
+  if (rc == SQLITE_DONE) return finish_write(Status::refused);
+  if (rc != SQLITE_ROW) return finish_write(fail(rc, "SELECT due payment"));
+  CREBITO_ASSERT(job->state != PaymentState::settled);
+
+  const int attempts_before = job->attempts;
+  decide(job);
+  CREBITO_ASSERT(job->attempts == attempts_before + 1);
+  CREBITO_ASSERT(job->processor == 0 || job->processor == 1);
+  CREBITO_ASSERT(job->requested_at_ms > 0);
+  token_state_ = token_state_ * 6364136223846793005ULL + 1442695040888963407ULL;
+  job->lease_token = static_cast<int64_t>(token_state_ >> 1);
+  job->state = PaymentState::leased;
+  lease_.bind(1, job->id);
+  lease_.bind(2, job->pinned ? 1 : 0);
+  lease_.bind(3, job->processor);
+  lease_.bind(4, job->requested_at_ms);
+  lease_.bind(5, job->attempts);
+  lease_.bind(6, lease_until_ms);
+  lease_.bind(7, job->lease_token);
+  rc = lease_.tryExecuteStep();
+  lease_.tryReset();
+  if (rc != SQLITE_DONE) return finish_write(fail(rc, "UPDATE payments (lease)"));
+  rc = commit_.tryExecuteStep();
+  commit_.tryReset();
+  if (rc != SQLITE_DONE) return finish_write(fail(rc, "COMMIT"));
+  return Status::ok;
+}
+
+Status PaymentsConnection::settle(const PaymentJob& job, int processor, int64_t requested_at_ms,
+                                  int64_t now_ms) {
+  CREBITO_ASSERT(processor == 0 || processor == 1);
+  CREBITO_ASSERT(requested_at_ms > 0);
+  std::lock_guard<std::mutex> writer(*writer_mutex_);
+  settle_.bind(1, job.id);
+  settle_.bind(2, job.lease_token);
+  settle_.bind(3, processor);
+  settle_.bind(4, requested_at_ms);
+  settle_.bind(5, now_ms);
+  bool changed = false;
+  const Status status = run_write(settle_, "UPDATE payments (settle)", &changed);
+  if (status != Status::ok) return status;
+  return changed ? Status::ok : Status::refused;
+}
+
+Status PaymentsConnection::requeue(const PaymentJob& job, bool pinned, int processor,
+                                   int64_t requested_at_ms, int64_t due_ms) {
+  CREBITO_ASSERT(processor == 0 || processor == 1);
+  std::lock_guard<std::mutex> writer(*writer_mutex_);
+  requeue_.bind(1, job.id);
+  requeue_.bind(2, job.lease_token);
+  requeue_.bind(3, pinned ? 1 : 0);
+  requeue_.bind(4, processor);
+  requeue_.bind(5, requested_at_ms);
+  requeue_.bind(6, due_ms);
+  bool changed = false;
+  const Status status = run_write(requeue_, "UPDATE payments (requeue)", &changed);
+  if (status != Status::ok) return status;
+  return changed ? Status::ok : Status::refused;
+}
+
+Status PaymentsConnection::summary(int64_t from_ms, int64_t to_ms,
+                                   std::array<ProcessorTotals, 2>* totals, int64_t* in_flight) {
+  *totals = {};
+  *in_flight = 0;
+  if (from_ms > to_ms) return Status::ok;
+  // One read transaction, so the totals and the in-flight count come from one snapshot.
+  try {
+    SQLite::Transaction read(db_, SQLite::TransactionBehavior::DEFERRED);
+    summary_.bind(1, from_ms);
+    summary_.bind(2, to_ms);
+    int rc;
+    while ((rc = summary_.tryExecuteStep()) == SQLITE_ROW) {
+      const int processor = summary_.getColumn(0).getInt();
+      CREBITO_ASSERT(processor == 0 || processor == 1);
+      (*totals)[processor] = {summary_.getColumn(1).getInt64(), summary_.getColumn(2).getInt64()};
+    }
+    summary_.tryReset();
+    if (rc != SQLITE_DONE) return fail(rc, "SELECT summary");
+    in_flight_.bind(1, from_ms);
+    in_flight_.bind(2, to_ms);
+    rc = in_flight_.tryExecuteStep();
+    if (rc == SQLITE_ROW) *in_flight = in_flight_.getColumn(0).getInt64();
+    in_flight_.tryReset();
+    if (rc != SQLITE_ROW) return fail(rc, "SELECT in flight");
+    read.commit();
+  } catch (const SQLite::Exception& e) {
+    return fail(e.getErrorCode(), "summary transaction");
+  }
+  return Status::ok;
+}
+
+Status PaymentsConnection::counts(QueueCounts* out) {
+  const int rc = counts_.tryExecuteStep();
+  if (rc == SQLITE_ROW) {
+    out->accepted = counts_.getColumn(0).getInt64();
+    out->queued = counts_.getColumn(1).getInt64();
+    out->pinned = counts_.getColumn(2).getInt64();
+    out->in_flight = counts_.getColumn(3).getInt64();
+    out->retried = counts_.getColumn(4).getInt64();
+    out->settled = {counts_.getColumn(5).getInt64(), counts_.getColumn(6).getInt64()};
+    out->oldest_unsettled_accepted_ms = counts_.getColumn(7).getInt64();
+  }
+  counts_.tryReset();
+  if (rc != SQLITE_ROW) return fail(rc, "SELECT counts");
+  CREBITO_ASSERT(out->queued + out->in_flight + out->settled[0] + out->settled[1] == out->accepted);
+  return Status::ok;
+}
+
+Status PaymentsConnection::purge() {
+  std::lock_guard<std::mutex> writer(*writer_mutex_);
+  bool changed = false;
+  return run_write(purge_, "DELETE FROM payments", &changed);
+}
+
+Status PaymentsConnection::take_lease(const std::string& name, const std::string& owner,
+                                      int64_t now_ms, int64_t until_ms) {
+  CREBITO_ASSERT(until_ms > now_ms);
+  std::lock_guard<std::mutex> writer(*writer_mutex_);
+  take_lease_.bindNoCopy(1, name);
+  take_lease_.bindNoCopy(2, owner);
+  take_lease_.bind(3, now_ms);
+  take_lease_.bind(4, until_ms);
+  bool changed = false;
+  const Status status = run_write(take_lease_, "UPDATE payment_leases", &changed);
+  if (status != Status::ok) return status;
+  return changed ? Status::ok : Status::refused;
+}
+
+Status PaymentsConnection::read_health(std::array<HealthRow, 2>* rows) {
+  *rows = {};
+  int rc;
+  while ((rc = read_health_.tryExecuteStep()) == SQLITE_ROW) {
+    const int processor = read_health_.getColumn(0).getInt();
+    CREBITO_ASSERT(processor == 0 || processor == 1);
+    (*rows)[processor] = {read_health_.getColumn(1).getInt() != 0,
+                          read_health_.getColumn(2).getInt64(),
+                          read_health_.getColumn(3).getInt64()};
+  }
+  read_health_.tryReset();
+  if (rc != SQLITE_DONE) return fail(rc, "SELECT processor_health");
+  return Status::ok;
+}
+
+Status PaymentsConnection::write_health(int processor, const HealthRow& row) {
+  CREBITO_ASSERT(processor == 0 || processor == 1);
+  std::lock_guard<std::mutex> writer(*writer_mutex_);
+  write_health_.bind(1, processor);
+  write_health_.bind(2, row.failing ? 1 : 0);
+  write_health_.bind(3, row.min_response_ms);
+  write_health_.bind(4, row.checked_ms);
+  bool changed = false;
+  return run_write(write_health_, "UPDATE processor_health", &changed);
+}
+
+}  // namespace store

@@ -1,0 +1,152 @@
+// store::PaymentsConnection owns one SQLite connection to the shared file for the payments face:
+// the durable queue, the settled payments, the health lease and the processors' health
+// (schema.sql, "Payments"). It knows SQL, not the forwarding rules: claim() hands the due row to a
+// caller-supplied decision and writes back what it decides, inside one transaction.
+//
+// Design notes — the invariants this layer keeps:
+//   1. Every write runs in BEGIN IMMEDIATE or is one autocommit statement (same as ledger rows).
+//   2. A payment is leased to at most one worker at a time: claim() selects and leases the row in
+//      one write transaction, and every later write about that attempt names the lease token; a
+//      worker whose lease was taken over writes nothing.
+//   3. A settled row never changes again (except by purge): settle() and requeue() only touch
+//      rows in state leased with the caller's token.
+//   4. A connection is used by one thread at a time (opened SQLITE_OPEN_NOMUTEX).
+// Errors are values (store::Status); no SQLiteCpp exception leaves this layer.
+#pragma once
+
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "store/connection.h"
+
+namespace store {
+
+enum class PaymentState : int { queued = 0, leased = 1, settled = 2 };
+
+// A due payment as claim() finds it, and the attempt the caller decides to make.
+struct PaymentJob {
+  int64_t id = 0;
+  std::string correlation_id;
+  int64_t amount_cents = 0;
+  PaymentState state = PaymentState::queued;  // leased here means its lease expired.
+  bool pinned = false;
+  int processor = -1;  // -1 when no attempt was made yet.
+  int64_t requested_at_ms = 0;
+  int attempts = 0;
+  int64_t lease_token = 0;
+};
+
+struct ProcessorTotals {
+  int64_t requests = 0;
+  int64_t amount_cents = 0;
+};
+
+struct HealthRow {
+  bool failing = false;
+  int64_t min_response_ms = 0;
+  int64_t checked_ms = 0;
+};
+
+struct QueueCounts {
+  int64_t accepted = 0;
+  int64_t queued = 0;
+  int64_t pinned = 0;  // Queued or leased with an unknown earlier outcome.
+  int64_t in_flight = 0;
+  int64_t retried = 0;                       // Payments that needed more than one attempt.
+  std::array<int64_t, 2> settled = {0, 0};   // By processor.
+  int64_t oldest_unsettled_accepted_ms = 0;  // 0 when nothing is unsettled.
+};
+
+class PaymentsConnection {
+ public:
+  // Opens the database (schema already applied). nullptr and *error on failure.
+  // REQUIRES: writer_mutex outlives the connection and is shared by every PaymentsConnection of
+  // the process.
+  static std::unique_ptr<PaymentsConnection> open(const Options& options, std::mutex* writer_mutex,
+                                                  std::string* error);
+  ~PaymentsConnection();
+  PaymentsConnection(const PaymentsConnection&) = delete;
+  PaymentsConnection& operator=(const PaymentsConnection&) = delete;
+
+  // Queues a payment, due at once. ok: queued now. refused: that correlationId was already
+  // accepted (nothing written).
+  Status accept(const std::string& correlation_id, int64_t amount_cents, int64_t now_ms);
+
+  // Finds the most overdue payment (queued and due, or leased with an expired lease). refused when
+  // there is none. Otherwise calls decide(job) inside the transaction; decide sets pinned,
+  // processor, requested_at_ms and attempts of the new attempt; the row is then leased until
+  // lease_until_ms under a new token, and *job holds what was written.
+  Status claim(int64_t now_ms, int64_t lease_until_ms,
+               const std::function<void(PaymentJob*)>& decide, PaymentJob* job);
+
+  // Ends a leased attempt. settle: counted for processor with requested_at_ms. requeue: due again
+  // at due_ms. refused: the lease is no longer ours (nothing written).
+  Status settle(const PaymentJob& job, int processor, int64_t requested_at_ms, int64_t now_ms);
+  Status requeue(const PaymentJob& job, bool pinned, int processor, int64_t requested_at_ms,
+                 int64_t due_ms);
+
+  // Settled payments with from_ms <= requested_at_ms <= to_ms, by processor; *in_flight counts
+  // leased attempts whose requestedAt lies in the same range. One snapshot.
+  Status summary(int64_t from_ms, int64_t to_ms, std::array<ProcessorTotals, 2>* totals,
+                 int64_t* in_flight);
+
+  Status counts(QueueCounts* out);
+
+  // Deletes every payment and queued job.
+  Status purge();
+
+  // Takes or renews the named lease for owner until until_ms. refused: another owner holds it.
+  Status take_lease(const std::string& name, const std::string& owner, int64_t now_ms,
+                    int64_t until_ms);
+
+  Status read_health(std::array<HealthRow, 2>* rows);
+  Status write_health(int processor, const HealthRow& row);
+
+  const std::string& last_error() const { return last_error_; }
+
+ private:
+  explicit PaymentsConnection(const Options& options, std::mutex* writer_mutex);
+  Status fail(int rc, const char* step);
+  Status finish_write(Status status);
+  Status run_write(SQLite::Statement& statement, const char* step, bool* changed);
+  static int on_busy(void* self, int attempts);
+  bool install_busy_handler();
+
+  // Constant after construction.
+  const Options options_;
+  std::mutex* const writer_mutex_;
+  SQLite::Database db_;
+  // Installed before any statement is prepared: preparing reads the schema, which can meet a lock
+  // held by the other instance (e.g. while it prepares the file at start).
+  const bool busy_handler_installed_;
+  SQLite::Statement begin_;
+  SQLite::Statement commit_;
+  SQLite::Statement rollback_;
+  SQLite::Statement insert_;
+  SQLite::Statement any_due_;
+  SQLite::Statement select_due_;
+  SQLite::Statement lease_;
+  SQLite::Statement settle_;
+  SQLite::Statement requeue_;
+  SQLite::Statement summary_;
+  SQLite::Statement in_flight_;
+  SQLite::Statement counts_;
+  SQLite::Statement purge_;
+  SQLite::Statement take_lease_;
+  SQLite::Statement read_health_;
+  SQLite::Statement write_health_;
+
+  // Used by the owning thread only.
+  int64_t busy_since_us_ = 0;
+  uint64_t token_state_ = 0;
+  std::string last_error_;
+};
+
+}  // namespace store

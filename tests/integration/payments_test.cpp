@@ -1,0 +1,231 @@
+// The payments face through the whole stack (two instances, haproxy) and two processor-sim
+// processes: every accepted payment is forwarded exactly once, and our summary equals what the
+// processors recorded, while the processors fail, are slower than our timeout, are both down, or
+// an instance dies holding leased payments. Each test breaks something on purpose, waits until
+// the queue is empty, then compares our books with the processors' own.
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <random>
+#include <set>
+#include <thread>
+
+#include "support/api.h"
+#include "support/processor_sim.h"
+#include "support/stack.h"
+#include "support/temp_dir.h"
+
+namespace {
+
+using namespace std::chrono_literals;
+
+struct Processors {
+  TempDir logs;
+  ProcessorSim default_sim{"0.07", logs.file("default.log")};
+  ProcessorSim fallback_sim{"0.10", logs.file("fallback.log")};
+
+  std::vector<std::string> env(int timeout_ms = 6000) const {
+    return {"PROCESSOR_DEFAULT_URL=" + default_sim.url(),
+            "PROCESSOR_FALLBACK_URL=" + fallback_sim.url(),
+            "CREBITO_PROCESSOR_TIMEOUT_MS=" + std::to_string(timeout_ms),
+            "CREBITO_PAYMENT_WORKERS=8"};
+  }
+};
+
+std::string new_uuid(std::mt19937_64& random) {
+  static const char* hex = "0123456789abcdef";
+  std::string id(36, '-');
+  for (size_t i = 0; i < id.size(); ++i) {
+    if (i != 8 && i != 13 && i != 18 && i != 23) id[i] = hex[random() % 16];
+  }
+  return id;
+}
+
+int post_payment(httplib::Client& client, const std::string& id, const char* amount = "20.05") {
+  const std::string body = R"({"correlationId":")" + id + R"(","amount":)" + amount + "}";
+  const httplib::Result result = client.Post("/payments", body, "application/json");
+  return result ? result->status : 0;
+}
+
+// Posts n new payments; returns how many were answered 202.
+int post_many(httplib::Client& client, int n, std::mt19937_64& random) {
+  int accepted = 0;
+  for (int i = 0; i < n; ++i) accepted += post_payment(client, new_uuid(random)) == 202;
+  return accepted;
+}
+
+nlohmann::json consistency(const Stack& stack) {
+  return to_answer(stack.client()->Get("/payments-consistency")).body;
+}
+
+// Waits until nothing is queued or in flight; returns the last consistency report.
+nlohmann::json wait_until_settled(const Stack& stack, std::chrono::seconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  nlohmann::json report;
+  while (std::chrono::steady_clock::now() < deadline) {
+    report = consistency(stack);
+    if (report.is_object() && report["unsettled"] == 0) return report;
+    std::this_thread::sleep_for(100ms);
+  }
+  return report;
+}
+
+struct Books {
+  int64_t ours_default = 0, ours_fallback = 0;
+  int64_t theirs_default = 0, theirs_fallback = 0;
+};
+
+Books books(const Stack& stack, const Processors& processors) {
+  Books b;
+  const Answer summary = to_answer(stack.client()->Get("/payments-summary"));
+  if (summary.status == 200) {
+    b.ours_default = summary.body["default"]["totalRequests"].get<int64_t>();
+    b.ours_fallback = summary.body["fallback"]["totalRequests"].get<int64_t>();
+  }
+  b.theirs_default = processors.default_sim.summary().requests;
+  b.theirs_fallback = processors.fallback_sim.summary().requests;
+  return b;
+}
+
+void check_books(const Stack& stack, const Processors& processors, int64_t expected) {
+  const nlohmann::json report = wait_until_settled(stack, 60s);
+  INFO(report.dump());
+  REQUIRE(report["unsettled"] == 0);
+  CHECK(report["accepted"] == expected);
+  const Books b = books(stack, processors);
+  CHECK(b.ours_default == b.theirs_default);
+  CHECK(b.ours_fallback == b.theirs_fallback);
+  // Every payment on exactly one processor: none lost, none counted twice.
+  CHECK(b.theirs_default + b.theirs_fallback == expected);
+}
+
+}  // namespace
+
+TEST_CASE("payments are forwarded once and the summary equals the processors'",
+          "[integration][payments]") {
+  Processors processors;
+  Stack stack(Stack::Options{"", processors.env()});
+  std::mt19937_64 random(1);
+  auto client = stack.client();
+  REQUIRE(post_many(*client, 150, random) == 150);
+  // A correlationId seen before is accepted again and still forwarded once.
+  const std::string again = new_uuid(random);
+  CHECK(post_payment(*client, again) == 202);
+  CHECK(post_payment(*client, again) == 202);
+  CHECK(post_payment(*stack.instance_client(2), again) == 202);
+  check_books(stack, processors, 151);
+  const Answer summary = to_answer(client->Get("/payments-summary"));
+  const double amount = summary.body["default"]["totalAmount"].get<double>() +
+                        summary.body["fallback"]["totalAmount"].get<double>();
+  CHECK(amount == Approx(151 * 20.05));
+  // Both instances give the same global answer.
+  CHECK(to_answer(stack.instance_client(1)->Get("/payments-summary")).body ==
+        to_answer(stack.instance_client(2)->Get("/payments-summary")).body);
+}
+
+TEST_CASE("a failing default processor sends payments to the fallback, none counted twice",
+          "[integration][payments]") {
+  Processors processors;
+  Stack stack(Stack::Options{"", processors.env()});
+  REQUIRE(processors.default_sim.set_failure(true));
+  std::mt19937_64 random(2);
+  auto client = stack.client();
+  REQUIRE(post_many(*client, 100, random) == 100);
+  check_books(stack, processors, 100);
+  CHECK(processors.default_sim.summary().requests == 0);
+  CHECK(consistency(stack)["settled"]["fallback"] == 100);
+}
+
+TEST_CASE("a processor slower than our timeout: the payment stays on it, counted once",
+          "[integration][payments]") {
+  Processors processors;
+  // Every call to default times out (unknown outcome) while its delay is 1500 ms, yet default
+  // records each one after the delay; the fallback must not receive them.
+  Stack stack(Stack::Options{"", processors.env(300)});
+  REQUIRE(processors.default_sim.set_delay(1500));
+  std::mt19937_64 random(3);
+  auto client = stack.client();
+  REQUIRE(post_many(*client, 40, random) == 40);
+  std::this_thread::sleep_for(3s);
+  const nlohmann::json during = consistency(stack);
+  INFO(during.dump());
+  REQUIRE(processors.default_sim.set_delay(0));
+  check_books(stack, processors, 40);
+  const nlohmann::json after = consistency(stack);
+  INFO(after.dump());
+  CHECK(after["retried"].get<int64_t>() > 0);
+}
+
+TEST_CASE("an instance killed while holding leased payments: the other settles each once",
+          "[integration][payments]") {
+  Processors processors;
+  // A 2 s delay keeps instance 1's workers inside their calls when it dies; its leases expire
+  // after timeout + margins, then instance 2 repeats those calls on the same processor.
+  Stack stack(Stack::Options{"", processors.env(1000)});
+  REQUIRE(processors.default_sim.set_delay(2000));
+  REQUIRE(processors.fallback_sim.set_delay(2000));
+  std::mt19937_64 random(4);
+  auto first = stack.instance_client(1);
+  REQUIRE(post_many(*first, 8, random) == 8);
+  std::this_thread::sleep_for(300ms);
+  const nlohmann::json before = consistency(stack);
+  INFO(before.dump());
+  CHECK(before["inFlight"].get<int64_t>() > 0);
+  stack.stop_instance(1, SIGKILL);
+  REQUIRE(processors.default_sim.set_delay(0));
+  REQUIRE(processors.fallback_sim.set_delay(0));
+  const nlohmann::json report = wait_until_settled(stack, 60s);
+  INFO(report.dump());
+  REQUIRE(report["unsettled"] == 0);
+  CHECK(report["accepted"] == 8);
+  const Books b = books(stack, processors);
+  CHECK(b.ours_default == b.theirs_default);
+  CHECK(b.ours_fallback == b.theirs_fallback);
+  CHECK(b.theirs_default + b.theirs_fallback == 8);
+}
+
+TEST_CASE("both processors down for a while: nothing is dropped, all are processed after",
+          "[integration][payments]") {
+  Processors processors;
+  Stack stack(Stack::Options{"", processors.env()});
+  REQUIRE(processors.default_sim.set_failure(true));
+  REQUIRE(processors.fallback_sim.set_failure(true));
+  std::mt19937_64 random(5);
+  auto client = stack.client();
+  REQUIRE(post_many(*client, 60, random) == 60);
+  std::this_thread::sleep_for(3s);
+  const nlohmann::json during = consistency(stack);
+  INFO(during.dump());
+  CHECK(during["unsettled"] == 60);
+  CHECK(processors.default_sim.summary().requests + processors.fallback_sim.summary().requests ==
+        0);
+  REQUIRE(processors.default_sim.set_failure(false));
+  REQUIRE(processors.fallback_sim.set_failure(false));
+  check_books(stack, processors, 60);
+}
+
+TEST_CASE("payments answers: 422 for invalid bodies, 400 for bad bounds, 200 summary bare",
+          "[integration][payments]") {
+  Processors processors;
+  Stack stack(Stack::Options{"", processors.env()});
+  auto client = stack.client();
+  for (const char* body :
+       {"", "{}", "[]", R"({"correlationId":"x","amount":1})",
+        R"({"correlationId":"4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b1"})",
+        R"({"correlationId":"4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b1","amount":0})",
+        R"({"correlationId":"4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b1","amount":-1})",
+        R"({"correlationId":"4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b1","amount":1.234})",
+        R"({"correlationId":"4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b1","amount":"1"})"}) {
+    INFO(body);
+    const httplib::Result result = client->Post("/payments", body, "application/json");
+    REQUIRE(result);
+    CHECK(result->status == 422);
+  }
+  CHECK(to_answer(client->Get("/payments-summary")).status == 200);
+  CHECK(to_answer(client->Get("/payments-summary?from=yesterday")).status == 400);
+  CHECK(to_answer(client->Get("/payments-summary?to=2025-07-15T12:34:56.000")).status == 400);
+  CHECK(to_answer(client->Post("/purge-payments", "", "application/json")).status == 200);
+  // The ledger is still there, unchanged.
+  CHECK(get_statement(*client, 1).status == 200);
+}

@@ -1,0 +1,106 @@
+// A processor-sim process (tools/processor-sim) on a free loopback port, for integration tests,
+// with its admin endpoints as calls. Stopped by its pid when the object is destroyed.
+#pragma once
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <string>
+#include <thread>
+
+class ProcessorSim {
+ public:
+  ProcessorSim(const std::string& fee, const std::string& log_path) {
+    port_ = free_port();
+    const std::string listen = "127.0.0.1:" + std::to_string(port_);
+    const char* argv[] = {PROCESSOR_SIM_BINARY, "--listen", listen.c_str(), "--fee",
+                          fee.c_str(),          nullptr};
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log_path.c_str(),
+                                     O_WRONLY | O_CREAT | O_APPEND, 0644);
+    posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+    extern char** environ;
+    const int rc =
+        posix_spawn(&pid_, argv[0], &actions, nullptr, const_cast<char**>(argv), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    if (rc != 0) throw std::runtime_error("cannot start processor-sim");
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (summary().status != 200) {
+      if (std::chrono::steady_clock::now() >= deadline) {
+        throw std::runtime_error("processor-sim did not answer");
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+  ~ProcessorSim() {
+    ::kill(pid_, SIGTERM);
+    ::waitpid(pid_, nullptr, 0);
+  }
+  ProcessorSim(const ProcessorSim&) = delete;
+  ProcessorSim& operator=(const ProcessorSim&) = delete;
+
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+  struct Summary {
+    int status = 0;
+    int64_t requests = 0;
+    double amount = 0;
+  };
+  // GET /admin/payments-summary (all payments when from/to are empty).
+  Summary summary(const std::string& from = "", const std::string& to = "") const {
+    auto c = client();
+    std::string path = "/admin/payments-summary";
+    if (!from.empty()) path += "?from=" + from + "&to=" + to;
+    const httplib::Result result = c->Get(path.c_str(), {{"X-Rinha-Token", "123"}});
+    Summary summary;
+    if (!result) return summary;
+    summary.status = result->status;
+    const auto body = nlohmann::json::parse(result->body, nullptr, false);
+    if (result->status == 200 && body.is_object()) {
+      summary.requests = body["totalRequests"].get<int64_t>();
+      summary.amount = body["totalAmount"].get<double>();
+    }
+    return summary;
+  }
+  bool set_delay(int delay_ms) const { return put("delay", {{"delay", delay_ms}}); }
+  bool set_failure(bool failure) const { return put("failure", {{"failure", failure}}); }
+
+ private:
+  static int free_port() {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof address;
+    ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+    ::close(fd);
+    return ntohs(address.sin_port);
+  }
+  std::unique_ptr<httplib::Client> client() const {
+    auto c = std::make_unique<httplib::Client>("127.0.0.1", port_);
+    c->set_tcp_nodelay(true);
+    c->set_read_timeout(std::chrono::seconds(10));
+    return c;
+  }
+  bool put(const std::string& what, const nlohmann::json& body) const {
+    const httplib::Result result =
+        client()->Put(("/admin/configurations/" + what).c_str(), {{"X-Rinha-Token", "123"}},
+                      body.dump(), "application/json");
+    return result && result->status == 200;
+  }
+
+  int port_ = 0;
+  pid_t pid_ = -1;
+};
