@@ -154,7 +154,7 @@ inline constexpr int default_preferred_below_ms = 120;
 // GET /payments-summary waits at most this long for calls in flight whose requestedAt falls in
 // the window (a processor may record a payment just before answering: research §6.3). k6 gives up
 // at 1500 ms.
-inline constexpr int summary_settle_wait_ms_max = 600;
+inline constexpr int summary_settle_wait_ms_max = 1000;
 inline constexpr int summary_settle_poll_ms = 5;
 
 }  // namespace limits

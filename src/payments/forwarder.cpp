@@ -29,7 +29,11 @@ std::string make_owner() {
 
 }  // namespace
 
-Forwarder::Forwarder(ForwarderConfig config) : config_(std::move(config)), owner_(make_owner()) {
+Forwarder::Forwarder(ForwarderConfig config)
+    : config_(std::move(config)),
+      owner_(make_owner()),
+      call_started_ms_(config_.workers),
+      call_processor_(config_.workers) {
   CREBITO_ASSERT(config_.workers >= limits::payment_workers_min);
   CREBITO_ASSERT(config_.timeout_ms >= limits::processor_timeout_ms_min);
 }
@@ -119,9 +123,21 @@ void Forwarder::refresh_view(store::PaymentsConnection& connection, int64_t now_
   }
 }
 
-ProcessorView Forwarder::view_of(Processor processor) {
-  std::lock_guard<std::mutex> lock(view_mutex_);
-  return views_[static_cast<int>(processor)];
+ProcessorView Forwarder::view_of(Processor processor, int64_t now_ms) {
+  ProcessorView view;
+  {
+    std::lock_guard<std::mutex> lock(view_mutex_);
+    view = views_[static_cast<int>(processor)];
+  }
+  // The oldest call still waiting on this processor counts as a latency already observed.
+  for (int i = 0; i < config_.workers; ++i) {
+    const int64_t started = call_started_ms_[i].load(std::memory_order_relaxed);
+    if (started > 0 &&
+        call_processor_[i].load(std::memory_order_relaxed) == static_cast<int>(processor)) {
+      view.observed_latency_ms = std::max(view.observed_latency_ms, now_ms - started);
+    }
+  }
+  return view;
 }
 
 // What a real call shows refines the stored health: a processor that fails or does not answer is
@@ -163,8 +179,9 @@ void Forwarder::work(int index) {
         job->pinned = next.pinned;
       }
       if (!job->pinned) {
-        job->processor = static_cast<int>(choose_processor(
-            view_of(Processor::default_processor), view_of(Processor::fallback_processor), now));
+        job->processor =
+            static_cast<int>(choose_processor(view_of(Processor::default_processor, now),
+                                              view_of(Processor::fallback_processor, now), now));
         job->requested_at_ms = now;
       }
       ++job->attempts;
@@ -184,8 +201,11 @@ void Forwarder::work(int index) {
     wake();
     const Processor processor = static_cast<Processor>(job.processor);
     int64_t elapsed_ms = 0;
+    call_processor_[index].store(job.processor, std::memory_order_relaxed);
+    call_started_ms_[index].store(now_ms(), std::memory_order_relaxed);
     const AttemptOutcome outcome = clients[job.processor].post_payment(
         job.correlation_id, job.amount_cents, job.requested_at_ms, &elapsed_ms);
+    call_started_ms_[index].store(0, std::memory_order_relaxed);
     const int64_t done = now_ms();
     note_call(processor, outcome, elapsed_ms, done);
     const Attempt attempt{processor, job.requested_at_ms, job.pinned, job.attempts - 1};

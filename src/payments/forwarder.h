@@ -64,7 +64,7 @@ class Forwarder {
   void work(int index);
   void poll_health(std::unique_ptr<store::PaymentsConnection> connection);
   void refresh_view(store::PaymentsConnection& connection, int64_t now_ms);
-  ProcessorView view_of(Processor processor);
+  ProcessorView view_of(Processor processor, int64_t now_ms);
   void note_call(Processor processor, AttemptOutcome outcome, int64_t elapsed_ms, int64_t now_ms);
   bool idle_wait(int index);
 
@@ -77,7 +77,11 @@ class Forwarder {
   std::condition_variable connection_returned_;
   std::vector<std::unique_ptr<store::PaymentsConnection>> connections_;  // Free ones; guarded.
   std::atomic<bool> stopping_{false};
-  std::atomic<int64_t> last_activity_ms_{0};  // When this instance last queued or claimed one.
+  std::atomic<int64_t> last_activity_ms_{0};
+  // Per worker: when its current call started (0 when idle) and to which processor. A call that
+  // is taking long says a processor is slow before any answer does.
+  std::vector<std::atomic<int64_t>> call_started_ms_;
+  std::vector<std::atomic<int>> call_processor_;  // When this instance last queued or claimed one.
   std::vector<std::thread> threads_;
 
   std::mutex wake_mutex_;
