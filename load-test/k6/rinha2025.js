@@ -176,6 +176,12 @@ export function checkPaymentsConsistency() {
   const backend = totals(b);
   const off = Math.abs(backend.d - processor_requests(d)) + Math.abs(backend.f - processor_requests(f));
   inconsistencies.add(off);
+  if (off > 0) {
+    // What each side counted, so an inconsistency can be traced afterwards (k6.log).
+    console.warn(`inconsistency ${off} on [${from}, ${to}]: backend ${JSON.stringify(backend)} ` +
+                 `default ${processor_requests(d)} fallback ${processor_requests(f)} ` +
+                 `(backend status ${b.status}, ${Math.round(b.timings.duration)} ms)`);
+  }
   consistency_checks.add(1);
   sleep(10);
 }
