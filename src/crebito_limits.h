@@ -82,9 +82,31 @@ inline constexpr int drain_ms_min = 0;
 inline constexpr int drain_ms_max = 60'000;
 inline constexpr int drain_ms_default = 3000;
 
+// A storage fault is over (and logged as such) once its kind of operation has worked with no
+// failure for this long; a fault that comes and goes faster is one episode, one pair of log lines.
+inline constexpr int fault_quiet_ms = 250;
+
 // After the database file was removed or replaced while open, each process tries at most this often
 // to open a database at the path again (an open costs a few system calls and a schema read).
 inline constexpr int store_reopen_interval_ms = 200;
+
+// The WAL is copied back into the database file by a background thread every this often (see
+// store/checkpointer.h); requests never checkpoint. At 10k transactions/s of ~3 pages each, the
+// WAL holds ~6 MB between two checkpoints.
+inline constexpr int checkpoint_interval_ms = 50;
+// When the WAL holds this many frames (4 KiB pages, so 8 MiB), the checkpointer's second pass
+// runs under the writer lock so that the WAL can start over; writers wait for that pass only.
+inline constexpr int checkpoint_restart_frames = 2048;
+// A WAL file that grew past this (a burst, or a long reader holding old frames) is truncated back
+// to it once it has been checkpointed, so its page cache does not count against the memory limit
+// for ever.
+inline constexpr int64_t wal_bytes_max = 16 * 1024 * 1024;
+
+// Writers that queue up in one process while another commits are committed together, in one
+// transaction, by the first of them (group commit): up to this many at once. One transaction's
+// fixed costs (locks, page reads, WAL frames) are then shared; each posting stays its own
+// conditional update, with its own answer.
+inline constexpr size_t write_batch_max = 32;
 
 // Opening the database, applying schema.sql and opening the pool's connections may each wait this
 // long for another instance that is doing the same at the same moment.

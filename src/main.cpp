@@ -17,6 +17,7 @@
 #include "ledger/ledger.h"
 #include "payments/forwarder.h"
 #include "payments/payments.h"
+#include "store/checkpointer.h"
 
 extern char** environ;
 
@@ -89,6 +90,13 @@ int main(int argc, char** argv) {
   std::fprintf(stderr, "crebito: database %s ready, %zu accounts, %d threads\n",
                config.db_path.c_str(), ledger->accounts().size(), config.threads);
 
+  std::unique_ptr<store::Checkpointer> checkpointer =
+      store::Checkpointer::start(config.db_path, &error);
+  if (!checkpointer) {
+    std::fprintf(stderr, "crebito: %s\n", error.c_str());
+    return 1;
+  }
+
   // The payments face shares the file (schema applied above) and nothing else with the ledger.
   std::unique_ptr<payments::Payments> payments =
       payments::Payments::open(store_options, config.threads, &error);
@@ -121,6 +129,7 @@ int main(int argc, char** argv) {
   }
   forwarder.stop();
   payments.reset();
+  checkpointer.reset();
   ledger.reset();
   std::fprintf(stderr, "crebito: stopped cleanly\n");
   return 0;

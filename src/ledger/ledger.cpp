@@ -70,7 +70,8 @@ Outcome Ledger::apply(int64_t account_id, const TransactionRequest& request, Bal
 
   store::AccountRow row;
   store::Pool::Lease connection = pool_->acquire();
-  const store::Status status = connection->post(posting, &row);
+  std::string error_text;
+  const store::Status status = pool_->post(*connection, posting, &row, &error_text);
   switch (status) {
     case store::Status::ok:
       break;
@@ -78,7 +79,12 @@ Outcome Ledger::apply(int64_t account_id, const TransactionRequest& request, Bal
       return Outcome::refused;
     case store::Status::busy:
     case store::Status::unavailable:
-      return unavailable(*connection, status, "transaction");
+      // Storage faults are logged by the store's fault log; a lock wait that ran out, here.
+      if (status == store::Status::busy) {
+        std::fprintf(stderr, "crebito: transaction failed, answering 503: %s\n",
+                     error_text.c_str());
+      }
+      return Outcome::unavailable;
   }
   CREBITO_ASSERT(row.limit_cents == account->limit_cents);
   CREBITO_ASSERT(row.balance_cents >= -row.limit_cents);

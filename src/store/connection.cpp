@@ -46,7 +46,10 @@ constexpr const char* select_accounts_sql =
 constexpr const char* connection_pragmas_sql =
     "PRAGMA synchronous = NORMAL;"  // Durable across process crashes in WAL; fsync at checkpoints.
     "PRAGMA foreign_keys = ON;"     // Defence in depth: a transaction row needs its account.
-    "PRAGMA temp_store = MEMORY;";
+    "PRAGMA temp_store = MEMORY;"
+    "PRAGMA wal_autocheckpoint = 0;"  // store::Checkpointer does it, off the request path.
+    // The writer that starts the WAL over truncates the file to this size (limits::wal_bytes_max).
+    "PRAGMA journal_size_limit = 16777216;";
 
 }  // namespace
 
@@ -67,6 +70,7 @@ const char* status_name(Status status) {
 void FaultLog::failed(Kind kind, const std::string& error) {
   State& state = states_[static_cast<int>(kind)];
   ++state.failures;
+  state.last_failure_us = monotonic_us();
   if (state.failing.exchange(true)) return;
   std::fprintf(stderr, "crebito: database %s failing, answering 503 until they work again: %s\n",
                kind == Kind::read ? "reads" : "writes", error.c_str());
@@ -74,15 +78,17 @@ void FaultLog::failed(Kind kind, const std::string& error) {
 
 void FaultLog::succeeded(Kind kind) {
   State& state = states_[static_cast<int>(kind)];
-  if (!state.failing.load(std::memory_order_relaxed) || !state.failing.exchange(false)) return;
+  if (!state.failing.load(std::memory_order_relaxed)) return;
+  if (monotonic_us() - state.last_failure_us < int64_t{limits::fault_quiet_ms} * 1000) return;
+  if (!state.failing.exchange(false)) return;
   std::fprintf(stderr, "crebito: database %s work again (%lld requests answered 503 meanwhile)\n",
                kind == Kind::read ? "reads" : "writes",
                static_cast<long long>(state.failures.exchange(0)));
 }
 
-Connection::Connection(const Options& options, std::mutex* writer_mutex, FaultLog* fault_log)
+Connection::Connection(const Options& options, WriterLock* writer_lock, FaultLog* fault_log)
     : options_(options),
-      writer_mutex_(writer_mutex),
+      writer_lock_(writer_lock),
       fault_log_(fault_log),
       // Until open() installs the request-time busy handler, SQLite's own waits out the other
       // instance, which may be applying the schema while these statements are prepared.
@@ -105,12 +111,13 @@ Connection::~Connection() {
   }
 }
 
-std::unique_ptr<Connection> Connection::open(const Options& options, std::mutex* writer_mutex,
+std::unique_ptr<Connection> Connection::open(const Options& options, WriterLock* writer_lock,
                                              std::string* error, FaultLog* fault_log) {
-  CREBITO_ASSERT(writer_mutex != nullptr);
+  CREBITO_ASSERT(writer_lock != nullptr);
   CREBITO_ASSERT(options.busy_timeout_ms >= limits::busy_timeout_ms_min);
+  static_assert(limits::wal_bytes_max == 16777216, "keep connection_pragmas_sql in step");
   try {
-    std::unique_ptr<Connection> connection(new Connection(options, writer_mutex, fault_log));
+    std::unique_ptr<Connection> connection(new Connection(options, writer_lock, fault_log));
     // SQLite opens a file it may not write read-only instead of failing; we only want a ledger we
     // can write to.
     if (sqlite3_db_readonly(connection->db_.getHandle(), "main") == 1) {
@@ -194,28 +201,18 @@ Status Connection::finish_write(Status status) {
   return status;
 }
 
-Status Connection::post(const Posting& posting, AccountRow* after) {
+// UPDATE + INSERT of one posting inside the open transaction. refused: the UPDATE matched no row
+// and nothing was written; any other failure leaves the transaction to be rolled back.
+Status Connection::apply_posting(const Posting& posting, AccountRow* after) {
   CREBITO_ASSERT(posting.kind == 'c' || posting.kind == 'd');
   CREBITO_ASSERT(posting.amount_cents >= limits::amount_cents_min);
   CREBITO_ASSERT(posting.amount_cents <= limits::amount_cents_max);
   CREBITO_ASSERT(posting.delta_cents ==
                  (posting.kind == 'c' ? posting.amount_cents : -posting.amount_cents));
-  std::lock_guard<std::mutex> writer(*writer_mutex_);
-  return report(FaultLog::Kind::write, post_locked(posting, after));
-}
-
-Status Connection::post_locked(const Posting& posting, AccountRow* after) {
-  int rc = begin_.tryExecuteStep();
-  begin_.tryReset();
-  if (rc != SQLITE_DONE) return finish_write(fail(rc, "BEGIN IMMEDIATE"));
-  // Checked with the write lock held, right before writing: a commit into a removed file would be
-  // acknowledged and lost (invariant 8).
-  if (file_moved()) return finish_write(moved());
-
   update_balance_.bind(1, posting.delta_cents);
   update_balance_.bind(2, posting.account_id);
   update_balance_.bind(3, limits::balance_cents_max);
-  rc = update_balance_.tryExecuteStep();
+  int rc = update_balance_.tryExecuteStep();
   if (rc == SQLITE_ROW) {
     after->id = posting.account_id;
     after->balance_cents = update_balance_.getColumn(0).getInt64();
@@ -224,8 +221,8 @@ Status Connection::post_locked(const Posting& posting, AccountRow* after) {
   // RETURNING buffers its rows: the change is made on the first step. The statement must be reset
   // before COMMIT, or COMMIT fails with "SQL statements in progress".
   update_balance_.tryReset();
-  if (rc == SQLITE_DONE) return finish_write(Status::refused);
-  if (rc != SQLITE_ROW) return finish_write(fail(rc, "UPDATE accounts"));
+  if (rc == SQLITE_DONE) return Status::refused;
+  if (rc != SQLITE_ROW) return fail(rc, "UPDATE accounts");
   CREBITO_ASSERT(after->balance_cents >= -after->limit_cents);
   CREBITO_ASSERT(after->balance_cents <= limits::balance_cents_max);
 
@@ -236,12 +233,46 @@ Status Connection::post_locked(const Posting& posting, AccountRow* after) {
   insert_transaction_.bindNoCopy(5, posting.created_at);
   rc = insert_transaction_.tryExecuteStep();
   insert_transaction_.tryReset();
-  if (rc != SQLITE_DONE) return finish_write(fail(rc, "INSERT INTO transactions"));
+  if (rc != SQLITE_DONE) return fail(rc, "INSERT INTO transactions");
+  return Status::ok;
+}
 
+Status Connection::post_batch(Write* const* writes, size_t count) {
+  CREBITO_ASSERT(count >= 1);
+  CREBITO_ASSERT(count <= limits::write_batch_max);
+  std::lock_guard<WriterLock> writer(*writer_lock_);
+  const Status status = post_batch_locked(writes, count);
+  if (status != Status::ok) {
+    for (size_t i = 0; i < count; ++i) writes[i]->status = status;
+  }
+  return report(FaultLog::Kind::write, status);
+}
+
+Status Connection::post_batch_locked(Write* const* writes, size_t count) {
+  int rc = begin_.tryExecuteStep();
+  begin_.tryReset();
+  if (rc != SQLITE_DONE) return finish_write(fail(rc, "BEGIN IMMEDIATE"));
+  // Checked with the write lock held, right before writing: a commit into a removed file would be
+  // acknowledged and lost (invariant 8).
+  if (file_moved()) return finish_write(moved());
+  for (size_t i = 0; i < count; ++i) {
+    const Status status = apply_posting(*writes[i]->posting, &writes[i]->after);
+    if (status != Status::ok && status != Status::refused) return finish_write(status);
+    writes[i]->status = status;
+  }
   rc = commit_.tryExecuteStep();
   commit_.tryReset();
   if (rc != SQLITE_DONE) return finish_write(fail(rc, "COMMIT"));
   return Status::ok;
+}
+
+Status Connection::post(const Posting& posting, AccountRow* after) {
+  Write write{&posting, {}, Status::unavailable};
+  Write* const writes[] = {&write};
+  const Status status = post_batch(writes, 1);
+  if (status != Status::ok) return status;
+  if (write.status == Status::ok) *after = write.after;
+  return write.status;
 }
 
 Status Connection::read_statement(int64_t account_id, size_t entries_max, AccountRow* account,

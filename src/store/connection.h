@@ -10,9 +10,10 @@
 //   4. A connection is used by one thread at a time (it is opened SQLITE_OPEN_NOMUTEX).
 //   5. A statement is one SELECT, hence one read snapshot: the balance and the listed rows always
 //      agree. Rows come newest first by id, which is commit order.
-//   6. Within one process, writers queue on a mutex (woken in turn by the kernel); across the two
-//      processes they wait in a busy handler that retries every limits::busy_retry_sleep_us
-//      instead of SQLite's default 1..100 ms back-off.
+//   6. Writers of both processes queue on one process-shared mutex (WriterLock) before BEGIN
+//      IMMEDIATE, so the lock passes from writer to writer at once instead of being polled for.
+//      SQLite's busy handler (a retry every limits::busy_retry_sleep_us, instead of the default
+//      1..100 ms back-off) is the fallback for writers outside crebito.
 //
 // Storage faults (disk full, I/O error, read-only file, the file removed or replaced while open):
 //   7. A write that meets one is rolled back and answered `unavailable`; nothing is half-written.
@@ -38,6 +39,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "store/writer_lock.h"
 
 namespace store {
 
@@ -80,7 +83,9 @@ struct Posting {
 };
 
 // Reports storage faults to stderr on state changes only: the first failure of a kind of operation
-// (read or write) after success, and the first success after failures. Thread-safe; one per
+// (read or write) after success, and the first success once no failure has been seen for
+// limits::fault_quiet_ms. A fault that comes and goes (a full disk on which a checkpoint frees WAL
+// space for a few more commits) is one episode, with one line at each end. Thread-safe; one per
 // process (the Pool's), shared by its connections.
 class FaultLog {
  public:
@@ -92,6 +97,7 @@ class FaultLog {
   struct State {
     std::atomic<bool> failing{false};
     std::atomic<int64_t> failures{0};
+    std::atomic<int64_t> last_failure_us{0};  // Monotonic clock.
   };
   State states_[2];
 };
@@ -100,18 +106,30 @@ class Connection {
  public:
   // Opens the database file, which must already hold the schema (see schema.h), and sets this
   // connection's PRAGMAs. On failure returns nullptr and fills *error.
-  // REQUIRES: writer_mutex outlives the connection and is shared by every connection of the
-  // process.
+  // REQUIRES: writer_lock outlives the connection.
   // fault_log, if given, must outlive the connection. The connection refuses a read-only file.
-  static std::unique_ptr<Connection> open(const Options& options, std::mutex* writer_mutex,
+  static std::unique_ptr<Connection> open(const Options& options, WriterLock* writer_lock,
                                           std::string* error, FaultLog* fault_log = nullptr);
 
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
-  // Applies the posting in one BEGIN IMMEDIATE transaction. ok: *after holds the account as
-  // committed. refused: the limit (or the balance maximum) would be broken; nothing written.
+  // One posting of a batch and, once post_batch() returns, its own outcome: ok (after holds the
+  // account right after this posting, as committed) or refused (nothing of it written).
+  struct Write {
+    const Posting* posting = nullptr;
+    AccountRow after;
+    Status status = Status::unavailable;
+  };
+
+  // Applies the postings in order, in one BEGIN IMMEDIATE transaction: each is its own conditional
+  // UPDATE ... RETURNING and history row, so a refused one does not affect the others. Returns ok
+  // when the transaction committed (each Write then says ok or refused); otherwise nothing at all
+  // was written, every Write carries the returned status (busy or unavailable).
+  Status post_batch(Write* const* writes, size_t count);
+
+  // post_batch() of one posting: its status, and *after when ok.
   Status post(const Posting& posting, AccountRow* after);
 
   // Reads the account and its newest entries (at most entries_max, newest first) from one
@@ -133,12 +151,13 @@ class Connection {
   std::string test_pragma(const char* name);
 
  private:
-  Connection(const Options& options, std::mutex* writer_mutex, FaultLog* fault_log);
+  Connection(const Options& options, WriterLock* writer_lock, FaultLog* fault_log);
   Status fail(int rc, const char* step);
   Status moved();
   Status finish_write(Status status);
   Status report(FaultLog::Kind kind, Status status);
-  Status post_locked(const Posting& posting, AccountRow* after);
+  Status apply_posting(const Posting& posting, AccountRow* after);
+  Status post_batch_locked(Write* const* writes, size_t count);
   Status read_statement_checked(int64_t account_id, size_t entries_max, AccountRow* account,
                                 std::vector<EntryRow>* entries);
   Status read_accounts_checked(std::vector<AccountRow>* accounts);
@@ -146,7 +165,7 @@ class Connection {
 
   // Constant after construction.
   const Options options_;
-  std::mutex* const writer_mutex_;
+  WriterLock* const writer_lock_;
   FaultLog* const fault_log_;  // May be null: no reports.
   SQLite::Database db_;
   SQLite::Statement begin_;

@@ -1,5 +1,6 @@
 #include "store/pool.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "check.h"
@@ -10,9 +11,11 @@ namespace store {
 std::unique_ptr<Pool> Pool::open(const Options& options, int size, std::string* error) {
   CREBITO_ASSERT(size > 0);
   std::unique_ptr<Pool> pool(new Pool(options));
+  pool->writer_lock_ = WriterLock::open(options.path, error);
+  if (!pool->writer_lock_) return nullptr;
   for (int i = 0; i < size; ++i) {
     std::unique_ptr<Connection> connection =
-        Connection::open(options, &pool->writer_mutex_, error, &pool->fault_log_);
+        Connection::open(options, pool->writer_lock_.get(), error, &pool->fault_log_);
     if (!connection) return nullptr;
     pool->free_.push_back(connection.get());
     pool->connections_.push_back(std::move(connection));
@@ -41,7 +44,7 @@ Connection* Pool::reopen(Connection* connection) {
   }
   std::string error;
   std::unique_ptr<Connection> fresh =
-      Connection::open(options_, &writer_mutex_, &error, &fault_log_);
+      Connection::open(options_, writer_lock_.get(), &error, &fault_log_);
   if (!fresh) return connection;  // Still no usable database at the path; the old one says so.
   // Without CREATE, open() succeeds only on an existing file in WAL mode; it must hold a ledger.
   std::vector<AccountRow> accounts;
@@ -63,6 +66,40 @@ Connection* Pool::reopen(Connection* connection) {
   // loan, so the attempt interval does not apply to them.
   next_reopen_us_ = 0;
   return replacement;  // `old` closes here, keeping the restored -wal/-shm (see ~Connection).
+}
+
+Status Pool::post(Connection& connection, const Posting& posting, AccountRow* after,
+                  std::string* error_text) {
+  QueuedWrite mine;
+  mine.write.posting = &posting;
+  std::unique_lock<std::mutex> lock(queue_mutex_);
+  queue_.push_back(&mine);
+  mine.ready.wait(lock, [&] { return mine.done || queue_.front() == &mine; });
+  if (!mine.done) {
+    // Leader: commit what is queued now, front first.
+    const size_t count = std::min(queue_.size(), limits::write_batch_max);
+    Connection::Write* batch[limits::write_batch_max];
+    for (size_t i = 0; i < count; ++i) batch[i] = &queue_[i]->write;
+    lock.unlock();
+    const Status committed = connection.post_batch(batch, count);
+    lock.lock();
+    if (committed != Status::ok) mine.error_text = connection.last_error();
+    for (size_t i = 0; i < count; ++i) {
+      QueuedWrite* queued = queue_.front();
+      queue_.pop_front();
+      CREBITO_ASSERT(committed == Status::ok || queued->write.status == committed);
+      queued->error_text = mine.error_text;
+      queued->done = true;
+      if (queued != &mine) queued->ready.notify_one();
+    }
+    if (!queue_.empty()) queue_.front()->ready.notify_one();  // The next leader.
+  }
+  CREBITO_ASSERT(mine.done);
+  if (mine.write.status == Status::ok) *after = mine.write.after;
+  if (mine.write.status != Status::ok && mine.write.status != Status::refused) {
+    *error_text = mine.error_text;
+  }
+  return mine.write.status;
 }
 
 void Pool::release(Connection* connection) {

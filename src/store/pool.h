@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -40,6 +41,15 @@ class Pool {
 
   Lease acquire();
 
+  // Applies one posting, committed together with the postings other threads of this process are
+  // posting at the same moment (group commit): the first queued thread commits everything queued,
+  // in order, on its own connection, and hands each follower its own outcome. With no one else
+  // waiting, it is one transaction of one posting. Same outcomes as Connection::post();
+  // *error_text gets the failure's message (the leader's, for a follower).
+  // REQUIRES: connection is leased by the calling thread.
+  Status post(Connection& connection, const Posting& posting, AccountRow* after,
+              std::string* error_text);
+
  private:
   explicit Pool(const Options& options) : options_(options) {}
   void release(Connection* connection);
@@ -48,13 +58,23 @@ class Pool {
   Connection* reopen(Connection* connection);
 
   const Options options_;
-  // Shared by every connection of this pool: writers of one process queue here (invariant 6).
-  std::mutex writer_mutex_;
+  // Shared by every connection of this pool and with the other processes (invariant 6).
+  std::shared_ptr<WriterLock> writer_lock_;
   FaultLog fault_log_;
   std::atomic<int64_t> next_reopen_us_{0};
 
   // Guarded by free_mutex_ (a slot changes only when its connection is replaced by reopen()).
   std::vector<std::unique_ptr<Connection>> connections_;
+
+  // A posting waiting in the queue: done once a leader has committed it (or failed to).
+  struct QueuedWrite {
+    Connection::Write write;
+    std::string error_text;  // The batch's failure, for the log.
+    bool done = false;
+    std::condition_variable ready;
+  };
+  std::mutex queue_mutex_;
+  std::deque<QueuedWrite*> queue_;  // Guarded by queue_mutex_; the front one is the leader.
 
   std::mutex free_mutex_;
   std::condition_variable free_changed_;

@@ -13,8 +13,10 @@ TEST_CASE("every connection runs WAL with synchronous=NORMAL", "[store][pragmas]
   TempDir dir;
   std::string error;
   REQUIRE(store::apply_schema(dir.file("crebito.db"), &error));
-  std::mutex writer_mutex;
-  auto connection = store::Connection::open({dir.file("crebito.db"), 100}, &writer_mutex, &error);
+  auto writer_lock = store::WriterLock::open(dir.file("crebito.db"), &error);
+  REQUIRE(writer_lock);
+  auto connection =
+      store::Connection::open({dir.file("crebito.db"), 100}, writer_lock.get(), &error);
   INFO(error);
   REQUIRE(connection);
   CHECK(connection->test_pragma("journal_mode") == "wal");

@@ -1,0 +1,135 @@
+// store::Pool's group commit: postings from many threads, committed in shared transactions, each
+// get their own outcome, and every returned balance is exactly the running balance in commit order.
+// And the checkpointer keeps the WAL from growing while requests never checkpoint.
+#include "store/pool.h"
+
+#include <SQLiteCpp/Database.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <map>
+#include <thread>
+
+#include "crebito_limits.h"
+#include "store/checkpointer.h"
+#include "store/schema.h"
+#include "support/temp_dir.h"
+
+namespace {
+
+std::unique_ptr<store::Pool> open_pool(const TempDir& dir) {
+  std::string error;
+  REQUIRE(store::apply_schema(dir.file("crebito.db"), &error));
+  auto pool = store::Pool::open({dir.file("crebito.db"), 2000}, 12, &error);
+  INFO(error);
+  REQUIRE(pool);
+  return pool;
+}
+
+store::Posting posting(int64_t account, int64_t amount, char kind, const std::string& tag) {
+  store::Posting p;
+  p.account_id = account;
+  p.amount_cents = amount;
+  p.kind = kind;
+  p.delta_cents = kind == 'c' ? amount : -amount;
+  p.description = tag;
+  p.created_at = "2024-01-01T00:00:00.000000Z";
+  return p;
+}
+
+}  // namespace
+
+TEST_CASE("group commit gives every posting its own balance, in commit order",
+          "[store][pool][group_commit]") {
+  TempDir dir;
+  auto pool = open_pool(dir);
+  constexpr int threads = 12;
+  constexpr int postings_per_thread = 150;
+  struct Result {
+    std::string tag;
+    int64_t account;
+    store::Status status;
+    int64_t balance_after;
+  };
+  std::vector<std::vector<Result>> results(threads);
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&, t] {
+      for (int i = 0; i < postings_per_thread; ++i) {
+        // Account 2 (limit 80000) gets big debits, so some are refused inside shared batches.
+        const int64_t account = 1 + (t + i) % 2;
+        const char kind = (i % 3 == 0) ? 'c' : 'd';
+        const std::string tag = std::to_string(t) + "-" + std::to_string(i);
+        store::AccountRow after;
+        std::string error;
+        auto connection = pool->acquire();
+        const store::Status status =
+            pool->post(*connection, posting(account, 1000 + 37 * t, kind, tag), &after, &error);
+        results[t].push_back({tag, account, status, after.balance_cents});
+      }
+    });
+  }
+  for (std::thread& worker : workers) worker.join();
+
+  // Replay the committed rows in id (commit) order and compare with what each caller was told.
+  std::map<std::string, int64_t> balance_at;
+  std::map<int64_t, int64_t> running;
+  SQLite::Database db(dir.file("crebito.db"));
+  SQLite::Statement rows(db,
+                         "SELECT account_id, amount_cents, kind, description FROM transactions "
+                         "ORDER BY id");
+  while (rows.executeStep()) {
+    const int64_t account = rows.getColumn(0).getInt64();
+    const int64_t amount = rows.getColumn(1).getInt64();
+    running[account] += rows.getColumn(2).getString() == "c" ? amount : -amount;
+    balance_at[rows.getColumn(3).getString()] = running[account];
+  }
+  int refused = 0;
+  for (const auto& thread_results : results) {
+    for (const Result& result : thread_results) {
+      INFO(result.tag);
+      REQUIRE((result.status == store::Status::ok || result.status == store::Status::refused));
+      if (result.status == store::Status::refused) {
+        ++refused;
+        CHECK(balance_at.count(result.tag) == 0);  // Nothing of it was written.
+      } else {
+        REQUIRE(balance_at.count(result.tag) == 1);
+        CHECK(balance_at[result.tag] == result.balance_after);
+      }
+    }
+  }
+  CHECK(refused > 0);
+  CHECK(db.execAndGet("SELECT balance_cents FROM accounts WHERE id = 1").getInt64() == running[1]);
+  CHECK(db.execAndGet("SELECT balance_cents FROM accounts WHERE id = 2").getInt64() == running[2]);
+}
+
+TEST_CASE("requests never checkpoint; the checkpointer keeps the WAL small",
+          "[store][checkpointer]") {
+  TempDir dir;
+  auto pool = open_pool(dir);
+  {
+    auto connection = pool->acquire();
+    CHECK(connection->test_pragma("wal_autocheckpoint") == "0");
+  }
+  std::string error;
+  auto checkpointer = store::Checkpointer::start(dir.file("crebito.db"), &error);
+  REQUIRE(checkpointer);
+  // ~4 pages per posting: without checkpoints the WAL would pass 16 MB long before the end.
+  constexpr int postings = 6000;
+  for (int i = 0; i < postings; ++i) {
+    store::AccountRow after;
+    auto connection = pool->acquire();
+    REQUIRE(pool->post(*connection, posting(1 + i % 5, 1, 'c', "wal"), &after, &error) ==
+            store::Status::ok);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(4 * limits::checkpoint_interval_ms));
+  // One more commit lets SQLite restart the fully checkpointed WAL from its beginning.
+  store::AccountRow after;
+  auto connection = pool->acquire();
+  REQUIRE(pool->post(*connection, posting(1, 1, 'c', "wal"), &after, &error) == store::Status::ok);
+  std::this_thread::sleep_for(std::chrono::milliseconds(4 * limits::checkpoint_interval_ms));
+  const auto wal_bytes = std::filesystem::file_size(dir.file("crebito.db-wal"));
+  CHECK(wal_bytes <= static_cast<uintmax_t>(limits::wal_bytes_max));
+  SQLite::Database db(dir.file("crebito.db"));
+  CHECK(db.execAndGet("SELECT COUNT(*) FROM transactions").getInt() == postings + 1);
+}

@@ -1,0 +1,90 @@
+// store::WriterLock: one per file per process, mutual exclusion across processes, and a holder
+// killed with -9 does not block the others. Other processes are made with fork().
+#include "store/writer_lock.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <thread>
+
+#include "support/temp_dir.h"
+
+namespace {
+
+using namespace std::chrono_literals;
+
+// Forks a child that takes the lock, reports through a pipe, then holds it for hold_ms (or until
+// killed). Returns the child's pid once it holds the lock.
+pid_t child_holding_lock(const std::string& db_path, int hold_ms) {
+  int ready[2];
+  REQUIRE(::pipe(ready) == 0);
+  const pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    std::string error;
+    // A fresh process: fork() copied the parent's registry, so open a distinct lock object the way
+    // another process would (the registry entry may point at the parent's object).
+    std::shared_ptr<store::WriterLock> lock = store::WriterLock::open(db_path, &error);
+    lock->lock();
+    const char byte = 1;
+    [[maybe_unused]] ssize_t n = ::write(ready[1], &byte, 1);
+    std::this_thread::sleep_for(std::chrono::milliseconds(hold_ms));
+    lock->unlock();
+    ::_exit(0);
+  }
+  char byte = 0;
+  REQUIRE(::read(ready[0], &byte, 1) == 1);
+  ::close(ready[0]);
+  ::close(ready[1]);
+  return pid;
+}
+
+}  // namespace
+
+TEST_CASE("a process gets one writer lock per database file", "[store][writer_lock]") {
+  TempDir dir;
+  std::string error;
+  auto first = store::WriterLock::open(dir.file("crebito.db"), &error);
+  auto second = store::WriterLock::open(dir.path() + "/./crebito.db", &error);
+  REQUIRE(first);
+  CHECK(first.get() == second.get());
+  auto other = store::WriterLock::open(dir.file("other.db"), &error);
+  CHECK(other.get() != first.get());
+}
+
+TEST_CASE("the writer lock excludes another process until it unlocks", "[store][writer_lock]") {
+  TempDir dir;
+  std::string error;
+  auto lock = store::WriterLock::open(dir.file("crebito.db"), &error);
+  REQUIRE(lock);
+  const auto started = std::chrono::steady_clock::now();
+  const pid_t child = child_holding_lock(dir.file("crebito.db"), 300);
+  lock->lock();  // Waits for the child's 300 ms.
+  const auto waited = std::chrono::steady_clock::now() - started;
+  lock->unlock();
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  CHECK(waited >= 250ms);
+  CHECK(WIFEXITED(status));
+}
+
+TEST_CASE("a writer killed while holding the lock does not block the others",
+          "[store][writer_lock]") {
+  TempDir dir;
+  std::string error;
+  auto lock = store::WriterLock::open(dir.file("crebito.db"), &error);
+  REQUIRE(lock);
+  const pid_t child = child_holding_lock(dir.file("crebito.db"), 60'000);
+  ::kill(child, SIGKILL);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  const auto started = std::chrono::steady_clock::now();
+  lock->lock();  // EOWNERDEAD inside: taken at once, made consistent.
+  lock->unlock();
+  lock->lock();
+  lock->unlock();
+  CHECK(std::chrono::steady_clock::now() - started < 1s);
+}
