@@ -142,7 +142,10 @@ TEST_CASE("through haproxy, idle and slow clients and floods do not delay a good
   const auto until = Clock::now() + std::chrono::seconds(4);
   for (int i = 0; Clock::now() < until; ++i) {
     answers.push_back(timed_statement(*client, 1 + i % 5));
-    Sent s{unique_description('h', 0, i), 1 + i % 5, 1 + i, 'c'};
+    Sent s;
+    s.description = unique_description('h', 0, i);
+    s.account = 1 + i % 5;
+    s.amount_cents = 1 + i;
     const auto started = Clock::now();
     s.status = post_transaction(*client, s.account, s.amount_cents, "c", s.description).status;
     answers.push_back(
