@@ -55,9 +55,11 @@ CREATE TABLE IF NOT EXISTS payments (
 
 -- Workers look for due work among the unsettled rows only.
 CREATE INDEX IF NOT EXISTS payments_unsettled ON payments (state, due_ms) WHERE state < 2;
--- The summary reads settled rows by requestedAt, without touching the table.
-CREATE INDEX IF NOT EXISTS payments_settled
-  ON payments (requested_at_ms, processor, amount_cents) WHERE state = 2;
+-- The summary reads settled rows by requestedAt, without touching the table (settled_ms: it counts
+-- what had settled when it was asked, see Payments::summary).
+DROP INDEX IF EXISTS payments_settled;
+CREATE INDEX IF NOT EXISTS payments_settled_by_request
+  ON payments (requested_at_ms, processor, amount_cents, settled_ms) WHERE state = 2;
 
 -- Named leases between the instances (the health poller's: one instance polls at a time).
 CREATE TABLE IF NOT EXISTS payment_leases (

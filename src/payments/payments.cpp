@@ -82,6 +82,10 @@ Outcome Payments::accept(const std::string& correlation_id, int64_t amount_cents
 }
 
 Outcome Payments::summary(int64_t from_ms, int64_t to_ms, Summary* out) {
+  // The processors are asked at the same moment as we are. A payment a processor recorded before
+  // that moment settles here a few milliseconds later; one it records after must not be counted,
+  // or we count more than it does. So: what settled by arrival + the grace, no more.
+  const int64_t settled_until_ms = now_ms() + limits::summary_settle_wait_ms_max;
   auto connection = borrow();
   const auto deadline = std::chrono::steady_clock::now() +
                         std::chrono::milliseconds(limits::summary_settle_wait_ms_max);
@@ -89,7 +93,8 @@ Outcome Payments::summary(int64_t from_ms, int64_t to_ms, Summary* out) {
   int64_t in_flight = 0;
   Outcome outcome = Outcome::ok;
   while (true) {
-    if (connection->summary(from_ms, to_ms, &totals, &in_flight) != store::Status::ok) {
+    if (connection->summary(from_ms, to_ms, settled_until_ms, &totals, &in_flight) !=
+        store::Status::ok) {
       outcome = unavailable(*connection, "summary");
       break;
     }

@@ -44,7 +44,8 @@ constexpr const char* requeue_sql =
 
 constexpr const char* summary_sql =
     "SELECT processor, count(*), coalesce(sum(amount_cents), 0) FROM payments "
-    "WHERE state = 2 AND requested_at_ms BETWEEN ?1 AND ?2 GROUP BY processor";
+    "WHERE state = 2 AND requested_at_ms BETWEEN ?1 AND ?2 AND settled_ms <= ?3 "
+    "GROUP BY processor";
 
 constexpr const char* in_flight_sql =
     "SELECT count(*) FROM payments WHERE state < 2 AND state = 1 "
@@ -272,7 +273,7 @@ Status PaymentsConnection::requeue(const PaymentJob& job, bool pinned, int proce
   return changed ? Status::ok : Status::refused;
 }
 
-Status PaymentsConnection::summary(int64_t from_ms, int64_t to_ms,
+Status PaymentsConnection::summary(int64_t from_ms, int64_t to_ms, int64_t settled_until_ms,
                                    std::array<ProcessorTotals, 2>* totals, int64_t* in_flight) {
   *totals = {};
   *in_flight = 0;
@@ -282,6 +283,7 @@ Status PaymentsConnection::summary(int64_t from_ms, int64_t to_ms,
     SQLite::Transaction read(db_, SQLite::TransactionBehavior::DEFERRED);
     summary_.bind(1, from_ms);
     summary_.bind(2, to_ms);
+    summary_.bind(3, settled_until_ms);
     int rc;
     while ((rc = summary_.tryExecuteStep()) == SQLITE_ROW) {
       const int processor = summary_.getColumn(0).getInt();

@@ -92,10 +92,10 @@ class PaymentsConnection {
   Status requeue(const PaymentJob& job, bool pinned, int processor, int64_t requested_at_ms,
                  int64_t due_ms);
 
-  // Settled payments with from_ms <= requested_at_ms <= to_ms, by processor; *in_flight counts
-  // leased attempts whose requestedAt lies in the same range. One snapshot.
-  Status summary(int64_t from_ms, int64_t to_ms, std::array<ProcessorTotals, 2>* totals,
-                 int64_t* in_flight);
+  // Payments settled by settled_until_ms with from_ms <= requested_at_ms <= to_ms, by processor;
+  // *in_flight counts leased attempts whose requestedAt lies in the same range. One snapshot.
+  Status summary(int64_t from_ms, int64_t to_ms, int64_t settled_until_ms,
+                 std::array<ProcessorTotals, 2>* totals, int64_t* in_flight);
 
   Status counts(QueueCounts* out);
 

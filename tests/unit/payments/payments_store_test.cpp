@@ -101,23 +101,26 @@ TEST_CASE("the summary counts settled payments with requestedAt inside both boun
   REQUIRE(q.one->claim(1000, 9000, send_to(1, 1000), &b) == store::Status::ok);
   std::array<store::ProcessorTotals, 2> totals;
   int64_t in_flight = 0;
-  REQUIRE(q.one->summary(0, 5000, &totals, &in_flight) == store::Status::ok);
+  REQUIRE(q.one->summary(0, 5000, 9999, &totals, &in_flight) == store::Status::ok);
   CHECK(in_flight == 2);
   CHECK(totals[0].requests == 0);
   REQUIRE(q.one->settle(a, 0, 1234, 1500) == store::Status::ok);
   REQUIRE(q.one->settle(b, 1, 1235, 1500) == store::Status::ok);
-  REQUIRE(q.one->summary(1234, 1235, &totals, &in_flight) == store::Status::ok);
+  // Asked as of 1499: neither had settled yet.
+  REQUIRE(q.one->summary(1234, 1235, 1499, &totals, &in_flight) == store::Status::ok);
+  CHECK(totals[0].requests + totals[1].requests == 0);
+  REQUIRE(q.one->summary(1234, 1235, 9999, &totals, &in_flight) == store::Status::ok);
   CHECK(in_flight == 0);
   CHECK(totals[0].requests == 1);
   CHECK(totals[0].amount_cents == 2005);
   CHECK(totals[1].requests == 1);
-  REQUIRE(q.one->summary(1235, 1235, &totals, &in_flight) == store::Status::ok);
+  REQUIRE(q.one->summary(1235, 1235, 9999, &totals, &in_flight) == store::Status::ok);
   CHECK(totals[0].requests == 0);
   CHECK(totals[1].requests == 1);
-  REQUIRE(q.one->summary(1236, 9000, &totals, &in_flight) == store::Status::ok);
+  REQUIRE(q.one->summary(1236, 9000, 9999, &totals, &in_flight) == store::Status::ok);
   CHECK(totals[0].requests + totals[1].requests == 0);
   REQUIRE(q.one->purge() == store::Status::ok);
-  REQUIRE(q.one->summary(0, 9000, &totals, &in_flight) == store::Status::ok);
+  REQUIRE(q.one->summary(0, 9000, 9999, &totals, &in_flight) == store::Status::ok);
   CHECK(totals[0].requests + totals[1].requests == 0);
 }
 
