@@ -17,6 +17,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -48,7 +49,12 @@ int connect_to(const std::string& path) {
   sockaddr_un address{};
   address.sun_family = AF_UNIX;
   std::snprintf(address.sun_path, sizeof address.sun_path, "%s", path.c_str());
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+  int rc;
+  // A unix-socket connect interrupted by a signal (see exchange()) has not connected: try again.
+  while ((rc = ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address)) != 0 &&
+         errno == EINTR) {
+  }
+  if (rc != 0) {
     ::close(fd);
     return -1;
   }
@@ -99,6 +105,7 @@ std::string exchange(const std::string& path, const uint8_t* data, size_t size) 
   size_t sent = 0;
   while (sent < size) {
     const ssize_t n = ::send(fd, data + sent, size - sent, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;  // The server may close early (after a 400, 411 or 413): fine.
     sent += static_cast<size_t>(n);
   }
@@ -110,10 +117,14 @@ std::string exchange(const std::string& path, const uint8_t* data, size_t size) 
   while (true) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
+    require(left.count() > 0, "the server neither answered nor closed in time");
     pollfd waiting{fd, POLLIN, 0};
-    require(left.count() > 0 && ::poll(&waiting, 1, static_cast<int>(left.count())) > 0,
-            "the server neither answered nor closed in time");
+    // libFuzzer's -timeout arms a SIGALRM every few seconds: an interrupted wait is not a hang.
+    const int ready = ::poll(&waiting, 1, static_cast<int>(left.count()));
+    if (ready < 0 && errno == EINTR) continue;
+    require(ready > 0, "the server neither answered nor closed in time");
     const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
+    if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     response.append(buffer, static_cast<size_t>(n));
   }
