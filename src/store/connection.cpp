@@ -238,9 +238,13 @@ Status Connection::apply_posting(const Posting& posting, AccountRow* after) {
 }
 
 Status Connection::post_batch(Write* const* writes, size_t count) {
+  std::lock_guard<WriterLock> writer(*writer_lock_);
+  return post_batch_holding_lock(writes, count);
+}
+
+Status Connection::post_batch_holding_lock(Write* const* writes, size_t count) {
   CREBITO_ASSERT(count >= 1);
   CREBITO_ASSERT(count <= limits::write_batch_max);
-  std::lock_guard<WriterLock> writer(*writer_lock_);
   const Status status = post_batch_locked(writes, count);
   if (status != Status::ok) {
     for (size_t i = 0; i < count; ++i) writes[i]->status = status;

@@ -92,6 +92,11 @@ class FaultLog {
   enum class Kind { read = 0, write = 1 };
   void failed(Kind kind, const std::string& error);
   void succeeded(Kind kind);
+  // True during an episode: some operation failed and nothing has worked for fault_quiet_ms since.
+  bool failing() const {
+    return states_[0].failing.load(std::memory_order_relaxed) ||
+           states_[1].failing.load(std::memory_order_relaxed);
+  }
 
  private:
   struct State {
@@ -128,6 +133,11 @@ class Connection {
   // when the transaction committed (each Write then says ok or refused); otherwise nothing at all
   // was written, every Write carries the returned status (busy or unavailable).
   Status post_batch(Write* const* writes, size_t count);
+
+  // post_batch() for a caller that already holds the writer lock: the Pool's group commit takes it
+  // before it chooses a batch, so that the batch holds every posting queued while it waited.
+  // REQUIRES: the calling thread holds the WriterLock this connection was opened with.
+  Status post_batch_holding_lock(Write* const* writes, size_t count);
 
   // post_batch() of one posting: its status, and *after when ok.
   Status post(const Posting& posting, AccountRow* after);

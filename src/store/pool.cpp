@@ -1,5 +1,9 @@
 #include "store/pool.h"
 
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 
@@ -29,7 +33,9 @@ Pool::Lease Pool::acquire() {
   Connection* connection = free_.back();
   free_.pop_back();
   lock.unlock();
-  if (connection->file_moved()) connection = reopen(connection);
+  // A moved file makes every operation fail (and say so in the fault log) until it is reopened;
+  // checking only during such an episode spares each request a stat().
+  if (fault_log_.failing() && connection->file_moved()) connection = reopen(connection);
   return Lease(this, connection);
 }
 
@@ -68,33 +74,75 @@ Connection* Pool::reopen(Connection* connection) {
   return replacement;  // `old` closes here, keeping the restored -wal/-shm (see ~Connection).
 }
 
+void Pool::QueuedWrite::wait() {
+  static_assert(sizeof(turn) == sizeof(uint32_t) && std::atomic<uint32_t>::is_always_lock_free);
+  while (turn.load(std::memory_order_acquire) == waiting) {
+    // Returns at once if turn is no longer `waiting`; EINTR and spurious wake-ups loop.
+    ::syscall(SYS_futex, reinterpret_cast<uint32_t*>(&turn), FUTEX_WAIT_PRIVATE, waiting, nullptr,
+              nullptr, 0);
+  }
+}
+
+void Pool::QueuedWrite::wake(Turn to) {
+  turn.store(to, std::memory_order_release);
+  ::syscall(SYS_futex, reinterpret_cast<uint32_t*>(&turn), FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr,
+            0);
+}
+
 Status Pool::post(Connection& connection, const Posting& posting, AccountRow* after,
                   std::string* error_text) {
-  QueuedWrite mine;
-  mine.write.posting = &posting;
-  std::unique_lock<std::mutex> lock(queue_mutex_);
-  queue_.push_back(&mine);
-  mine.ready.wait(lock, [&] { return mine.done || queue_.front() == &mine; });
-  if (!mine.done) {
-    // Leader: commit what is queued now, front first.
-    const size_t count = std::min(queue_.size(), limits::write_batch_max);
-    Connection::Write* batch[limits::write_batch_max];
-    for (size_t i = 0; i < count; ++i) batch[i] = &queue_[i]->write;
-    lock.unlock();
-    const Status committed = connection.post_batch(batch, count);
-    lock.lock();
-    if (committed != Status::ok) mine.error_text = connection.last_error();
-    for (size_t i = 0; i < count; ++i) {
-      QueuedWrite* queued = queue_.front();
-      queue_.pop_front();
-      CREBITO_ASSERT(committed == Status::ok || queued->write.status == committed);
-      queued->error_text = mine.error_text;
-      queued->done = true;
-      if (queued != &mine) queued->ready.notify_one();
-    }
-    if (!queue_.empty()) queue_.front()->ready.notify_one();  // The next leader.
+  thread_local QueuedWrite mine;
+  mine.write = {&posting, {}, Status::unavailable};
+  mine.error_text.clear();
+  bool leading;
+  {
+    std::lock_guard<std::mutex> lock(queue_mutex_);
+    mine.turn.store(QueuedWrite::waiting, std::memory_order_relaxed);
+    queue_.push_back(&mine);
+    leading = queue_.front() == &mine;
   }
-  CREBITO_ASSERT(mine.done);
+  if (!leading) {
+    mine.wait();
+    leading = mine.turn.load(std::memory_order_acquire) == QueuedWrite::lead;
+  }
+  if (leading) {
+    // Take the writer lock first, then commit what is queued by then, front (this thread) first:
+    // while the other process held the lock, more postings queued behind this one.
+    QueuedWrite* batch[limits::write_batch_max];
+    Connection::Write* writes[limits::write_batch_max];
+    size_t count;
+    Status committed;
+    {
+      std::lock_guard<WriterLock> writer(*writer_lock_);
+      {
+        std::lock_guard<std::mutex> lock(queue_mutex_);
+        CREBITO_ASSERT(queue_.front() == &mine);
+        count = std::min(queue_.size(), limits::write_batch_max);
+        for (size_t i = 0; i < count; ++i) {
+          batch[i] = queue_[i];
+          writes[i] = &batch[i]->write;
+        }
+      }
+      committed = connection.post_batch_holding_lock(writes, count);
+    }
+    if (committed != Status::ok) mine.error_text = connection.last_error();
+    QueuedWrite* next;
+    {
+      std::lock_guard<std::mutex> lock(queue_mutex_);
+      for (size_t i = 0; i < count; ++i) {
+        CREBITO_ASSERT(queue_.front() == batch[i]);
+        queue_.pop_front();
+      }
+      next = queue_.empty() ? nullptr : queue_.front();
+    }
+    // Outside the mutex: a woken follower runs at once instead of blocking on it.
+    for (size_t i = 1; i < count; ++i) {
+      CREBITO_ASSERT(committed == Status::ok || batch[i]->write.status == committed);
+      batch[i]->error_text = mine.error_text;
+      batch[i]->wake(QueuedWrite::done);
+    }
+    if (next != nullptr) next->wake(QueuedWrite::lead);
+  }
   if (mine.write.status == Status::ok) *after = mine.write.after;
   if (mine.write.status != Status::ok && mine.write.status != Status::refused) {
     *error_text = mine.error_text;

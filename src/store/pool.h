@@ -5,6 +5,8 @@
 // A connection whose file was removed or replaced (Connection::file_moved) is replaced by a fresh
 // one when it is next lent, once a database is back at the path; attempts are at most one per
 // limits::store_reopen_interval_ms, so a lasting fault costs requests one stat() each, not an open.
+// Lending checks for a moved file only while the fault log reports failures: a moved file makes
+// every operation fail, and a healthy store then costs no stat() at lending.
 #pragma once
 
 #include <atomic>
@@ -42,8 +44,9 @@ class Pool {
   Lease acquire();
 
   // Applies one posting, committed together with the postings other threads of this process are
-  // posting at the same moment (group commit): the first queued thread commits everything queued,
-  // in order, on its own connection, and hands each follower its own outcome. With no one else
+  // posting at the same moment (group commit): the first queued thread takes the writer lock, then
+  // commits everything queued by then, in order, on its own connection, and hands each follower
+  // its own outcome. With no one else
   // waiting, it is one transaction of one posting. Same outcomes as Connection::post();
   // *error_text gets the failure's message (the leader's, for a follower).
   // REQUIRES: connection is leased by the calling thread.
@@ -66,14 +69,20 @@ class Pool {
   // Guarded by free_mutex_ (a slot changes only when its connection is replaced by reopen()).
   std::vector<std::unique_ptr<Connection>> connections_;
 
-  // A posting waiting in the queue: done once a leader has committed it (or failed to).
+  // A thread's posting in the queue. Each thread has one (thread_local), so it outlives a
+  // leader's wake-up that comes after the owner has already seen its outcome and returned.
+  // `turn` goes from waiting to done (a leader committed it, or failed to) or to lead (it is at
+  // the front and commits the next batch); the owner sleeps on it as a futex, never on the
+  // queue's mutex, so a batch's followers wake without contending for anything.
   struct QueuedWrite {
+    enum Turn : uint32_t { waiting, done, lead };
     Connection::Write write;
     std::string error_text;  // The batch's failure, for the log.
-    bool done = false;
-    std::condition_variable ready;
+    std::atomic<uint32_t> turn{waiting};
+    void wait();         // Until turn != waiting.
+    void wake(Turn to);  // Sets turn and wakes the owner.
   };
-  std::mutex queue_mutex_;
+  std::mutex queue_mutex_;          // Held only to push and pop, never while committing or waiting.
   std::deque<QueuedWrite*> queue_;  // Guarded by queue_mutex_; the front one is the leader.
 
   std::mutex free_mutex_;
