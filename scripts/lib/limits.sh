@@ -3,7 +3,8 @@
 #
 # docker-compose.yml is the single source of truth: `deploy.resources.limits.cpus` becomes a CFS
 # quota per 100 ms period and `deploy.resources.limits.memory` a hard memory limit, exactly as
-# docker applies them (memory units are binary, as in docker: 50MB = 50 MiB).
+# docker applies them (memory units are binary, as in docker: 50MB = 50 MiB), and a service's
+# `cpuset` pins it to those CPUs through the cpuset controller, as docker does.
 #
 # Source it and call:
 #   limits_apply SERVICE PID...   put the pids in the group crebito/SERVICE with SERVICE's limits
@@ -12,8 +13,9 @@
 #                                 have stopped; a process still inside is moved back to the root)
 # or run it: `scripts/lib/limits.sh report|release|show SERVICE`.
 #
-# Needs root and a writable cgroup hierarchy: v1 (/sys/fs/cgroup/cpu and /sys/fs/cgroup/memory)
-# or v2 (/sys/fs/cgroup/cgroup.controllers); fails with a clear message otherwise.
+# Needs root and a writable cgroup hierarchy: v1 (/sys/fs/cgroup/cpu and /sys/fs/cgroup/memory, and
+# /sys/fs/cgroup/cpuset for a pinned service) or v2 (/sys/fs/cgroup/cgroup.controllers); fails with
+# a clear message otherwise.
 # Environment: CREBITO_COMPOSE_FILE (default: docker-compose.yml at the repository root),
 # CREBITO_CGROUP_NAME (default crebito: the parent group of the per-service groups).
 
@@ -39,7 +41,8 @@ limits_cgroup_version() {
   fi
 }
 
-# limits_read SERVICE: prints "QUOTA_US PERIOD_US MEMORY_BYTES" for SERVICE from the compose file.
+# limits_read SERVICE: prints "QUOTA_US PERIOD_US MEMORY_BYTES CPUSET" for SERVICE from the compose
+# file; CPUSET is the service's `cpuset` (the CPUs it may run on, e.g. "1" or "0-1"), or "-".
 limits_read() {
   local service=$1
   [ -f "$LIMITS_COMPOSE_FILE" ] || { limits_error "no compose file at $LIMITS_COMPOSE_FILE"; return 1; }
@@ -76,7 +79,10 @@ memory_bytes = int(float(m.group(1)) * 1024 ** " KMGT".index((m.group(2) or " ")
 quota_us = round(float(cpus) * period_us)
 if quota_us < 1000 or memory_bytes < 4 * 1024 * 1024:
     sys.exit(f"error: limits: {path}: service '{service}': limits too small ({cpus} CPUs, {memory})")
-print(quota_us, period_us, memory_bytes)
+cpuset = str(services[service].get("cpuset", "-")).strip()
+if cpuset != "-" and not re.fullmatch(r"\d+(-\d+)?(,\d+(-\d+)?)*", cpuset):
+    sys.exit(f"error: limits: {path}: service '{service}': cannot read cpuset '{cpuset}'")
+print(quota_us, period_us, memory_bytes, cpuset)
 PY
 }
 
@@ -111,11 +117,17 @@ limits_apply() {
     return 1
   fi
   values=$(limits_read "$service") || return 1
-  read -r quota_us period_us memory_bytes <<<"$values"
+  read -r quota_us period_us memory_bytes cpuset <<<"$values"
+  if [ "$cpuset" != - ] && ! limits_cpuset_online "$cpuset"; then
+    limits_error "$service: docker-compose.yml pins it to CPUs $cpuset, but this machine has CPUs" \
+      "$(cat /sys/devices/system/cpu/online) online"
+    return 1
+  fi
 
   if [ "$version" = 1 ]; then
     local cpu_dir=$LIMITS_CGROUP_FS/cpu/$LIMITS_GROUP/$service
     local memory_dir=$LIMITS_CGROUP_FS/memory/$LIMITS_GROUP/$service
+    local cpuset_dir=$LIMITS_CGROUP_FS/cpuset/$LIMITS_GROUP/$service
     limits_mkdir "$cpu_dir" || return 1
     limits_mkdir "$memory_dir" || return 1
     limits_write "$cpu_dir/cpu.cfs_period_us" "$period_us" || return 1
@@ -124,26 +136,56 @@ limits_apply() {
     # Charge the pages a process already touched to its new group; a fresh peak per stack start.
     printf '1\n' >"$memory_dir/memory.move_charge_at_immigrate" 2>/dev/null || true
     printf '0\n' >"$memory_dir/memory.max_usage_in_bytes" 2>/dev/null || true
+    if [ "$cpuset" != - ]; then
+      limits_mkdir "$cpuset_dir" || return 1
+      # A v1 cpuset group starts empty and must be given memory nodes as well as CPUs.
+      limits_write "$LIMITS_CGROUP_FS/cpuset/$LIMITS_GROUP/cpuset.cpus" \
+        "$(cat "$LIMITS_CGROUP_FS/cpuset/cpuset.cpus")" || return 1
+      limits_write "$LIMITS_CGROUP_FS/cpuset/$LIMITS_GROUP/cpuset.mems" \
+        "$(cat "$LIMITS_CGROUP_FS/cpuset/cpuset.mems")" || return 1
+      limits_write "$cpuset_dir/cpuset.cpus" "$cpuset" || return 1
+      limits_write "$cpuset_dir/cpuset.mems" "$(cat "$LIMITS_CGROUP_FS/cpuset/cpuset.mems")" || return 1
+    fi
     for pid in "$@"; do
       limits_write "$cpu_dir/cgroup.procs" "$pid" || return 1
       limits_write "$memory_dir/cgroup.procs" "$pid" || return 1
+      if [ "$cpuset" != - ]; then limits_write "$cpuset_dir/cgroup.procs" "$pid" || return 1; fi
     done
   else
     local parent=$LIMITS_CGROUP_FS/$LIMITS_GROUP
     local dir=$parent/$service
+    local controllers="+cpu +memory"
+    [ "$cpuset" = - ] || controllers="$controllers +cpuset"
     limits_mkdir "$parent" || return 1
     # v2 only offers a controller to a group whose parent enables it for its children.
-    limits_write "$LIMITS_CGROUP_FS/cgroup.subtree_control" "+cpu +memory" || return 1
-    limits_write "$parent/cgroup.subtree_control" "+cpu +memory" || return 1
+    limits_write "$LIMITS_CGROUP_FS/cgroup.subtree_control" "$controllers" || return 1
+    limits_write "$parent/cgroup.subtree_control" "$controllers" || return 1
     limits_mkdir "$dir" || return 1
     limits_write "$dir/cpu.max" "$quota_us $period_us" || return 1
     limits_write "$dir/memory.max" "$memory_bytes" || return 1
+    if [ "$cpuset" != - ]; then limits_write "$dir/cpuset.cpus" "$cpuset" || return 1; fi
     for pid in "$@"; do
       limits_write "$dir/cgroup.procs" "$pid" || return 1
     done
   fi
-  limits_say "limits: $service (pid $*): $(limits_cpus "$quota_us" "$period_us") CPU," \
+  local pinned=""
+  [ "$cpuset" = - ] || pinned=" on CPU $cpuset"
+  limits_say "limits: $service (pid $*): $(limits_cpus "$quota_us" "$period_us") CPU$pinned," \
     "$((memory_bytes / 1048576)) MiB (cgroup v$version, group $LIMITS_GROUP/$service)"
+}
+
+# limits_cpuset_online CPUSET: true when every CPU of CPUSET ("1", "0-1", "0,2") is online here.
+limits_cpuset_online() {
+  python3 - "$1" "$(cat /sys/devices/system/cpu/online)" <<'PY'
+import sys
+def cpus(text):
+    out = set()
+    for part in text.strip().split(","):
+        low, _, high = part.partition("-")
+        out.update(range(int(low), int(high or low) + 1))
+    return out
+sys.exit(0 if cpus(sys.argv[1]) <= cpus(sys.argv[2]) else 1)
+PY
 }
 
 # limits_cpus QUOTA PERIOD: "0.6" from 60000 100000.
@@ -158,7 +200,8 @@ limits_services() {
   find "$base" -mindepth 1 -maxdepth 1 -type d -printf '%f\n' | sort
 }
 
-# limits_report: one line per group: limits, memory now and at peak, CPU throttling.
+# limits_report: one line per group: limits (and CPUs, when pinned), memory now and at peak, CPU
+# throttling.
 limits_report() {
   local version service mib='{ printf "%.1f", $1 / 1048576 }'
   version=$(limits_cgroup_version) || { limits_say "limits: no cgroup hierarchy"; return 0; }
@@ -169,8 +212,10 @@ limits_report() {
     return 0
   fi
   for service in $services; do
-    local limit now peak quota period periods throttled throttled_ms
+    local limit now peak quota period periods throttled throttled_ms cpus=""
     if [ "$version" = 1 ]; then
+      local cpuset_dir=$LIMITS_CGROUP_FS/cpuset/$LIMITS_GROUP/$service
+      [ -f "$cpuset_dir/cpuset.cpus" ] && cpus=$(cat "$cpuset_dir/cpuset.cpus")
       local cpu_dir=$LIMITS_CGROUP_FS/cpu/$LIMITS_GROUP/$service
       local memory_dir=$LIMITS_CGROUP_FS/memory/$LIMITS_GROUP/$service
       limit=$(cat "$memory_dir/memory.limit_in_bytes")
@@ -183,6 +228,7 @@ limits_report() {
       throttled_ms=$(awk '$1 == "throttled_time" { print int($2 / 1000000) }' "$cpu_dir/cpu.stat")
     else
       local dir=$LIMITS_CGROUP_FS/$LIMITS_GROUP/$service
+      [ -f "$dir/cpuset.cpus" ] && cpus=$(cat "$dir/cpuset.cpus")
       limit=$(cat "$dir/memory.max")
       now=$(cat "$dir/memory.current")
       peak=$(cat "$dir/memory.peak" 2>/dev/null || echo 0) # memory.peak needs Linux >= 5.19
@@ -191,8 +237,9 @@ limits_report() {
       throttled=$(awk '$1 == "nr_throttled" { print $2 }' "$dir/cpu.stat")
       throttled_ms=$(awk '$1 == "throttled_usec" { print int($2 / 1000) }' "$dir/cpu.stat")
     fi
-    printf '%-8s cpu %s (throttled in %s of %s periods, %s ms)  memory peak %s MiB, now %s MiB, limit %s MiB\n' \
-      "$service" "$(limits_cpus "$quota" "$period")" "$throttled" "$periods" "$throttled_ms" \
+    [ -z "$cpus" ] || cpus=" on CPU $cpus"
+    printf '%-8s cpu %s%s (throttled in %s of %s periods, %s ms)  memory peak %s MiB, now %s MiB, limit %s MiB\n' \
+      "$service" "$(limits_cpus "$quota" "$period")" "$cpus" "$throttled" "$periods" "$throttled_ms" \
       "$(awk "$mib" <<<"$peak")" "$(awk "$mib" <<<"$now")" "$(awk "$mib" <<<"$limit")"
   done
 }
@@ -207,7 +254,7 @@ limits_release() {
   limits_report >&2
   local bases
   if [ "$version" = 1 ]; then
-    bases="$LIMITS_CGROUP_FS/cpu $LIMITS_CGROUP_FS/memory"
+    bases="$LIMITS_CGROUP_FS/cpu $LIMITS_CGROUP_FS/memory $LIMITS_CGROUP_FS/cpuset"
   else
     bases=$LIMITS_CGROUP_FS
   fi
@@ -235,8 +282,10 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
     show)
       [ $# -eq 2 ] || { limits_error "usage: $0 show SERVICE"; exit 2; }
       values=$(limits_read "$2") || exit 1
-      read -r q p m <<<"$values"
-      echo "$2: $(limits_cpus "$q" "$p") CPU (quota ${q} us per ${p} us), memory $m bytes"
+      read -r q p m c <<<"$values"
+      pinned=""
+      [ "$c" = - ] || pinned=", on CPU $c"
+      echo "$2: $(limits_cpus "$q" "$p") CPU (quota ${q} us per ${p} us)$pinned, memory $m bytes"
       ;;
     apply) shift; limits_apply "$@" ;;
     *)
