@@ -69,9 +69,8 @@ Outcome Ledger::apply(int64_t account_id, const TransactionRequest& request, Bal
   posting.created_at = clock_utc::now_iso();
 
   store::AccountRow row;
-  store::Pool::Lease connection = pool_->acquire();
   std::string error_text;
-  const store::Status status = pool_->post(*connection, posting, &row, &error_text);
+  const store::Status status = pool_->post(posting, &row, &error_text);
   switch (status) {
     case store::Status::ok:
       break;

@@ -17,13 +17,14 @@ std::unique_ptr<Pool> Pool::open(const Options& options, int size, std::string* 
   std::unique_ptr<Pool> pool(new Pool(options));
   pool->writer_lock_ = WriterLock::open(options.path, error);
   if (!pool->writer_lock_) return nullptr;
-  for (int i = 0; i < size; ++i) {
+  for (int i = 0; i <= size; ++i) {  // The writer, then `size` to lend.
     std::unique_ptr<Connection> connection =
         Connection::open(options, pool->writer_lock_.get(), error, &pool->fault_log_);
     if (!connection) return nullptr;
-    pool->free_.push_back(connection.get());
+    if (i > 0) pool->free_.push_back(connection.get());
     pool->connections_.push_back(std::move(connection));
   }
+  pool->writer_ = pool->connections_[0].get();
   return pool;
 }
 
@@ -89,8 +90,7 @@ void Pool::QueuedWrite::wake(Turn to) {
             0);
 }
 
-Status Pool::post(Connection& connection, const Posting& posting, AccountRow* after,
-                  std::string* error_text) {
+Status Pool::post(const Posting& posting, AccountRow* after, std::string* error_text) {
   thread_local QueuedWrite mine;
   mine.write = {&posting, {}, Status::unavailable};
   mine.error_text.clear();
@@ -112,6 +112,8 @@ Status Pool::post(Connection& connection, const Posting& posting, AccountRow* af
     Connection::Write* writes[limits::write_batch_max];
     size_t count;
     Status committed;
+    if (fault_log_.failing() && writer_->file_moved()) writer_ = reopen(writer_);
+    Connection& connection = *writer_;
     {
       std::lock_guard<WriterLock> writer(*writer_lock_);
       {
@@ -153,7 +155,7 @@ Status Pool::post(Connection& connection, const Posting& posting, AccountRow* af
 void Pool::release(Connection* connection) {
   {
     std::lock_guard<std::mutex> lock(free_mutex_);
-    CREBITO_ASSERT(free_.size() < connections_.size());
+    CREBITO_ASSERT(free_.size() < connections_.size() - 1);  // The writer is never lent.
     free_.push_back(connection);
   }
   free_changed_.notify_one();

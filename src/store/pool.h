@@ -45,19 +45,17 @@ class Pool {
 
   // Applies one posting, committed together with the postings other threads of this process are
   // posting at the same moment (group commit): the first queued thread takes the writer lock, then
-  // commits everything queued by then, in order, on its own connection, and hands each follower
-  // its own outcome. With no one else
-  // waiting, it is one transaction of one posting. Same outcomes as Connection::post();
-  // *error_text gets the failure's message (the leader's, for a follower).
-  // REQUIRES: connection is leased by the calling thread.
-  Status post(Connection& connection, const Posting& posting, AccountRow* after,
-              std::string* error_text);
+  // commits everything queued by then, in order, on the pool's writer connection, and hands each
+  // follower its own outcome. With no one else waiting, it is one transaction of one posting.
+  // Same outcomes as Connection::post(); *error_text gets the failure's message (the leader's, for
+  // a follower). Needs no leased connection.
+  Status post(const Posting& posting, AccountRow* after, std::string* error_text);
 
  private:
   explicit Pool(const Options& options) : options_(options) {}
   void release(Connection* connection);
-  // Called by the thread that holds `connection` on loan. Returns a fresh connection in its place
-  // when one can be opened, else `connection` itself.
+  // Called by the thread that holds `connection` on loan (the leader, for the writer). Returns a
+  // fresh connection in its place when one can be opened, else `connection` itself.
   Connection* reopen(Connection* connection);
 
   const Options options_;
@@ -67,7 +65,11 @@ class Pool {
   std::atomic<int64_t> next_reopen_us_{0};
 
   // Guarded by free_mutex_ (a slot changes only when its connection is replaced by reopen()).
+  // The first is the writer connection: never lent, used by the group commit's leader only, so
+  // its page cache survives its own commits (SQLite drops a connection's cache whenever another
+  // connection has written).
   std::vector<std::unique_ptr<Connection>> connections_;
+  Connection* writer_ = nullptr;  // connections_[0]'s; used and replaced only by the leader.
 
   // A thread's posting in the queue. Each thread has one (thread_local), so it outlives a
   // leader's wake-up that comes after the owner has already seen its outcome and returned.

@@ -62,9 +62,8 @@ TEST_CASE("group commit gives every posting its own balance, in commit order",
         const std::string tag = std::to_string(t) + "-" + std::to_string(i);
         store::AccountRow after;
         std::string error;
-        auto connection = pool->acquire();
         const store::Status status =
-            pool->post(*connection, posting(account, 1000 + 37 * t, kind, tag), &after, &error);
+            pool->post(posting(account, 1000 + 37 * t, kind, tag), &after, &error);
         results[t].push_back({tag, account, status, after.balance_cents});
       }
     });
@@ -118,15 +117,12 @@ TEST_CASE("requests never checkpoint; the checkpointer keeps the WAL small",
   constexpr int postings = 6000;
   for (int i = 0; i < postings; ++i) {
     store::AccountRow after;
-    auto connection = pool->acquire();
-    REQUIRE(pool->post(*connection, posting(1 + i % 5, 1, 'c', "wal"), &after, &error) ==
-            store::Status::ok);
+    REQUIRE(pool->post(posting(1 + i % 5, 1, 'c', "wal"), &after, &error) == store::Status::ok);
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(4 * limits::checkpoint_interval_ms));
   // One more commit lets SQLite restart the fully checkpointed WAL from its beginning.
   store::AccountRow after;
-  auto connection = pool->acquire();
-  REQUIRE(pool->post(*connection, posting(1, 1, 'c', "wal"), &after, &error) == store::Status::ok);
+  REQUIRE(pool->post(posting(1, 1, 'c', "wal"), &after, &error) == store::Status::ok);
   std::this_thread::sleep_for(std::chrono::milliseconds(4 * limits::checkpoint_interval_ms));
   const auto wal_bytes = std::filesystem::file_size(dir.file("crebito.db-wal"));
   CHECK(wal_bytes <= static_cast<uintmax_t>(limits::wal_bytes_max));
