@@ -1,28 +1,33 @@
 -- crebito's ledger schema: the single source of the tables and the five accounts.
--- Applied at every start inside one write transaction; running it again changes nothing.
+-- Applied at every start inside one write transaction; running it again changes nothing. A file of
+-- an earlier layout is brought to this one first, in the same transaction (src/store/schema.cpp).
 -- Money is integer cents. 9007199254740991 = 2^53 - 1, the largest integer every JSON reader keeps exact.
 
 CREATE TABLE IF NOT EXISTS accounts (
-  id            INTEGER PRIMARY KEY,
-  limit_cents   INTEGER NOT NULL CHECK (limit_cents >= 0),
-  balance_cents INTEGER NOT NULL DEFAULT 0,
+  id                INTEGER PRIMARY KEY,
+  limit_cents       INTEGER NOT NULL CHECK (limit_cents >= 0),
+  balance_cents     INTEGER NOT NULL DEFAULT 0,
+  -- How many transactions the account has, hence the seq of its newest one.
+  transaction_count INTEGER NOT NULL DEFAULT 0 CHECK (transaction_count >= 0),
   -- The money invariant, enforced by the database itself: no code path can commit a violation.
   CHECK (balance_cents >= -limit_cents),
   CHECK (balance_cents <= 9007199254740991)
 ) STRICT;
 
--- One row per committed credit or debit. The id is assigned in commit order (writers are
--- serialised), so "newest first" is ORDER BY id DESC, never a clock.
+-- One row per committed credit or debit, stored by account and, within it, in commit order: seq
+-- is the account's transaction_count right after the write, taken in the same statement that
+-- updates the balance (writers are serialised), so "newest first" is ORDER BY seq DESC, never a
+-- clock. Clustered by (account_id, seq), an account's rows sit together: a posting writes one
+-- b-tree and a statement reads a page or two.
 CREATE TABLE IF NOT EXISTS transactions (
-  id           INTEGER PRIMARY KEY,
   account_id   INTEGER NOT NULL REFERENCES accounts (id),
+  seq          INTEGER NOT NULL CHECK (seq >= 1),
   amount_cents INTEGER NOT NULL CHECK (amount_cents BETWEEN 1 AND 9007199254740991),
   kind         TEXT    NOT NULL CHECK (kind IN ('c', 'd')),
   description  TEXT    NOT NULL,
-  created_at   TEXT    NOT NULL  -- UTC, ISO-8601 with microseconds, e.g. 2024-01-17T02:34:38.543030Z
-) STRICT;
-
-CREATE INDEX IF NOT EXISTS transactions_by_account ON transactions (account_id, id);
+  created_at   TEXT    NOT NULL,  -- UTC, ISO-8601 with microseconds, e.g. 2024-01-17T02:34:38.543030Z
+  PRIMARY KEY (account_id, seq)
+) STRICT, WITHOUT ROWID;
 
 INSERT OR IGNORE INTO accounts (id, limit_cents, balance_cents) VALUES
   (1, 100000, 0),

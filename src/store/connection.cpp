@@ -19,24 +19,26 @@ int64_t monotonic_us() {
 
 // The debit/credit itself: one statement that checks and applies the change, so the rule and
 // the write cannot be separated by another writer.
+// It also numbers the account's transactions: the new count is the new row's seq.
 constexpr const char* update_balance_sql =
-    "UPDATE accounts SET balance_cents = balance_cents + ?1 "
+    "UPDATE accounts SET balance_cents = balance_cents + ?1, "
+    "transaction_count = transaction_count + 1 "
     "WHERE id = ?2 AND balance_cents + ?1 >= -limit_cents AND balance_cents + ?1 <= ?3 "
-    "RETURNING balance_cents, limit_cents";
+    "RETURNING balance_cents, limit_cents, transaction_count";
 
 constexpr const char* insert_transaction_sql =
-    "INSERT INTO transactions (account_id, amount_cents, kind, description, created_at) "
-    "VALUES (?1, ?2, ?3, ?4, ?5)";
+    "INSERT INTO transactions (account_id, seq, amount_cents, kind, description, created_at) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
 
 // One SELECT, hence one snapshot (invariant 5). The LEFT JOIN keeps the account row when it has
 // no transactions yet.
 constexpr const char* select_statement_sql =
     "SELECT a.balance_cents, a.limit_cents, t.amount_cents, t.kind, t.description, t.created_at "
     "FROM accounts AS a LEFT JOIN ("
-    "  SELECT id, account_id, amount_cents, kind, description, created_at FROM transactions"
-    "  WHERE account_id = ?1 ORDER BY id DESC LIMIT ?2"
+    "  SELECT seq, account_id, amount_cents, kind, description, created_at FROM transactions"
+    "  WHERE account_id = ?1 ORDER BY seq DESC LIMIT ?2"
     ") AS t ON t.account_id = a.id "
-    "WHERE a.id = ?1 ORDER BY t.id DESC";
+    "WHERE a.id = ?1 ORDER BY t.seq DESC";
 
 constexpr const char* select_accounts_sql =
     "SELECT id, limit_cents, balance_cents FROM accounts ORDER BY id";
@@ -213,10 +215,12 @@ Status Connection::apply_posting(const Posting& posting, AccountRow* after) {
   update_balance_.bind(2, posting.account_id);
   update_balance_.bind(3, limits::balance_cents_max);
   int rc = update_balance_.tryExecuteStep();
+  int64_t seq = 0;
   if (rc == SQLITE_ROW) {
     after->id = posting.account_id;
     after->balance_cents = update_balance_.getColumn(0).getInt64();
     after->limit_cents = update_balance_.getColumn(1).getInt64();
+    seq = update_balance_.getColumn(2).getInt64();
   }
   // RETURNING buffers its rows: the change is made on the first step. The statement must be reset
   // before COMMIT, or COMMIT fails with "SQL statements in progress".
@@ -226,11 +230,13 @@ Status Connection::apply_posting(const Posting& posting, AccountRow* after) {
   CREBITO_ASSERT(after->balance_cents >= -after->limit_cents);
   CREBITO_ASSERT(after->balance_cents <= limits::balance_cents_max);
 
+  CREBITO_ASSERT(seq >= 1);
   insert_transaction_.bind(1, posting.account_id);
-  insert_transaction_.bind(2, posting.amount_cents);
-  insert_transaction_.bind(3, std::string(1, posting.kind));
-  insert_transaction_.bindNoCopy(4, posting.description);
-  insert_transaction_.bindNoCopy(5, posting.created_at);
+  insert_transaction_.bind(2, seq);
+  insert_transaction_.bind(3, posting.amount_cents);
+  insert_transaction_.bind(4, std::string(1, posting.kind));
+  insert_transaction_.bindNoCopy(5, posting.description);
+  insert_transaction_.bindNoCopy(6, posting.created_at);
   rc = insert_transaction_.tryExecuteStep();
   insert_transaction_.tryReset();
   if (rc != SQLITE_DONE) return fail(rc, "INSERT INTO transactions");

@@ -9,7 +9,7 @@
 //      WHERE clause refuses the change, schema.sql's CHECK constraints back it up.
 //   4. A connection is used by one thread at a time (it is opened SQLITE_OPEN_NOMUTEX).
 //   5. A statement is one SELECT, hence one read snapshot: the balance and the listed rows always
-//      agree. Rows come newest first by id, which is commit order.
+//      agree. Rows come newest first by seq, the account's commit order.
 //   6. Writers of both processes queue on one process-shared mutex (WriterLock) before BEGIN
 //      IMMEDIATE, so the lock passes from writer to writer at once instead of being polled for.
 //      SQLite's busy handler (a retry every limits::busy_retry_sleep_us, instead of the default

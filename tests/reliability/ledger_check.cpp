@@ -50,7 +50,7 @@ std::string unique_description(char prefix, int thread, int sequence) {
 namespace {
 
 struct Row {
-  int64_t id = 0;
+  int64_t seq = 0;
   int account = 0;
   int64_t amount_cents = 0;
   char kind = 0;
@@ -61,7 +61,7 @@ void check_statements(SQLite::Database& db, const std::vector<httplib::Client*>&
   SQLite::Statement balance(db, "SELECT balance_cents, limit_cents FROM accounts WHERE id = ?");
   SQLite::Statement newest(db,
                            "SELECT description FROM transactions WHERE account_id = ? "
-                           "ORDER BY id DESC LIMIT 10");
+                           "ORDER BY seq DESC LIMIT 10");
   for (int account = 1; account <= 5; ++account) {
     balance.reset();
     balance.bind(1, account);
@@ -104,8 +104,8 @@ LedgerCheck check_ledger(const std::string& db_path, const Journal& journal,
   LedgerCheck check;
   SQLite::Database db(db_path);
   std::map<std::string, std::vector<Row>> rows;
-  SQLite::Statement all(db,
-                        "SELECT id, account_id, amount_cents, kind, description FROM transactions");
+  SQLite::Statement all(
+      db, "SELECT seq, account_id, amount_cents, kind, description FROM transactions");
   while (all.executeStep()) {
     Row row{all.getColumn(0).getInt64(), all.getColumn(1).getInt(), all.getColumn(2).getInt64(),
             all.getColumn(3).getString().at(0)};

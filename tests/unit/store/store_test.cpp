@@ -48,11 +48,14 @@ TEST_CASE("the schema itself refuses a balance below -limit", "[store][schema]")
                     Catch::Contains("CHECK constraint failed"));
   CHECK_THROWS_WITH(db.exec("UPDATE accounts SET balance_cents = 9007199254740992 WHERE id = 1"),
                     Catch::Contains("CHECK constraint failed"));
-  CHECK_THROWS_WITH(db.exec("INSERT INTO transactions (account_id, amount_cents, kind, "
-                            "description, created_at) VALUES (1, 0, 'c', 'x', 'now')"),
+  CHECK_THROWS_WITH(db.exec("INSERT INTO transactions (account_id, seq, amount_cents, kind, "
+                            "description, created_at) VALUES (1, 1, 0, 'c', 'x', 'now')"),
                     Catch::Contains("CHECK constraint failed"));
-  CHECK_THROWS_WITH(db.exec("INSERT INTO transactions (account_id, amount_cents, kind, "
-                            "description, created_at) VALUES (1, 1, 'x', 'x', 'now')"),
+  CHECK_THROWS_WITH(db.exec("INSERT INTO transactions (account_id, seq, amount_cents, kind, "
+                            "description, created_at) VALUES (1, 1, 1, 'x', 'x', 'now')"),
+                    Catch::Contains("CHECK constraint failed"));
+  CHECK_THROWS_WITH(db.exec("INSERT INTO transactions (account_id, seq, amount_cents, kind, "
+                            "description, created_at) VALUES (1, 0, 1, 'c', 'x', 'now')"),
                     Catch::Contains("CHECK constraint failed"));
   CHECK(db.execAndGet("SELECT balance_cents FROM accounts WHERE id = 1").getInt() == 0);
 }
@@ -83,4 +86,57 @@ TEST_CASE("a missing directory is a clear error, not a crash", "[store][schema]"
   std::string error;
   CHECK_FALSE(store::apply_schema("/nonexistent-crebito-dir/crebito.db", &error));
   CHECK_THAT(error, Catch::Contains("/nonexistent-crebito-dir/crebito.db"));
+}
+
+TEST_CASE("a file of the first layout is migrated with every row and its order kept",
+          "[store][schema]") {
+  TempDir dir;
+  {
+    // The first layout: transactions numbered globally, with an index by account.
+    SQLite::Database db(dir.file("crebito.db"), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    db.exec("PRAGMA journal_mode = WAL");
+    db.exec(
+        "CREATE TABLE accounts (id INTEGER PRIMARY KEY, limit_cents INTEGER NOT NULL CHECK "
+        "(limit_cents >= 0), balance_cents INTEGER NOT NULL DEFAULT 0, CHECK (balance_cents >= "
+        "-limit_cents), CHECK (balance_cents <= 9007199254740991)) STRICT;"
+        "CREATE TABLE transactions (id INTEGER PRIMARY KEY, account_id INTEGER NOT NULL REFERENCES "
+        "accounts (id), amount_cents INTEGER NOT NULL, kind TEXT NOT NULL, description TEXT NOT "
+        "NULL, created_at TEXT NOT NULL) STRICT;"
+        "CREATE INDEX transactions_by_account ON transactions (account_id, id);"
+        "INSERT INTO accounts VALUES (1, 100000, -7), (2, 80000, 5), (3, 1000000, 0), "
+        "(4, 10000000, 0), (5, 500000, 0);"
+        "INSERT INTO transactions (account_id, amount_cents, kind, description, created_at) VALUES "
+        "(1, 3, 'd', 'a1', 't'), (2, 5, 'c', 'b1', 't'), (1, 1, 'c', 'a2', 't'), "
+        "(1, 5, 'd', 'a3', 't');");
+  }
+  std::string error;
+  REQUIRE(store::apply_schema(dir.file("crebito.db"), &error));
+  REQUIRE(store::apply_schema(dir.file("crebito.db"), &error));  // And again: nothing changes.
+  SQLite::Database db(dir.file("crebito.db"));
+  CHECK(db.execAndGet("SELECT COUNT(*) FROM transactions").getInt() == 4);
+  CHECK(db.execAndGet("SELECT group_concat(description, ',') FROM (SELECT description FROM "
+                      "transactions WHERE account_id = 1 ORDER BY seq)")
+            .getString() == "a1,a2,a3");
+  CHECK(db.execAndGet("SELECT group_concat(seq, ',') FROM (SELECT seq FROM transactions WHERE "
+                      "account_id = 1 ORDER BY seq)")
+            .getString() == "1,2,3");
+  CHECK(db.execAndGet("SELECT group_concat(transaction_count, ',') FROM (SELECT "
+                      "transaction_count FROM accounts ORDER BY id)")
+            .getString() == "3,1,0,0,0");
+  CHECK(db.execAndGet("SELECT balance_cents FROM accounts WHERE id = 1").getInt() == -7);
+  CHECK(db.execAndGet("SELECT COUNT(*) FROM sqlite_master WHERE name IN "
+                      "('transactions_layout_1', 'transactions_by_account')")
+            .getInt() == 0);
+
+  // The next posting continues the account's numbering.
+  auto pool = store::Pool::open({dir.file("crebito.db"), 2000}, 1, &error);
+  INFO(error);
+  REQUIRE(pool);
+  // account 1, +2 cents, a credit.
+  const store::Posting posting{1, 2, 2, 'c', "a4", "t"};
+  store::AccountRow after;
+  REQUIRE(pool->post(posting, &after, &error) == store::Status::ok);
+  CHECK(after.balance_cents == -5);
+  CHECK(db.execAndGet("SELECT description FROM transactions WHERE account_id = 1 AND seq = 4")
+            .getString() == "a4");
 }
