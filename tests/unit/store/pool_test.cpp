@@ -102,7 +102,7 @@ TEST_CASE("group commit gives every posting its own balance, in commit order",
   CHECK(db.execAndGet("SELECT balance_cents FROM accounts WHERE id = 2").getInt64() == running[2]);
 }
 
-TEST_CASE("requests never checkpoint; the checkpointer keeps the WAL small",
+TEST_CASE("requests never checkpoint, and the checkpointer keeps the WAL small",
           "[store][checkpointer]") {
   TempDir dir;
   auto pool = open_pool(dir);
