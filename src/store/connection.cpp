@@ -51,7 +51,7 @@ constexpr const char* connection_pragmas_sql =
     "PRAGMA temp_store = MEMORY;"
     "PRAGMA wal_autocheckpoint = 0;"  // store::Checkpointer does it, off the request path.
     // The writer that starts the WAL over truncates the file to this size (limits::wal_bytes_max).
-    "PRAGMA journal_size_limit = 16777216;";
+    "PRAGMA journal_size_limit = 41943040;";
 
 }  // namespace
 
@@ -117,7 +117,7 @@ std::unique_ptr<Connection> Connection::open(const Options& options, WriterLock*
                                              std::string* error, FaultLog* fault_log) {
   CREBITO_ASSERT(writer_lock != nullptr);
   CREBITO_ASSERT(options.busy_timeout_ms >= limits::busy_timeout_ms_min);
-  static_assert(limits::wal_bytes_max == 16777216, "keep connection_pragmas_sql in step");
+  static_assert(limits::wal_bytes_max == 41943040, "keep connection_pragmas_sql in step");
   try {
     std::unique_ptr<Connection> connection(new Connection(options, writer_lock, fault_log));
     // SQLite opens a file it may not write read-only instead of failing; we only want a ledger we

@@ -113,8 +113,10 @@ TEST_CASE("requests never checkpoint, and the checkpointer keeps the WAL small",
   std::string error;
   auto checkpointer = store::Checkpointer::start(dir.file("crebito.db"), &error);
   REQUIRE(checkpointer);
-  // ~4 pages per posting: without checkpoints the WAL would pass 16 MB long before the end.
-  constexpr int postings = 6000;
+  // ~2 pages per posting: without checkpoints the WAL would pass limits::wal_bytes_max (and
+  // limits::checkpoint_restart_frames) long before the end.
+  constexpr int postings = 16000;
+  static_assert(postings * 2 * 4096 > 1.5 * limits::wal_bytes_max);
   for (int i = 0; i < postings; ++i) {
     store::AccountRow after;
     REQUIRE(pool->post(posting(1 + i % 5, 1, 'c', "wal"), &after, &error) == store::Status::ok);
