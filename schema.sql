@@ -58,8 +58,13 @@ CREATE TABLE IF NOT EXISTS payments (
   CHECK (state != 2 OR (processor IS NOT NULL AND requested_at_ms IS NOT NULL))
 ) STRICT;
 
--- Workers look for due work among the unsettled rows only.
-CREATE INDEX IF NOT EXISTS payments_unsettled ON payments (state, due_ms) WHERE state < 2;
+-- Workers take the most overdue unsettled row: the first entry of an index on due_ms over the
+-- unsettled rows only. (An index led by state could not give due_ms order across queued and
+-- leased rows, so every claim sorted the whole backlog under the write lock.)
+DROP INDEX IF EXISTS payments_unsettled;
+CREATE INDEX IF NOT EXISTS payments_due ON payments (due_ms) WHERE state < 2;
+-- The summary's count of calls in flight reads the leased rows only.
+CREATE INDEX IF NOT EXISTS payments_leased ON payments (requested_at_ms) WHERE state = 1;
 -- The summary reads settled rows by requestedAt, without touching the table (settled_ms: it counts
 -- what had settled when it was asked, see Payments::summary).
 DROP INDEX IF EXISTS payments_settled;

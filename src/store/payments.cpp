@@ -22,6 +22,8 @@ constexpr const char* insert_sql =
     "INSERT INTO payments (correlation_id, amount_cents, due_ms, accepted_ms) "
     "VALUES (?1, ?2, ?3, ?3) ON CONFLICT (correlation_id) DO NOTHING";
 
+// Both due-work queries read the partial index payments_due (schema.sql), which their
+// `state < 2` names: the first entry with due_ms <= now is the answer, however long the backlog.
 // The cheap look before taking the write lock: idle workers poll with this read only.
 constexpr const char* any_due_sql =
     "SELECT 1 FROM payments WHERE state < 2 AND due_ms <= ?1 LIMIT 1";
@@ -48,8 +50,7 @@ constexpr const char* summary_sql =
     "GROUP BY processor";
 
 constexpr const char* in_flight_sql =
-    "SELECT count(*) FROM payments WHERE state < 2 AND state = 1 "
-    "AND requested_at_ms BETWEEN ?1 AND ?2";
+    "SELECT count(*) FROM payments WHERE state = 1 AND requested_at_ms BETWEEN ?1 AND ?2";
 
 constexpr const char* counts_sql =
     "SELECT count(*), "

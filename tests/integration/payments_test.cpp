@@ -122,6 +122,22 @@ TEST_CASE("payments are forwarded once and the summary equals the processors'",
   // Both instances give the same global answer.
   CHECK(to_answer(stack.instance_client(1)->Get("/payments-summary")).body ==
         to_answer(stack.instance_client(2)->Get("/payments-summary")).body);
+  // The processors' own lists hold each payment once, on one of them, with the amount sent.
+  const auto on_default = processors.default_sim.payments();
+  const auto on_fallback = processors.fallback_sim.payments();
+  REQUIRE(on_default);
+  REQUIRE(on_fallback);
+  std::set<std::string> ids;
+  for (const auto* list : {&*on_default, &*on_fallback}) {
+    for (const ProcessorSim::Recorded& r : *list) {
+      CHECK(r.amount_cents == 2005);
+      CHECK(r.requested_at.size() == 24);
+      ids.insert(r.correlation_id);
+    }
+  }
+  CHECK(ids.size() == 151);
+  CHECK(on_default->size() + on_fallback->size() == 151);
+  CHECK(ids.count(again) == 1);
 }
 
 TEST_CASE("a failing default processor sends payments to the fallback, none counted twice",

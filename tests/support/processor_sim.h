@@ -13,10 +13,13 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <vector>
 
 class ProcessorSim {
  public:
@@ -72,6 +75,27 @@ class ProcessorSim {
       summary.amount = body["totalAmount"].get<double>();
     }
     return summary;
+  }
+  struct Recorded {
+    std::string correlation_id;
+    int64_t amount_cents = 0;
+    std::string requested_at;
+  };
+  // GET /admin/payments (the simulator's own, for tests): every payment it recorded, one entry
+  // per correlationId. nullopt when it did not answer 200 with a list.
+  std::optional<std::vector<Recorded>> payments() const {
+    const httplib::Result result = client()->Get("/admin/payments", {{"X-Rinha-Token", "123"}});
+    if (!result || result->status != 200) return std::nullopt;
+    const auto body = nlohmann::json::parse(result->body, nullptr, false);
+    if (!body.is_array()) return std::nullopt;
+    std::vector<Recorded> recorded;
+    recorded.reserve(body.size());
+    for (const auto& entry : body) {
+      recorded.push_back({entry["correlationId"].get<std::string>(),
+                          std::llround(entry["amount"].get<double>() * 100.0),
+                          entry["requestedAt"].get<std::string>()});
+    }
+    return recorded;
   }
   bool set_delay(int delay_ms) const { return put("delay", {{"delay", delay_ms}}); }
   bool set_failure(bool failure) const { return put("failure", {{"failure", failure}}); }

@@ -201,6 +201,26 @@ void Processor::admin_summary(const httplib::Request& req, httplib::Response& re
                   json_type);
 }
 
+// [{"correlationId","amount","requestedAt"}, ...] in no particular order; requestedAt as stored
+// (a missing one shows as the epoch, as in GET /payments/{id}).
+void Processor::admin_payments(const httplib::Request& req, httplib::Response& res) {
+  if (!authorized(req, res)) return;
+  std::string body = "[";
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (const auto& [id, record] : payments_) {
+      if (body.size() > 1) body += ',';
+      // Any string was accepted as a correlationId: escape it.
+      body += R"({"correlationId":)" + json(id).dump() + R"(,"amount":)" +
+              cents_text(record.amount_cents) + R"(,"requestedAt":")" +
+              payments::format_ms(std::max<int64_t>(0, record.requested_at_ms)) + R"("})";
+    }
+  }
+  body += ']';
+  res.status = 200;
+  res.set_content(std::move(body), json_type);
+}
+
 void Processor::admin_purge(const httplib::Request& req, httplib::Response& res) {
   if (!authorized(req, res)) return;
   std::lock_guard<std::mutex> lock(mutex_);
@@ -251,6 +271,7 @@ void Processor::install(httplib::Server* server) {
   server->Get("/payments/service-health", [this](R, W res) { get_health(res); });
   server->Get(R"(/payments/([0-9a-fA-F-]{1,64}))", [this](R req, W res) { get_payment(req, res); });
   server->Get("/admin/payments-summary", [this](R req, W res) { admin_summary(req, res); });
+  server->Get("/admin/payments", [this](R req, W res) { admin_payments(req, res); });
   server->Post("/admin/purge-payments", [this](R req, W res) { admin_purge(req, res); });
   server->Put("/admin/configurations/token", [this](R req, W res) { admin_token(req, res); });
   server->Put("/admin/configurations/delay", [this](R req, W res) { admin_delay(req, res); });

@@ -7,6 +7,9 @@
 //   - GET /payments/service-health: one call per window across all clients, two more held until
 //     the next windows, then 429.
 //   - Admin endpoints behind X-Rinha-Token (summary, purge, token, delay, failure) and a fee.
+//   - For tests only (the real processor has no such endpoint): GET /admin/payments lists every
+//     recorded payment, so a test can tell which correlationIds a processor holds. At most one
+//     record per correlationId exists (a repeat is the 422 above).
 // Payments live in memory. Thread-safe: every handler may run on any server thread.
 #pragma once
 
@@ -48,6 +51,7 @@ class Processor {
   void get_payment(const httplib::Request& req, httplib::Response& res);
   void get_health(httplib::Response& res);
   void admin_summary(const httplib::Request& req, httplib::Response& res);
+  void admin_payments(const httplib::Request& req, httplib::Response& res);
   void admin_purge(const httplib::Request& req, httplib::Response& res);
   void admin_token(const httplib::Request& req, httplib::Response& res);
   void admin_delay(const httplib::Request& req, httplib::Response& res);
