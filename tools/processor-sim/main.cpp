@@ -1,7 +1,7 @@
 // processor-sim: a payment processor stand-in on one loopback address (see processor.h).
 //
 //   processor-sim --listen 127.0.0.1:8001 [--fee 0.07] [--token 123] [--health-window-ms 5000]
-//                 [--threads 128] [--permits 800] [--permit-queue 500]
+//                 [--threads 512] [--permits 800] [--permit-queue 500]
 // Environment as the real one: TRANSACTION_FEE, INITIAL_TOKEN, RATE_LIMIT_SECONDS (flags win).
 // Stops cleanly on SIGTERM/SIGINT.
 #include <signal.h>
@@ -15,7 +15,10 @@
 
 namespace {
 
-constexpr int threads_default = 128;
+// cpp-httplib ties a thread to each open connection. Two instances of 64 forwarding workers, each
+// with a kept-alive connection, would take 128 threads and leave health polls and the load test's
+// admin calls waiting for a keep-alive timeout; the real processor has no such limit.
+constexpr int threads_default = 512;
 constexpr int threads_max = 2048;
 constexpr int keep_alive_timeout_s = 60;
 
