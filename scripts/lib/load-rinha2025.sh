@@ -114,7 +114,7 @@ export PROCESSOR_FALLBACK_URL="http://127.0.0.1:$fallback_port"
 up_args=(-d)
 if [ "$limits" -eq 1 ]; then
   up_args+=(--limits)
-  export CREBITO_COMPOSE_FILE="$CREBITO_ROOT/docker-compose.payments.yml"
+  export CREBITO_COMPOSE_FILE="${CREBITO_COMPOSE_FILE:-$CREBITO_ROOT/docker-compose.payments.yml}"
   export CREBITO_CGROUP_NAME="crebito-load2025-$$"
 fi
 "$CREBITO_ROOT/scripts/up" "${up_args[@]}"

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <optional>
 #include <random>
 
 #include "check.h"
@@ -42,10 +43,13 @@ Forwarder::~Forwarder() { stop(); }
 
 bool Forwarder::start(std::string* error) {
   CREBITO_ASSERT(threads_.empty());
-  auto health_connection = store::PaymentsConnection::open(config_.store, &writer_mutex_, error);
+  writer_lock_ = store::WriterLock::open(config_.store.path, error);
+  if (!writer_lock_) return false;
+  auto health_connection =
+      store::PaymentsConnection::open(config_.store, writer_lock_.get(), error);
   if (!health_connection) return false;
   for (int i = 0; i < limits::forwarder_connections; ++i) {
-    auto connection = store::PaymentsConnection::open(config_.store, &writer_mutex_, error);
+    auto connection = store::PaymentsConnection::open(config_.store, writer_lock_.get(), error);
     if (!connection) return false;
     connections_.push_back(std::move(connection));
   }
@@ -168,6 +172,18 @@ void Forwarder::work(int index) {
       ProcessorClient(config_.fallback_url, config_.timeout_ms)};
   const int64_t lease_ms = int64_t{config_.timeout_ms} + limits::processor_connect_timeout_ms +
                            limits::payment_lease_margin_ms;
+  // The last call's outcome, to write with the next claim (or on the way out).
+  std::optional<store::PaymentsConnection::AttemptEnd> ended;
+  AttemptOutcome ended_outcome = AttemptOutcome::unknown;
+  const auto report_unrecorded = [&](const store::PaymentsConnection::AttemptEnd& end,
+                                     store::Status recorded,
+                                     store::PaymentsConnection& connection) {
+    if (recorded == store::Status::busy || recorded == store::Status::unavailable) {
+      std::fprintf(stderr, "crebito: payment %s: cannot record the %s outcome: %s\n",
+                   end.job.correlation_id.c_str(), outcome_name(ended_outcome),
+                   connection.last_error().c_str());
+    }
+  };
   while (!stopping_) {
     const int64_t now = now_ms();
     const auto decide = [&](store::PaymentJob* job) {
@@ -191,14 +207,23 @@ void Forwarder::work(int index) {
     {
       Borrowed connection(this);
       refresh_view(*connection, now);
-      claimed = connection->claim(now, now + lease_ms, decide, &job);
+      if (ended) {
+        // How the last call ended is written in the transaction that claims the next payment.
+        store::Status recorded = store::Status::ok;
+        claimed = connection->end_and_claim(*ended, &recorded, now, now + lease_ms, decide, &job);
+        report_unrecorded(*ended, recorded, *connection);
+        ended.reset();
+      } else {
+        claimed = connection->claim(now, now + lease_ms, decide, &job);
+      }
     }
     if (claimed != store::Status::ok) {
       if (!idle_wait(index)) break;
       continue;
     }
-    // There may be more where this one came from: hand the search on to an idle worker.
-    wake();
+    // More is due: hand the search on to an idle worker. (Waking one for nothing would cost a
+    // look and, often, a write-lock round for a row another worker took first.)
+    if (job.more_due) wake();
     const Processor processor = static_cast<Processor>(job.processor);
     int64_t elapsed_ms = 0;
     call_processor_[index].store(job.processor, std::memory_order_relaxed);
@@ -212,17 +237,20 @@ void Forwarder::work(int index) {
     const Transition next = next_after(attempt, outcome);
     // A write that fails (busy past the timeout, I/O) leaves the lease to expire: the payment is
     // then taken again as an unknown outcome, which is safe whatever the call did.
+    ended = store::PaymentsConnection::AttemptEnd{
+        std::move(job),       next.settled,
+        next.pinned,          static_cast<int>(next.processor),
+        next.requested_at_ms, next.settled ? done : done + next.retry_delay_ms};
+    ended_outcome = outcome;
+  }
+  if (ended) {
     Borrowed connection(this);
-    const store::Status written =
-        next.settled
-            ? connection->settle(job, static_cast<int>(next.processor), next.requested_at_ms, done)
-            : connection->requeue(job, next.pinned, static_cast<int>(next.processor),
-                                  next.requested_at_ms, done + next.retry_delay_ms);
-    if (written == store::Status::busy || written == store::Status::unavailable) {
-      std::fprintf(stderr, "crebito: payment %s: cannot record the %s outcome: %s\n",
-                   job.correlation_id.c_str(), outcome_name(outcome),
-                   connection->last_error().c_str());
-    }
+    const store::Status recorded =
+        ended->settled
+            ? connection->settle(ended->job, ended->processor, ended->requested_at_ms, ended->at_ms)
+            : connection->requeue(ended->job, ended->pinned, ended->processor,
+                                  ended->requested_at_ms, ended->at_ms);
+    report_unrecorded(*ended, recorded, *connection);
   }
 }
 

@@ -72,7 +72,8 @@ class Forwarder {
   const ForwarderConfig config_;
   const std::string owner_;  // This instance's name in leases.
 
-  std::mutex writer_mutex_;  // Shared by this forwarder's store connections.
+  // The process's writer lock for the file (store/writer_lock.h), taken by every write.
+  std::shared_ptr<store::WriterLock> writer_lock_;
   std::mutex connections_mutex_;
   std::condition_variable connection_returned_;
   std::vector<std::unique_ptr<store::PaymentsConnection>> connections_;  // Free ones; guarded.

@@ -35,8 +35,10 @@ std::unique_ptr<Payments> Payments::open(const store::Options& options, int conn
                                          std::string* error) {
   CREBITO_ASSERT(connections > 0);
   std::unique_ptr<Payments> payments(new Payments());
+  payments->writer_lock_ = store::WriterLock::open(options.path, error);
+  if (!payments->writer_lock_) return nullptr;
   for (int i = 0; i < connections; ++i) {
-    auto connection = store::PaymentsConnection::open(options, &payments->writer_mutex_, error);
+    auto connection = store::PaymentsConnection::open(options, payments->writer_lock_.get(), error);
     if (!connection) return nullptr;
     payments->free_.push_back(std::move(connection));
   }

@@ -69,7 +69,8 @@ class Payments {
   Outcome unavailable(store::PaymentsConnection& connection, const char* what);
 
   std::function<void()> on_accepted_;  // Set before serving; constant after.
-  std::mutex writer_mutex_;            // Shared by every connection of this object.
+  // The process's writer lock for the file (store/writer_lock.h), taken by every write.
+  std::shared_ptr<store::WriterLock> writer_lock_;
   std::mutex free_mutex_;
   std::condition_variable free_changed_;
   std::vector<std::unique_ptr<store::PaymentsConnection>> free_;  // Guarded by free_mutex_.

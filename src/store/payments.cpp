@@ -30,7 +30,7 @@ constexpr const char* any_due_sql =
 
 constexpr const char* select_due_sql =
     "SELECT id, correlation_id, amount_cents, state, pinned, processor, requested_at_ms, attempts "
-    "FROM payments WHERE state < 2 AND due_ms <= ?1 ORDER BY due_ms LIMIT 1";
+    "FROM payments WHERE state < 2 AND due_ms <= ?1 ORDER BY due_ms LIMIT 2";
 
 constexpr const char* lease_sql =
     "UPDATE payments SET state = 1, pinned = ?2, processor = ?3, requested_at_ms = ?4, "
@@ -78,9 +78,9 @@ constexpr const char* connection_pragmas_sql =
 
 }  // namespace
 
-PaymentsConnection::PaymentsConnection(const Options& options, std::mutex* writer_mutex)
+PaymentsConnection::PaymentsConnection(const Options& options, WriterLock* writer_lock)
     : options_(options),
-      writer_mutex_(writer_mutex),
+      writer_lock_(writer_lock),
       db_(options.path, SQLite::OPEN_READWRITE | SQLite::OPEN_NOMUTEX),
       busy_handler_installed_(install_busy_handler()),
       begin_(db_, "BEGIN IMMEDIATE"),
@@ -106,12 +106,12 @@ PaymentsConnection::PaymentsConnection(const Options& options, std::mutex* write
 PaymentsConnection::~PaymentsConnection() = default;
 
 std::unique_ptr<PaymentsConnection> PaymentsConnection::open(const Options& options,
-                                                             std::mutex* writer_mutex,
+                                                             WriterLock* writer_lock,
                                                              std::string* error) {
-  CREBITO_ASSERT(writer_mutex != nullptr);
+  CREBITO_ASSERT(writer_lock != nullptr);
   CREBITO_ASSERT(options.busy_timeout_ms >= limits::busy_timeout_ms_min);
   try {
-    std::unique_ptr<PaymentsConnection> connection(new PaymentsConnection(options, writer_mutex));
+    std::unique_ptr<PaymentsConnection> connection(new PaymentsConnection(options, writer_lock));
     CREBITO_ASSERT(connection->busy_handler_installed_);
     connection->db_.exec(connection_pragmas_sql);
     connection->db_.exec("PRAGMA cache_size = -" + std::to_string(limits::payments_cache_kib));
@@ -176,7 +176,7 @@ Status PaymentsConnection::accept(const std::string& correlation_id, int64_t amo
   CREBITO_ASSERT(correlation_id.size() == limits::correlation_id_chars);
   CREBITO_ASSERT(amount_cents >= limits::payment_cents_min);
   CREBITO_ASSERT(amount_cents <= limits::payment_cents_max);
-  std::lock_guard<std::mutex> writer(*writer_mutex_);
+  std::lock_guard<WriterLock> writer(*writer_lock_);
   insert_.bindNoCopy(1, correlation_id);
   insert_.bind(2, amount_cents);
   insert_.bind(3, now_ms);
@@ -195,12 +195,45 @@ Status PaymentsConnection::claim(int64_t now_ms, int64_t lease_until_ms,
   if (rc == SQLITE_DONE) return Status::refused;
   if (rc != SQLITE_ROW) return fail(rc, "SELECT due payment");
 
-  std::lock_guard<std::mutex> writer(*writer_mutex_);
+  std::lock_guard<WriterLock> writer(*writer_lock_);
   rc = begin_.tryExecuteStep();
   begin_.tryReset();
   if (rc != SQLITE_DONE) return finish_write(fail(rc, "BEGIN IMMEDIATE"));
+  const Status leased = lease_due(now_ms, lease_until_ms, decide, job);
+  // Another worker took it between the look and the lock: nothing was written.
+  if (leased != Status::ok) return finish_write(leased);
+  rc = commit_.tryExecuteStep();
+  commit_.tryReset();
+  if (rc != SQLITE_DONE) return finish_write(fail(rc, "COMMIT"));
+  return Status::ok;
+}
+
+Status PaymentsConnection::end_and_claim(const AttemptEnd& end, Status* ended, int64_t now_ms,
+                                         int64_t lease_until_ms,
+                                         const std::function<void(PaymentJob*)>& decide,
+                                         PaymentJob* job) {
+  CREBITO_ASSERT(lease_until_ms > now_ms);
+  std::lock_guard<WriterLock> writer(*writer_lock_);
+  int rc = begin_.tryExecuteStep();
+  begin_.tryReset();
+  if (rc != SQLITE_DONE) return *ended = finish_write(fail(rc, "BEGIN IMMEDIATE"));
+  *ended = write_end(end);
+  if (*ended != Status::ok && *ended != Status::refused) return finish_write(*ended);
+  const Status leased = lease_due(now_ms, lease_until_ms, decide, job);
+  if (leased != Status::ok && leased != Status::refused) return *ended = finish_write(leased);
+  rc = commit_.tryExecuteStep();
+  commit_.tryReset();
+  if (rc != SQLITE_DONE) return *ended = finish_write(fail(rc, "COMMIT"));
+  return leased;
+}
+
+// Selects the most overdue payment and leases it as decide() says, inside the caller's
+// transaction. refused: none is due (nothing written).
+Status PaymentsConnection::lease_due(int64_t now_ms, int64_t lease_until_ms,
+                                     const std::function<void(PaymentJob*)>& decide,
+                                     PaymentJob* job) {
   select_due_.bind(1, now_ms);
-  rc = select_due_.tryExecuteStep();
+  int rc = select_due_.tryExecuteStep();
   if (rc == SQLITE_ROW) {
     job->id = select_due_.getColumn(0).getInt64();
     job->correlation_id = select_due_.getColumn(1).getString();
@@ -211,11 +244,13 @@ Status PaymentsConnection::claim(int64_t now_ms, int64_t lease_until_ms,
     job->requested_at_ms =
         select_due_.getColumn(6).isNull() ? 0 : select_due_.getColumn(6).getInt64();
     job->attempts = select_due_.getColumn(7).getInt();
+    // A second row says whether another worker has something to take after this one.
+    const int next = select_due_.tryExecuteStep();
+    job->more_due = next == SQLITE_ROW;
   }
   select_due_.tryReset();
-  // Another worker took it between the look and the lock.
-  if (rc == SQLITE_DONE) return finish_write(Status::refused);
-  if (rc != SQLITE_ROW) return finish_write(fail(rc, "SELECT due payment"));
+  if (rc == SQLITE_DONE) return Status::refused;
+  if (rc != SQLITE_ROW) return fail(rc, "SELECT due payment");
   CREBITO_ASSERT(job->state != PaymentState::settled);
 
   const int attempts_before = job->attempts;
@@ -235,41 +270,41 @@ Status PaymentsConnection::claim(int64_t now_ms, int64_t lease_until_ms,
   lease_.bind(7, job->lease_token);
   rc = lease_.tryExecuteStep();
   lease_.tryReset();
-  if (rc != SQLITE_DONE) return finish_write(fail(rc, "UPDATE payments (lease)"));
-  rc = commit_.tryExecuteStep();
-  commit_.tryReset();
-  if (rc != SQLITE_DONE) return finish_write(fail(rc, "COMMIT"));
+  if (rc != SQLITE_DONE) return fail(rc, "UPDATE payments (lease)");
   return Status::ok;
 }
 
 Status PaymentsConnection::settle(const PaymentJob& job, int processor, int64_t requested_at_ms,
                                   int64_t now_ms) {
-  CREBITO_ASSERT(processor == 0 || processor == 1);
-  CREBITO_ASSERT(requested_at_ms > 0);
-  std::lock_guard<std::mutex> writer(*writer_mutex_);
-  settle_.bind(1, job.id);
-  settle_.bind(2, job.lease_token);
-  settle_.bind(3, processor);
-  settle_.bind(4, requested_at_ms);
-  settle_.bind(5, now_ms);
-  bool changed = false;
-  const Status status = run_write(settle_, "UPDATE payments (settle)", &changed);
-  if (status != Status::ok) return status;
-  return changed ? Status::ok : Status::refused;
+  std::lock_guard<WriterLock> writer(*writer_lock_);
+  return write_end({job, /*settled=*/true, /*pinned=*/false, processor, requested_at_ms, now_ms});
 }
 
 Status PaymentsConnection::requeue(const PaymentJob& job, bool pinned, int processor,
                                    int64_t requested_at_ms, int64_t due_ms) {
-  CREBITO_ASSERT(processor == 0 || processor == 1);
-  std::lock_guard<std::mutex> writer(*writer_mutex_);
-  requeue_.bind(1, job.id);
-  requeue_.bind(2, job.lease_token);
-  requeue_.bind(3, pinned ? 1 : 0);
-  requeue_.bind(4, processor);
-  requeue_.bind(5, requested_at_ms);
-  requeue_.bind(6, due_ms);
+  std::lock_guard<WriterLock> writer(*writer_lock_);
+  return write_end({job, /*settled=*/false, pinned, processor, requested_at_ms, due_ms});
+}
+
+Status PaymentsConnection::write_end(const AttemptEnd& end) {
+  CREBITO_ASSERT(end.processor == 0 || end.processor == 1);
+  SQLite::Statement& statement = end.settled ? settle_ : requeue_;
+  statement.bind(1, end.job.id);
+  statement.bind(2, end.job.lease_token);
+  if (end.settled) {
+    CREBITO_ASSERT(end.requested_at_ms > 0);
+    settle_.bind(3, end.processor);
+    settle_.bind(4, end.requested_at_ms);
+    settle_.bind(5, end.at_ms);
+  } else {
+    requeue_.bind(3, end.pinned ? 1 : 0);
+    requeue_.bind(4, end.processor);
+    requeue_.bind(5, end.requested_at_ms);
+    requeue_.bind(6, end.at_ms);
+  }
   bool changed = false;
-  const Status status = run_write(requeue_, "UPDATE payments (requeue)", &changed);
+  const Status status = run_write(
+      statement, end.settled ? "UPDATE payments (settle)" : "UPDATE payments (requeue)", &changed);
   if (status != Status::ok) return status;
   return changed ? Status::ok : Status::refused;
 }
@@ -324,7 +359,7 @@ Status PaymentsConnection::counts(QueueCounts* out) {
 }
 
 Status PaymentsConnection::purge() {
-  std::lock_guard<std::mutex> writer(*writer_mutex_);
+  std::lock_guard<WriterLock> writer(*writer_lock_);
   bool changed = false;
   return run_write(purge_, "DELETE FROM payments", &changed);
 }
@@ -332,7 +367,7 @@ Status PaymentsConnection::purge() {
 Status PaymentsConnection::take_lease(const std::string& name, const std::string& owner,
                                       int64_t now_ms, int64_t until_ms) {
   CREBITO_ASSERT(until_ms > now_ms);
-  std::lock_guard<std::mutex> writer(*writer_mutex_);
+  std::lock_guard<WriterLock> writer(*writer_lock_);
   take_lease_.bindNoCopy(1, name);
   take_lease_.bindNoCopy(2, owner);
   take_lease_.bind(3, now_ms);
@@ -360,7 +395,7 @@ Status PaymentsConnection::read_health(std::array<HealthRow, 2>* rows) {
 
 Status PaymentsConnection::write_health(int processor, const HealthRow& row) {
   CREBITO_ASSERT(processor == 0 || processor == 1);
-  std::lock_guard<std::mutex> writer(*writer_mutex_);
+  std::lock_guard<WriterLock> writer(*writer_lock_);
   write_health_.bind(1, processor);
   write_health_.bind(2, row.failing ? 1 : 0);
   write_health_.bind(3, row.min_response_ms);

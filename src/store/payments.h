@@ -41,6 +41,7 @@ struct PaymentJob {
   int64_t requested_at_ms = 0;
   int attempts = 0;
   int64_t lease_token = 0;
+  bool more_due = false;  // Another payment was due too when this one was claimed.
 };
 
 struct ProcessorTotals {
@@ -67,9 +68,10 @@ struct QueueCounts {
 class PaymentsConnection {
  public:
   // Opens the database (schema already applied). nullptr and *error on failure.
-  // REQUIRES: writer_mutex outlives the connection and is shared by every PaymentsConnection of
-  // the process.
-  static std::unique_ptr<PaymentsConnection> open(const Options& options, std::mutex* writer_mutex,
+  // REQUIRES: writer_lock is the process's WriterLock for the file (WriterLock::open) and outlives
+  // the connection. Every write takes it, as the ledger's do: writers of both faces and of both
+  // processes then hand the database's write lock over by a futex wake-up, never by polling.
+  static std::unique_ptr<PaymentsConnection> open(const Options& options, WriterLock* writer_lock,
                                                   std::string* error);
   ~PaymentsConnection();
   PaymentsConnection(const PaymentsConnection&) = delete;
@@ -92,6 +94,23 @@ class PaymentsConnection {
   Status requeue(const PaymentJob& job, bool pinned, int processor, int64_t requested_at_ms,
                  int64_t due_ms);
 
+  // How a leased attempt ends, as settle() or requeue() would write it.
+  struct AttemptEnd {
+    PaymentJob job;  // As claim() leased it: its id and lease token name the row.
+    bool settled = false;
+    bool pinned = false;  // Requeued only.
+    int processor = 0;
+    int64_t requested_at_ms = 0;
+    int64_t at_ms = 0;  // Settled: when. Requeued: due again then.
+  };
+
+  // Writes how the caller's previous attempt ended, then claim()s, in one transaction: a busy
+  // worker takes the write lock once per payment instead of twice. Returns claim()'s status;
+  // *ended gets settle()'s or requeue()'s (ok, or refused: that lease was no longer ours). On
+  // busy or unavailable, nothing of either was written.
+  Status end_and_claim(const AttemptEnd& end, Status* ended, int64_t now_ms, int64_t lease_until_ms,
+                       const std::function<void(PaymentJob*)>& decide, PaymentJob* job);
+
   // Payments settled by settled_until_ms with from_ms <= requested_at_ms <= to_ms, by processor;
   // *in_flight counts leased attempts whose requestedAt lies in the same range. One snapshot.
   Status summary(int64_t from_ms, int64_t to_ms, int64_t settled_until_ms,
@@ -112,16 +131,21 @@ class PaymentsConnection {
   const std::string& last_error() const { return last_error_; }
 
  private:
-  explicit PaymentsConnection(const Options& options, std::mutex* writer_mutex);
+  explicit PaymentsConnection(const Options& options, WriterLock* writer_lock);
   Status fail(int rc, const char* step);
   Status finish_write(Status status);
   Status run_write(SQLite::Statement& statement, const char* step, bool* changed);
+  // The parts of the writes above, for a caller that holds the writer lock (and, for lease_due,
+  // has begun the transaction).
+  Status write_end(const AttemptEnd& end);
+  Status lease_due(int64_t now_ms, int64_t lease_until_ms,
+                   const std::function<void(PaymentJob*)>& decide, PaymentJob* job);
   static int on_busy(void* self, int attempts);
   bool install_busy_handler();
 
   // Constant after construction.
   const Options options_;
-  std::mutex* const writer_mutex_;
+  WriterLock* const writer_lock_;
   SQLite::Database db_;
   // Installed before any statement is prepared: preparing reads the schema, which can meet a lock
   // held by the other instance (e.g. while it prepares the file at start).

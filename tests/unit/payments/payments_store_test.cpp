@@ -19,13 +19,15 @@ const std::string id_b = "4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b2";
 
 struct Queue {
   TempDir dir;
-  std::mutex writer_mutex;
+  std::shared_ptr<store::WriterLock> writer_lock;
   std::unique_ptr<store::PaymentsConnection> one, two;
   Queue() {
     std::string error;
     REQUIRE(store::apply_schema(dir.file("crebito.db"), &error));
-    one = store::PaymentsConnection::open({dir.file("crebito.db"), 100}, &writer_mutex, &error);
-    two = store::PaymentsConnection::open({dir.file("crebito.db"), 100}, &writer_mutex, &error);
+    writer_lock = store::WriterLock::open(dir.file("crebito.db"), &error);
+    REQUIRE(writer_lock);
+    one = store::PaymentsConnection::open({dir.file("crebito.db"), 100}, writer_lock.get(), &error);
+    two = store::PaymentsConnection::open({dir.file("crebito.db"), 100}, writer_lock.get(), &error);
     REQUIRE(one);
     REQUIRE(two);
   }
