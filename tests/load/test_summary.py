@@ -60,6 +60,15 @@ class MoneyTest(unittest.TestCase):
         self.assertEqual(m["sla_fine_usd"], "98000.00")
 
 
+class PercentileTest(unittest.TestCase):
+    def test_nearest_rank(self):
+        values = list(range(1, 2001))  # 1..2000 ms
+        self.assertEqual(summary.percentile_nearest_rank(values, 0.999), 1998)
+        self.assertEqual(summary.percentile_nearest_rank(values, 0.5), 1000)
+        self.assertEqual(summary.percentile_nearest_rank([7, 3, 5], 0.999), 7)
+        self.assertIsNone(summary.percentile_nearest_rank([], 0.999))
+
+
 class RecordedGatlingRunTest(unittest.TestCase):
     def test_clean_run(self):
         r = summary.summarize_gatling(CLEAN, load_counts(CLEAN), db_rows_added=542)
@@ -67,6 +76,10 @@ class RecordedGatlingRunTest(unittest.TestCase):
         self.assertEqual((g["count"], g["ok"], g["ko"]), (633, 633, 0))
         self.assertEqual(g["p99_ms"], 120)
         self.assertEqual(g["max_ms"], 205)
+        # p99.9 from simulation.log: with fewer than 1000 requests it is the slowest one.
+        self.assertEqual(g["p999_ms"], 205)
+        self.assertEqual(r["groups"]["débitos"]["p999_ms"], 14)
+        self.assertEqual(r["groups"]["extratos"]["p999_ms"], 8)
         self.assertEqual(g["ko_reasons"], {})
         self.assertEqual(list(r["groups"]), ["validações", "débitos", "créditos", "extratos"])
         self.assertEqual([r["groups"][n]["count"] for n in r["groups"]], [123, 330, 165, 15])
