@@ -1,9 +1,5 @@
 #include "store/pool.h"
 
-#include <linux/futex.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <chrono>
 
@@ -14,9 +10,9 @@ namespace store {
 
 std::unique_ptr<Pool> Pool::open(const Options& options, int size, std::string* error) {
   CREBITO_ASSERT(size > 0);
-  std::unique_ptr<Pool> pool(new Pool(options));
-  pool->writer_lock_ = WriterLock::open(options.path, error);
-  if (!pool->writer_lock_) return nullptr;
+  std::shared_ptr<WriterLock> writer_lock = WriterLock::open(options.path, error);
+  if (!writer_lock) return nullptr;
+  std::unique_ptr<Pool> pool(new Pool(options, std::move(writer_lock)));
   for (int i = 0; i <= size; ++i) {  // The writer, then `size` to lend.
     std::unique_ptr<Connection> connection =
         Connection::open(options, pool->writer_lock_.get(), error, &pool->fault_log_);
@@ -75,76 +71,23 @@ Connection* Pool::reopen(Connection* connection) {
   return replacement;  // `old` closes here, keeping the restored -wal/-shm (see ~Connection).
 }
 
-void Pool::QueuedWrite::wait() {
-  static_assert(sizeof(turn) == sizeof(uint32_t) && std::atomic<uint32_t>::is_always_lock_free);
-  while (turn.load(std::memory_order_acquire) == waiting) {
-    // Returns at once if turn is no longer `waiting`; EINTR and spurious wake-ups loop.
-    ::syscall(SYS_futex, reinterpret_cast<uint32_t*>(&turn), FUTEX_WAIT_PRIVATE, waiting, nullptr,
-              nullptr, 0);
-  }
-}
-
-void Pool::QueuedWrite::wake(Turn to) {
-  turn.store(to, std::memory_order_release);
-  ::syscall(SYS_futex, reinterpret_cast<uint32_t*>(&turn), FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr,
-            0);
-}
-
 Status Pool::post(const Posting& posting, AccountRow* after, std::string* error_text) {
   thread_local QueuedWrite mine;
   mine.write = {&posting, {}, Status::unavailable};
   mine.error_text.clear();
-  bool leading;
-  {
-    std::lock_guard<std::mutex> lock(queue_mutex_);
-    mine.turn.store(QueuedWrite::waiting, std::memory_order_relaxed);
-    queue_.push_back(&mine);
-    leading = queue_.front() == &mine;
-  }
-  if (!leading) {
-    mine.wait();
-    leading = mine.turn.load(std::memory_order_acquire) == QueuedWrite::lead;
-  }
-  if (leading) {
-    // Take the writer lock first, then commit what is queued by then, front (this thread) first:
-    // while the other process held the lock, more postings queued behind this one.
-    QueuedWrite* batch[limits::write_batch_max];
-    Connection::Write* writes[limits::write_batch_max];
-    size_t count;
-    Status committed;
+  group_commit_.submit(&mine, [this](GroupCommit::Entry* const* entries, size_t count) {
+    // The writer connection is used by the leader only, so only a leader replaces it.
     if (fault_log_.failing() && writer_->file_moved()) writer_ = reopen(writer_);
-    Connection& connection = *writer_;
-    {
-      std::lock_guard<WriterLock> writer(*writer_lock_);
-      {
-        std::lock_guard<std::mutex> lock(queue_mutex_);
-        CREBITO_ASSERT(queue_.front() == &mine);
-        count = std::min(queue_.size(), limits::write_batch_max);
-        for (size_t i = 0; i < count; ++i) {
-          batch[i] = queue_[i];
-          writes[i] = &batch[i]->write;
-        }
-      }
-      committed = connection.post_batch_holding_lock(writes, count);
+    Connection::Write* writes[limits::write_batch_max];
+    for (size_t i = 0; i < count; ++i) writes[i] = &static_cast<QueuedWrite*>(entries[i])->write;
+    const Status committed = writer_->post_batch_holding_lock(writes, count);
+    if (committed == Status::ok) return;
+    for (size_t i = 0; i < count; ++i) {
+      auto* queued = static_cast<QueuedWrite*>(entries[i]);
+      CREBITO_ASSERT(queued->write.status == committed);
+      queued->error_text = writer_->last_error();
     }
-    if (committed != Status::ok) mine.error_text = connection.last_error();
-    QueuedWrite* next;
-    {
-      std::lock_guard<std::mutex> lock(queue_mutex_);
-      for (size_t i = 0; i < count; ++i) {
-        CREBITO_ASSERT(queue_.front() == batch[i]);
-        queue_.pop_front();
-      }
-      next = queue_.empty() ? nullptr : queue_.front();
-    }
-    // Outside the mutex: a woken follower runs at once instead of blocking on it.
-    for (size_t i = 1; i < count; ++i) {
-      CREBITO_ASSERT(committed == Status::ok || batch[i]->write.status == committed);
-      batch[i]->error_text = mine.error_text;
-      batch[i]->wake(QueuedWrite::done);
-    }
-    if (next != nullptr) next->wake(QueuedWrite::lead);
-  }
+  });
   if (mine.write.status == Status::ok) *after = mine.write.after;
   if (mine.write.status != Status::ok && mine.write.status != Status::refused) {
     *error_text = mine.error_text;

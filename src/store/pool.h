@@ -11,13 +11,14 @@
 
 #include <atomic>
 #include <condition_variable>
-#include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
+#include "crebito_limits.h"
 #include "store/connection.h"
+#include "store/group_commit.h"
 
 namespace store {
 
@@ -52,7 +53,10 @@ class Pool {
   Status post(const Posting& posting, AccountRow* after, std::string* error_text);
 
  private:
-  explicit Pool(const Options& options) : options_(options) {}
+  Pool(const Options& options, std::shared_ptr<WriterLock> writer_lock)
+      : options_(options),
+        writer_lock_(std::move(writer_lock)),
+        group_commit_(writer_lock_.get(), limits::write_batch_max) {}
   void release(Connection* connection);
   // Called by the thread that holds `connection` on loan (the leader, for the writer). Returns a
   // fresh connection in its place when one can be opened, else `connection` itself.
@@ -71,21 +75,12 @@ class Pool {
   std::vector<std::unique_ptr<Connection>> connections_;
   Connection* writer_ = nullptr;  // connections_[0]'s; used and replaced only by the leader.
 
-  // A thread's posting in the queue. Each thread has one (thread_local), so it outlives a
-  // leader's wake-up that comes after the owner has already seen its outcome and returned.
-  // `turn` goes from waiting to done (a leader committed it, or failed to) or to lead (it is at
-  // the front and commits the next batch); the owner sleeps on it as a futex, never on the
-  // queue's mutex, so a batch's followers wake without contending for anything.
-  struct QueuedWrite {
-    enum Turn : uint32_t { waiting, done, lead };
+  // A thread's posting in the group commit (thread_local, see group_commit.h).
+  struct QueuedWrite : GroupCommit::Entry {
     Connection::Write write;
     std::string error_text;  // The batch's failure, for the log.
-    std::atomic<uint32_t> turn{waiting};
-    void wait();         // Until turn != waiting.
-    void wake(Turn to);  // Sets turn and wakes the owner.
   };
-  std::mutex queue_mutex_;          // Held only to push and pop, never while committing or waiting.
-  std::deque<QueuedWrite*> queue_;  // Guarded by queue_mutex_; the front one is the leader.
+  GroupCommit group_commit_;
 
   std::mutex free_mutex_;
   std::condition_variable free_changed_;
