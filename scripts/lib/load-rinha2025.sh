@@ -86,8 +86,10 @@ teardown() {
     curl -s --max-time 3 "http://127.0.0.1:$port/payments-consistency" \
       >"$results_dir/consistency.json" 2>/dev/null || true
   fi
-  "$CREBITO_ROOT/scripts/down" >/dev/null 2>&1 || true
   cp "$CREBITO_RUN_DIR"/*.log "$results_dir/" 2>/dev/null || true
+  # scripts/down's output carries the limits report (peak memory, CPU throttling per service).
+  "$CREBITO_ROOT/scripts/down" >"$results_dir/down.log" 2>&1 || true
+  grep -E '^(api01|api02|haproxy) ' "$results_dir/down.log" || true
   cp "$work_dir"/processor-*.log "$results_dir/" 2>/dev/null || true
   rm -rf "$work_dir"
 }
