@@ -2,8 +2,10 @@
 //
 // It runs the very same http::Server (connection loop, thread pool, timeouts, limits) as crebito,
 // with the same routes answering constants: a 200 balance for every POST, a fixed 10-entry
-// statement for every GET, and /health. Put behind the same haproxy and limits, it measures the
-// ceiling of the HTTP path; crebito's figures as a ratio of it show what the ledger costs.
+// statement for every GET, and /health; for the payments face, 202 for every POST /payments
+// (nothing is forwarded), an empty summary and 200 for POST /purge-payments. Put behind the same
+// haproxy and limits, it measures the ceiling of the HTTP path; crebito's figures as a ratio of it
+// show what the ledger (or the payments queue) costs.
 // Takes crebito's flags (--listen, --threads; the database flags are accepted and ignored).
 #include <signal.h>
 
@@ -26,7 +28,8 @@ std::string constant_statement() {
   statement.limit_cents = 100000;
   statement.taken_at = "2024-01-17T02:34:41.217753Z";
   for (int i = 0; i < 10; ++i) {
-    statement.entries.push_back({10, ledger::Kind::credit, "descricao", "2024-01-17T02:34:38.543030Z"});
+    statement.entries.push_back(
+        {10, ledger::Kind::credit, "descricao", "2024-01-17T02:34:38.543030Z"});
   }
   return http::statement_json(statement);
 }
@@ -44,6 +47,15 @@ void install_constant_routes(httplib::Server* server) {
   server->Get("/health", [](const httplib::Request&, httplib::Response& res) {
     res.set_content(R"({"status":"ok"})", "application/json");
   });
+  server->Post("/payments",
+               [](const httplib::Request&, httplib::Response& res) { res.status = 202; });
+  server->Get("/payments-summary", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content(R"({"default":{"totalRequests":0,"totalAmount":0},)"
+                    R"("fallback":{"totalRequests":0,"totalAmount":0}})",
+                    "application/json");
+  });
+  server->Post("/purge-payments",
+               [](const httplib::Request&, httplib::Response& res) { res.status = 200; });
 }
 
 }  // namespace
