@@ -245,12 +245,7 @@ void Forwarder::work(int index) {
   }
   if (ended) {
     Borrowed connection(this);
-    const store::Status recorded =
-        ended->settled
-            ? connection->settle(ended->job, ended->processor, ended->requested_at_ms, ended->at_ms)
-            : connection->requeue(ended->job, ended->pinned, ended->processor,
-                                  ended->requested_at_ms, ended->at_ms);
-    report_unrecorded(*ended, recorded, *connection);
+    report_unrecorded(*ended, connection->end(*ended), *connection);
   }
 }
 

@@ -276,14 +276,17 @@ Status PaymentsConnection::lease_due(int64_t now_ms, int64_t lease_until_ms,
 
 Status PaymentsConnection::settle(const PaymentJob& job, int processor, int64_t requested_at_ms,
                                   int64_t now_ms) {
-  std::lock_guard<WriterLock> writer(*writer_lock_);
-  return write_end({job, /*settled=*/true, /*pinned=*/false, processor, requested_at_ms, now_ms});
+  return end({job, /*settled=*/true, /*pinned=*/false, processor, requested_at_ms, now_ms});
 }
 
 Status PaymentsConnection::requeue(const PaymentJob& job, bool pinned, int processor,
                                    int64_t requested_at_ms, int64_t due_ms) {
+  return end({job, /*settled=*/false, pinned, processor, requested_at_ms, due_ms});
+}
+
+Status PaymentsConnection::end(const AttemptEnd& how) {
   std::lock_guard<WriterLock> writer(*writer_lock_);
-  return write_end({job, /*settled=*/false, pinned, processor, requested_at_ms, due_ms});
+  return write_end(how);
 }
 
 Status PaymentsConnection::write_end(const AttemptEnd& end) {

@@ -104,6 +104,9 @@ class PaymentsConnection {
     int64_t at_ms = 0;  // Settled: when. Requeued: due again then.
   };
 
+  // settle() or requeue(), as `end` says: for a worker whose last attempt has no next claim.
+  Status end(const AttemptEnd& how);
+
   // Writes how the caller's previous attempt ended, then claim()s, in one transaction: a busy
   // worker takes the write lock once per payment instead of twice. Returns claim()'s status;
   // *ended gets settle()'s or requeue()'s (ok, or refused: that lease was no longer ours). On
