@@ -127,16 +127,8 @@ inline constexpr size_t correlation_id_chars = 36;
 inline constexpr int payment_workers_min = 1;
 inline constexpr int payment_workers_max = 256;
 inline constexpr int payment_workers_default = 64;
-// Store connections shared by an instance's workers (borrowed for each claim and each result,
-// never across a call to a processor); few, so an instance starts fast and stays small.
-inline constexpr int forwarder_connections = 4;
-// Of an instance's idle workers, this many look for due work on a timer; the others sleep until a
-// payment is accepted here or a worker that found work wakes the next one.
-inline constexpr int payment_idle_pollers = 4;
-// An idle worker that is not a poller still looks this often, should every wake-up be missed.
-inline constexpr int payment_idle_sleep_ms_max = 1000;
-// Page cache per payments connection (KiB). Workers hold one connection each, so SQLite's 2 MB
-// default would add up to more than an instance's memory budget.
+// Page cache per payments connection (KiB): SQLite's 2 MB default, for each request thread's
+// connection, would add up to more than an instance's memory budget.
 inline constexpr int payments_cache_kib = 256;
 
 // One call to a processor gives up after this long; its outcome is then unknown and the payment
@@ -155,8 +147,19 @@ inline constexpr int payment_lease_margin_ms = 2000;
 // per attempt, capped; a payment is retried until it is processed (none is dropped).
 inline constexpr int payment_retry_delay_ms_base = 20;
 inline constexpr int payment_retry_delay_ms_max = 1000;
-// Idle workers look for due retries and expired leases this often; a payment accepted by the same
-// instance wakes a worker at once.
+// An instance's dispatcher lets this much time pass between the first reason for a round and the
+// round (payments/forwarder.h), so that one take of the write lock writes the outcomes of many
+// calls and claims many payments. A payment is called at most this much later than without it,
+// and settles at most this much later (a summary waits for it, in flight, up to
+// summary_settle_wait_ms_max).
+inline constexpr int payment_dispatch_window_ms = 10;
+// A round writes at most this many outcomes and claims at most this many payments: its hold of
+// the write lock stays short when a backlog drains. Rounds follow each other every window, so an
+// instance can still start 100 * this many calls per second.
+inline constexpr int payment_dispatch_rows_max = 8;
+// With nothing else to do, an instance's dispatcher looks for due retries and expired leases this
+// often (a read; the write lock only when one is due); a payment accepted by the same instance or a
+// call that ends starts a round at once.
 inline constexpr int payment_idle_poll_ms = 25;
 
 // GET /payments/service-health is allowed once per 5 s per processor across all clients

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <optional>
 #include <random>
 
 #include "check.h"
@@ -42,70 +41,52 @@ Forwarder::Forwarder(ForwarderConfig config)
 Forwarder::~Forwarder() { stop(); }
 
 bool Forwarder::start(std::string* error) {
-  CREBITO_ASSERT(threads_.empty());
+  CREBITO_ASSERT(workers_.empty());
   writer_lock_ = store::WriterLock::open(config_.store.path, error);
   if (!writer_lock_) return false;
   auto health_connection =
       store::PaymentsConnection::open(config_.store, writer_lock_.get(), error);
   if (!health_connection) return false;
-  for (int i = 0; i < limits::forwarder_connections; ++i) {
-    auto connection = store::PaymentsConnection::open(config_.store, writer_lock_.get(), error);
-    if (!connection) return false;
-    connections_.push_back(std::move(connection));
-  }
-  threads_.emplace_back(&Forwarder::poll_health, this, std::move(health_connection));
-  for (int i = 0; i < config_.workers; ++i) threads_.emplace_back(&Forwarder::work, this, i);
+  auto dispatch_connection =
+      store::PaymentsConnection::open(config_.store, writer_lock_.get(), error);
+  if (!dispatch_connection) return false;
+  for (int i = 0; i < config_.workers; ++i) workers_.emplace_back(&Forwarder::work, this, i);
+  dispatcher_ = std::thread(&Forwarder::dispatch, this, std::move(dispatch_connection));
+  health_poller_ = std::thread(&Forwarder::poll_health, this, std::move(health_connection));
   return true;
-}
-
-Forwarder::Borrowed::Borrowed(Forwarder* forwarder) : forwarder_(forwarder) {
-  std::unique_lock<std::mutex> lock(forwarder_->connections_mutex_);
-  forwarder_->connection_returned_.wait(lock, [this] { return !forwarder_->connections_.empty(); });
-  connection_ = std::move(forwarder_->connections_.back());
-  forwarder_->connections_.pop_back();
-}
-
-Forwarder::Borrowed::~Borrowed() {
-  {
-    std::lock_guard<std::mutex> lock(forwarder_->connections_mutex_);
-    forwarder_->connections_.push_back(std::move(connection_));
-  }
-  forwarder_->connection_returned_.notify_one();
 }
 
 void Forwarder::stop() {
   {
-    std::lock_guard<std::mutex> lock(wake_mutex_);
+    std::lock_guard<std::mutex> lock(queue_mutex_);
     stopping_ = true;
   }
-  wake_.notify_all();
+  job_handed_.notify_all();
   stop_requested_.notify_all();
-  for (std::thread& thread : threads_) {
-    if (thread.joinable()) thread.join();
+  for (std::thread& worker : workers_) {
+    if (worker.joinable()) worker.join();
   }
-  threads_.clear();
+  workers_.clear();
+  // Every worker has handed over its last outcome: the dispatcher writes them all, then ends.
+  {
+    std::lock_guard<std::mutex> lock(queue_mutex_);
+    workers_done_ = true;
+  }
+  dispatch_needed_.notify_one();
+  if (dispatcher_.joinable()) dispatcher_.join();
+  if (health_poller_.joinable()) health_poller_.join();
 }
 
 void Forwarder::wake() {
   last_activity_ms_ = now_ms();
+  bool first;
   {
-    std::lock_guard<std::mutex> lock(wake_mutex_);
-    // More pending wake-ups than workers would only make idle workers poll for nothing.
-    if (wake_pending_ < config_.workers) ++wake_pending_;
+    std::lock_guard<std::mutex> lock(queue_mutex_);
+    first = !accepted_;
+    accepted_ = true;
   }
-  wake_.notify_one();
-}
-
-// Sleeps until woken or the worker's idle interval passes; false when stopping. Only the first
-// few workers poll often: idle polls are reads that every instance would pay for nothing.
-bool Forwarder::idle_wait(int index) {
-  const int sleep_ms = index < limits::payment_idle_pollers ? limits::payment_idle_poll_ms
-                                                            : limits::payment_idle_sleep_ms_max;
-  std::unique_lock<std::mutex> lock(wake_mutex_);
-  wake_.wait_for(lock, std::chrono::milliseconds(sleep_ms),
-                 [this] { return wake_pending_ > 0 || stopping_; });
-  if (wake_pending_ > 0) --wake_pending_;
-  return !stopping_;
+  // The first since the last round is enough: the round takes every payment that is due.
+  if (first) dispatch_needed_.notify_one();
 }
 
 void Forwarder::refresh_view(store::PaymentsConnection& connection, int64_t now_ms) {
@@ -170,22 +151,85 @@ void Forwarder::work(int index) {
   std::array<ProcessorClient, processor_count> clients = {
       ProcessorClient(config_.default_url, config_.timeout_ms),
       ProcessorClient(config_.fallback_url, config_.timeout_ms)};
+  while (true) {
+    store::PaymentJob job;
+    {
+      // A payment already handed over is still called when stopping: its lease is this
+      // instance's, and another instance would only take it after the lease expires.
+      std::unique_lock<std::mutex> lock(queue_mutex_);
+      ++idle_workers_;
+      job_handed_.wait(lock, [this] { return !jobs_.empty() || stopping_; });
+      --idle_workers_;
+      if (jobs_.empty()) break;
+      job = std::move(jobs_.front());
+      jobs_.pop_front();
+    }
+    const Processor processor = static_cast<Processor>(job.processor);
+    int64_t elapsed_ms = 0;
+    call_processor_[index].store(job.processor, std::memory_order_relaxed);
+    call_started_ms_[index].store(now_ms(), std::memory_order_relaxed);
+    const AttemptOutcome outcome = clients[job.processor].post_payment(
+        job.correlation_id, job.amount_cents, job.requested_at_ms, &elapsed_ms);
+    call_started_ms_[index].store(0, std::memory_order_relaxed);
+    const int64_t done = now_ms();
+    note_call(processor, outcome, elapsed_ms, done);
+    const Attempt attempt{processor, job.requested_at_ms, job.pinned, job.attempts - 1};
+    const Transition next = next_after(attempt, outcome);
+    // Until the dispatcher writes it, the payment stays leased: a summary counts it as in flight,
+    // and should this instance die first, the lease expires and the call is taken as unknown.
+    Ended ended{{std::move(job), next.settled, next.pinned, static_cast<int>(next.processor),
+                 next.requested_at_ms, next.settled ? done : done + next.retry_delay_ms},
+                outcome};
+    bool first;
+    {
+      std::lock_guard<std::mutex> lock(queue_mutex_);
+      first = ends_.empty();
+      ends_.push_back(std::move(ended));
+    }
+    if (first) dispatch_needed_.notify_one();
+  }
+}
+
+// One round: wait for a reason (outcomes to write, a payment accepted here, a full last round, or
+// the idle poll), let the window pass, then write the outcomes and claim a payment for each idle
+// worker (up to limits::payment_dispatch_rows_max of each) in one transaction. A write that fails
+// (busy past the timeout, I/O) leaves those leases to expire: the payments are then taken again as
+// unknown outcomes, which is safe whatever the calls did.
+void Forwarder::dispatch(std::unique_ptr<store::PaymentsConnection> connection) {
   const int64_t lease_ms = int64_t{config_.timeout_ms} + limits::processor_connect_timeout_ms +
                            limits::payment_lease_margin_ms;
-  // The last call's outcome, to write with the next claim (or on the way out).
-  std::optional<store::PaymentsConnection::AttemptEnd> ended;
-  AttemptOutcome ended_outcome = AttemptOutcome::unknown;
-  const auto report_unrecorded = [&](const store::PaymentsConnection::AttemptEnd& end,
-                                     store::Status recorded,
-                                     store::PaymentsConnection& connection) {
-    if (recorded == store::Status::busy || recorded == store::Status::unavailable) {
-      std::fprintf(stderr, "crebito: payment %s: cannot record the %s outcome: %s\n",
-                   end.job.correlation_id.c_str(), outcome_name(ended_outcome),
-                   connection.last_error().c_str());
+  std::vector<Ended> batch;
+  std::vector<store::PaymentsConnection::AttemptEnd> ends;
+  std::vector<store::Status> ended;
+  std::vector<store::PaymentJob> claimed;
+  bool full_round = false;  // The last round claimed all it could: more may be due.
+  std::unique_lock<std::mutex> lock(queue_mutex_);
+  while (true) {
+    dispatch_needed_.wait_for(lock, std::chrono::milliseconds(limits::payment_idle_poll_ms), [&] {
+      return !ends_.empty() || accepted_ || full_round || workers_done_;
+    });
+    if (workers_done_ && ends_.empty()) break;
+    if (!workers_done_ && (!ends_.empty() || accepted_ || full_round)) {
+      dispatch_needed_.wait_for(lock, std::chrono::milliseconds(limits::payment_dispatch_window_ms),
+                                [this] { return workers_done_; });
     }
-  };
-  while (!stopping_) {
+    // A round writes a bounded number of rows, so that no accept waits long behind it; what is
+    // left goes in the next round.
+    const size_t taken = std::min(ends_.size(), size_t{limits::payment_dispatch_rows_max});
+    batch.assign(std::make_move_iterator(ends_.begin()),
+                 std::make_move_iterator(ends_.begin() + static_cast<std::ptrdiff_t>(taken)));
+    ends_.erase(ends_.begin(), ends_.begin() + static_cast<std::ptrdiff_t>(taken));
+    accepted_ = false;
+    // Payments already handed over and not yet taken are spoken for.
+    const int claims_max = stopping_ ? 0
+                                     : std::clamp(idle_workers_ - static_cast<int>(jobs_.size()), 0,
+                                                  limits::payment_dispatch_rows_max);
+    lock.unlock();
+
+    ends.clear();
+    for (Ended& one : batch) ends.push_back(std::move(one.end));
     const int64_t now = now_ms();
+    refresh_view(*connection, now);
     const auto decide = [&](store::PaymentJob* job) {
       Attempt attempt{static_cast<Processor>(std::max(job->processor, 0)), job->requested_at_ms,
                       job->pinned, job->attempts};
@@ -202,50 +246,33 @@ void Forwarder::work(int index) {
       }
       ++job->attempts;
     };
-    store::PaymentJob job;
-    store::Status claimed;
-    {
-      Borrowed connection(this);
-      refresh_view(*connection, now);
-      if (ended) {
-        // How the last call ended is written in the transaction that claims the next payment.
-        store::Status recorded = store::Status::ok;
-        claimed = connection->end_and_claim(*ended, &recorded, now, now + lease_ms, decide, &job);
-        report_unrecorded(*ended, recorded, *connection);
-        ended.reset();
-      } else {
-        claimed = connection->claim(now, now + lease_ms, decide, &job);
-      }
+    store::Status status = store::Status::refused;
+    if (!ends.empty() || claims_max > 0) {
+      status = connection->end_and_claim(ends, &ended, now, now + lease_ms, claims_max, decide,
+                                         &claimed);
     }
-    if (claimed != store::Status::ok) {
-      if (!idle_wait(index)) break;
-      continue;
+    if ((status == store::Status::busy || status == store::Status::unavailable) && !ends.empty()) {
+      std::fprintf(stderr,
+                   "crebito: cannot record the outcomes of %zu payment calls (the first: %s, %s): "
+                   "%s\n",
+                   ends.size(), ends.front().job.correlation_id.c_str(),
+                   outcome_name(batch.front().outcome), connection->last_error().c_str());
     }
-    // More is due: hand the search on to an idle worker. (Waking one for nothing would cost a
-    // look and, often, a write-lock round for a row another worker took first.)
-    if (job.more_due) wake();
-    const Processor processor = static_cast<Processor>(job.processor);
-    int64_t elapsed_ms = 0;
-    call_processor_[index].store(job.processor, std::memory_order_relaxed);
-    call_started_ms_[index].store(now_ms(), std::memory_order_relaxed);
-    const AttemptOutcome outcome = clients[job.processor].post_payment(
-        job.correlation_id, job.amount_cents, job.requested_at_ms, &elapsed_ms);
-    call_started_ms_[index].store(0, std::memory_order_relaxed);
-    const int64_t done = now_ms();
-    note_call(processor, outcome, elapsed_ms, done);
-    const Attempt attempt{processor, job.requested_at_ms, job.pinned, job.attempts - 1};
-    const Transition next = next_after(attempt, outcome);
-    // A write that fails (busy past the timeout, I/O) leaves the lease to expire: the payment is
-    // then taken again as an unknown outcome, which is safe whatever the call did.
-    ended = store::PaymentsConnection::AttemptEnd{
-        std::move(job),       next.settled,
-        next.pinned,          static_cast<int>(next.processor),
-        next.requested_at_ms, next.settled ? done : done + next.retry_delay_ms};
-    ended_outcome = outcome;
-  }
-  if (ended) {
-    Borrowed connection(this);
-    report_unrecorded(*ended, connection->end(*ended), *connection);
+    batch.clear();
+
+    lock.lock();
+    full_round = status == store::Status::ok &&
+                 claimed.size() == static_cast<size_t>(limits::payment_dispatch_rows_max);
+    if (status == store::Status::ok) {
+      for (store::PaymentJob& job : claimed) jobs_.push_back(std::move(job));
+      const size_t handed = claimed.size();
+      claimed.clear();
+      lock.unlock();
+      // One wake-up per payment: waking every idle worker would cost dozens of context switches
+      // per round for nothing.
+      for (size_t i = 0; i < handed; ++i) job_handed_.notify_one();
+      lock.lock();
+    }
   }
 }
 
@@ -257,7 +284,7 @@ void Forwarder::poll_health(std::unique_ptr<store::PaymentsConnection> connectio
   while (!stopping_) {
     {
       // Woken at once by stop(), so an instance exits without waiting out the tick.
-      std::unique_lock<std::mutex> lock(wake_mutex_);
+      std::unique_lock<std::mutex> lock(queue_mutex_);
       if (stop_requested_.wait_for(lock, tick, [this] { return stopping_.load(); })) break;
     }
     const int64_t now = now_ms();

@@ -1,9 +1,16 @@
-// payments::Forwarder runs this instance's forwarding workers and its health poller.
+// payments::Forwarder runs this instance's forwarding workers, its dispatcher and its health
+// poller.
 //
-// Each worker loops: claim the most overdue payment from the shared queue (store lease), make one
-// call to a processor, and write back what forwarding.h's next_after() decides. Workers of both
-// instances share the queue; the lease keeps one payment with one worker at a time, and a payment
-// whose worker died is taken again when its lease expires (as an unknown outcome).
+// The dispatcher is the only thread of the instance that writes the queue: in one transaction it
+// writes how the calls that ended since its last round went (what forwarding.h's next_after()
+// decides) and claims the most overdue payments (store leases) for the workers that are idle.
+// A round starts when a payment is accepted here, when a call ends, or on the idle poll (for
+// retries that came due and expired leases), and first lets limits::payment_dispatch_window_ms
+// pass so that one take of the write lock serves many payments: every take is a wait for the
+// accepts that queue behind it. Each worker makes one call to a processor per payment handed to
+// it. Workers of both instances share the queue; the lease keeps one payment with one worker at
+// a time, and a payment whose worker died, or whose outcome died unwritten with its instance, is
+// taken again when its lease expires (as an unknown outcome).
 //
 // The health poller: at most one instance at a time holds the "health" lease in SQLite and calls
 // GET /payments/service-health on each processor at most once per limits::health_poll_interval_ms;
@@ -15,6 +22,7 @@
 #include <array>
 #include <atomic>
 #include <condition_variable>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -39,34 +47,26 @@ class Forwarder {
   explicit Forwarder(ForwarderConfig config);
   ~Forwarder();
 
-  // Opens one store connection per thread and starts them. false and *error on failure.
+  // Opens the dispatcher's and the health poller's store connections and starts every thread.
+  // false and *error on failure.
   bool start(std::string* error);
   void stop();
 
-  // A payment was queued by this instance: wake one idle worker.
+  // A payment was queued by this instance: start a dispatcher round.
   void wake();
 
  private:
-  // A store connection on loan from connections_ for one short piece of database work.
-  class Borrowed {
-   public:
-    explicit Borrowed(Forwarder* forwarder);
-    ~Borrowed();
-    Borrowed(const Borrowed&) = delete;
-    Borrowed& operator=(const Borrowed&) = delete;
-    store::PaymentsConnection* operator->() const { return connection_.get(); }
-    store::PaymentsConnection& operator*() const { return *connection_; }
-
-   private:
-    Forwarder* const forwarder_;
-    std::unique_ptr<store::PaymentsConnection> connection_;
+  // How an attempt ended, waiting for the dispatcher's next round.
+  struct Ended {
+    store::PaymentsConnection::AttemptEnd end;
+    AttemptOutcome outcome = AttemptOutcome::unknown;
   };
   void work(int index);
+  void dispatch(std::unique_ptr<store::PaymentsConnection> connection);
   void poll_health(std::unique_ptr<store::PaymentsConnection> connection);
   void refresh_view(store::PaymentsConnection& connection, int64_t now_ms);
   ProcessorView view_of(Processor processor, int64_t now_ms);
   void note_call(Processor processor, AttemptOutcome outcome, int64_t elapsed_ms, int64_t now_ms);
-  bool idle_wait(int index);
 
   // Constant after construction.
   const ForwarderConfig config_;
@@ -74,21 +74,26 @@ class Forwarder {
 
   // The process's writer lock for the file (store/writer_lock.h), taken by every write.
   std::shared_ptr<store::WriterLock> writer_lock_;
-  std::mutex connections_mutex_;
-  std::condition_variable connection_returned_;
-  std::vector<std::unique_ptr<store::PaymentsConnection>> connections_;  // Free ones; guarded.
   std::atomic<bool> stopping_{false};
-  std::atomic<int64_t> last_activity_ms_{0};
+  std::atomic<int64_t> last_activity_ms_{0};  // When this instance last queued a payment.
   // Per worker: when its current call started (0 when idle) and to which processor. A call that
   // is taking long says a processor is slow before any answer does.
   std::vector<std::atomic<int64_t>> call_started_ms_;
-  std::vector<std::atomic<int>> call_processor_;  // When this instance last queued or claimed one.
-  std::vector<std::thread> threads_;
+  std::vector<std::atomic<int>> call_processor_;
+  std::vector<std::thread> workers_;
+  std::thread dispatcher_;
+  std::thread health_poller_;
 
-  std::mutex wake_mutex_;
-  std::condition_variable wake_;            // Idle workers wait here.
-  std::condition_variable stop_requested_;  // The health poller waits here.
-  int wake_pending_ = 0;                    // Guarded by wake_mutex_.
+  // Between the workers, the dispatcher and wake().
+  std::mutex queue_mutex_;
+  std::condition_variable job_handed_;       // Idle workers wait here.
+  std::condition_variable dispatch_needed_;  // The dispatcher waits here.
+  std::condition_variable stop_requested_;   // The health poller waits here.
+  std::deque<store::PaymentJob> jobs_;       // Leased, for the next idle worker. Guarded.
+  std::vector<Ended> ends_;                  // Calls ended, to be written. Guarded.
+  int idle_workers_ = 0;                     // Guarded by queue_mutex_.
+  bool accepted_ = false;      // Guarded: a payment was queued here since the last round.
+  bool workers_done_ = false;  // Guarded: the dispatcher writes ends_ one last time and exits.
 
   std::mutex view_mutex_;
   std::array<ProcessorView, processor_count> views_{};        // Guarded by view_mutex_.

@@ -30,7 +30,7 @@ constexpr const char* any_due_sql =
 
 constexpr const char* select_due_sql =
     "SELECT id, correlation_id, amount_cents, state, pinned, processor, requested_at_ms, attempts "
-    "FROM payments WHERE state < 2 AND due_ms <= ?1 ORDER BY due_ms LIMIT 2";
+    "FROM payments WHERE state < 2 AND due_ms <= ?1 ORDER BY due_ms LIMIT ?2";
 
 constexpr const char* lease_sql =
     "UPDATE payments SET state = 1, pinned = ?2, processor = ?3, requested_at_ms = ?4, "
@@ -188,89 +188,109 @@ Status PaymentsConnection::accept(const std::string& correlation_id, int64_t amo
 
 Status PaymentsConnection::claim(int64_t now_ms, int64_t lease_until_ms,
                                  const std::function<void(PaymentJob*)>& decide, PaymentJob* job) {
-  CREBITO_ASSERT(lease_until_ms > now_ms);
-  any_due_.bind(1, now_ms);
-  int rc = any_due_.tryExecuteStep();
-  any_due_.tryReset();
-  if (rc == SQLITE_DONE) return Status::refused;
-  if (rc != SQLITE_ROW) return fail(rc, "SELECT due payment");
-
-  std::lock_guard<WriterLock> writer(*writer_lock_);
-  rc = begin_.tryExecuteStep();
-  begin_.tryReset();
-  if (rc != SQLITE_DONE) return finish_write(fail(rc, "BEGIN IMMEDIATE"));
-  const Status leased = lease_due(now_ms, lease_until_ms, decide, job);
-  // Another worker took it between the look and the lock: nothing was written.
-  if (leased != Status::ok) return finish_write(leased);
-  rc = commit_.tryExecuteStep();
-  commit_.tryReset();
-  if (rc != SQLITE_DONE) return finish_write(fail(rc, "COMMIT"));
-  return Status::ok;
+  std::vector<PaymentJob> jobs;
+  std::vector<Status> ended;
+  const Status claimed = end_and_claim({}, &ended, now_ms, lease_until_ms, 1, decide, &jobs);
+  if (claimed == Status::ok) *job = std::move(jobs.front());
+  return claimed;
 }
 
-Status PaymentsConnection::end_and_claim(const AttemptEnd& end, Status* ended, int64_t now_ms,
-                                         int64_t lease_until_ms,
+bool PaymentsConnection::any_due(int64_t now_ms, Status* status) {
+  any_due_.bind(1, now_ms);
+  const int rc = any_due_.tryExecuteStep();
+  any_due_.tryReset();
+  *status = rc == SQLITE_ROW || rc == SQLITE_DONE ? Status::ok : fail(rc, "SELECT due payment");
+  return rc == SQLITE_ROW;
+}
+
+Status PaymentsConnection::end_and_claim(const std::vector<AttemptEnd>& ends,
+                                         std::vector<Status>* ended, int64_t now_ms,
+                                         int64_t lease_until_ms, int claims_max,
                                          const std::function<void(PaymentJob*)>& decide,
-                                         PaymentJob* job) {
+                                         std::vector<PaymentJob>* jobs) {
   CREBITO_ASSERT(lease_until_ms > now_ms);
+  CREBITO_ASSERT(claims_max >= 0);
+  jobs->clear();
+  ended->assign(ends.size(), Status::unavailable);
+  // The cheap look first: with nothing to write and nothing due, the write lock is not taken.
+  Status looked = Status::ok;
+  if (claims_max > 0 && !any_due(now_ms, &looked)) {
+    if (looked != Status::ok) return looked;
+    claims_max = 0;
+  }
+  if (ends.empty() && claims_max == 0) return Status::refused;
+
+  const auto failed = [&](Status status) {
+    ended->assign(ends.size(), status);
+    jobs->clear();
+    return finish_write(status);
+  };
   std::lock_guard<WriterLock> writer(*writer_lock_);
   int rc = begin_.tryExecuteStep();
   begin_.tryReset();
-  if (rc != SQLITE_DONE) return *ended = finish_write(fail(rc, "BEGIN IMMEDIATE"));
-  *ended = write_end(end);
-  if (*ended != Status::ok && *ended != Status::refused) return finish_write(*ended);
-  const Status leased = lease_due(now_ms, lease_until_ms, decide, job);
-  if (leased != Status::ok && leased != Status::refused) return *ended = finish_write(leased);
+  if (rc != SQLITE_DONE) return failed(fail(rc, "BEGIN IMMEDIATE"));
+  for (size_t i = 0; i < ends.size(); ++i) {
+    (*ended)[i] = write_end(ends[i]);
+    if ((*ended)[i] != Status::ok && (*ended)[i] != Status::refused) return failed((*ended)[i]);
+  }
+  const Status leased = claims_max > 0 ? lease_due(now_ms, lease_until_ms, claims_max, decide, jobs)
+                                       : Status::refused;
+  if (leased != Status::ok && leased != Status::refused) return failed(leased);
+  // Nothing written (another worker took what was due between the look and the lock).
+  if (ends.empty() && leased == Status::refused) return finish_write(Status::refused);
   rc = commit_.tryExecuteStep();
   commit_.tryReset();
-  if (rc != SQLITE_DONE) return *ended = finish_write(fail(rc, "COMMIT"));
-  return leased;
+  if (rc != SQLITE_DONE) return failed(fail(rc, "COMMIT"));
+  return jobs->empty() ? Status::refused : Status::ok;
 }
 
-// Selects the most overdue payment and leases it as decide() says, inside the caller's
-// transaction. refused: none is due (nothing written).
-Status PaymentsConnection::lease_due(int64_t now_ms, int64_t lease_until_ms,
+// Leases up to claims_max of the most overdue payments, each as decide() says, inside the
+// caller's transaction, and appends them to *jobs. refused: none is due (nothing written).
+Status PaymentsConnection::lease_due(int64_t now_ms, int64_t lease_until_ms, int claims_max,
                                      const std::function<void(PaymentJob*)>& decide,
-                                     PaymentJob* job) {
+                                     std::vector<PaymentJob>* jobs) {
+  // Read them all before the first update moves a row in the index being read.
   select_due_.bind(1, now_ms);
-  int rc = select_due_.tryExecuteStep();
-  if (rc == SQLITE_ROW) {
-    job->id = select_due_.getColumn(0).getInt64();
-    job->correlation_id = select_due_.getColumn(1).getString();
-    job->amount_cents = select_due_.getColumn(2).getInt64();
-    job->state = static_cast<PaymentState>(select_due_.getColumn(3).getInt());
-    job->pinned = select_due_.getColumn(4).getInt() != 0;
-    job->processor = select_due_.getColumn(5).isNull() ? -1 : select_due_.getColumn(5).getInt();
-    job->requested_at_ms =
+  select_due_.bind(2, claims_max);
+  int rc;
+  while ((rc = select_due_.tryExecuteStep()) == SQLITE_ROW) {
+    PaymentJob job;
+    job.id = select_due_.getColumn(0).getInt64();
+    job.correlation_id = select_due_.getColumn(1).getString();
+    job.amount_cents = select_due_.getColumn(2).getInt64();
+    job.state = static_cast<PaymentState>(select_due_.getColumn(3).getInt());
+    job.pinned = select_due_.getColumn(4).getInt() != 0;
+    job.processor = select_due_.getColumn(5).isNull() ? -1 : select_due_.getColumn(5).getInt();
+    job.requested_at_ms =
         select_due_.getColumn(6).isNull() ? 0 : select_due_.getColumn(6).getInt64();
-    job->attempts = select_due_.getColumn(7).getInt();
-    // A second row says whether another worker has something to take after this one.
-    const int next = select_due_.tryExecuteStep();
-    job->more_due = next == SQLITE_ROW;
+    job.attempts = select_due_.getColumn(7).getInt();
+    CREBITO_ASSERT(job.state != PaymentState::settled);
+    jobs->push_back(std::move(job));
   }
   select_due_.tryReset();
-  if (rc == SQLITE_DONE) return Status::refused;
-  if (rc != SQLITE_ROW) return fail(rc, "SELECT due payment");
-  CREBITO_ASSERT(job->state != PaymentState::settled);
+  if (rc != SQLITE_DONE) return fail(rc, "SELECT due payment");
+  if (jobs->empty()) return Status::refused;
 
-  const int attempts_before = job->attempts;
-  decide(job);
-  CREBITO_ASSERT(job->attempts == attempts_before + 1);
-  CREBITO_ASSERT(job->processor == 0 || job->processor == 1);
-  CREBITO_ASSERT(job->requested_at_ms > 0);
-  token_state_ = token_state_ * 6364136223846793005ULL + 1442695040888963407ULL;
-  job->lease_token = static_cast<int64_t>(token_state_ >> 1);
-  job->state = PaymentState::leased;
-  lease_.bind(1, job->id);
-  lease_.bind(2, job->pinned ? 1 : 0);
-  lease_.bind(3, job->processor);
-  lease_.bind(4, job->requested_at_ms);
-  lease_.bind(5, job->attempts);
-  lease_.bind(6, lease_until_ms);
-  lease_.bind(7, job->lease_token);
-  rc = lease_.tryExecuteStep();
-  lease_.tryReset();
-  if (rc != SQLITE_DONE) return fail(rc, "UPDATE payments (lease)");
+  for (PaymentJob& job : *jobs) {
+    const int attempts_before = job.attempts;
+    decide(&job);
+    CREBITO_ASSERT(job.attempts == attempts_before + 1);
+    CREBITO_ASSERT(job.processor == 0 || job.processor == 1);
+    CREBITO_ASSERT(job.requested_at_ms > 0);
+    token_state_ = token_state_ * 6364136223846793005ULL + 1442695040888963407ULL;
+    job.lease_token = static_cast<int64_t>(token_state_ >> 1);
+    job.state = PaymentState::leased;
+    lease_.bind(1, job.id);
+    lease_.bind(2, job.pinned ? 1 : 0);
+    lease_.bind(3, job.processor);
+    lease_.bind(4, job.requested_at_ms);
+    lease_.bind(5, job.attempts);
+    lease_.bind(6, lease_until_ms);
+    lease_.bind(7, job.lease_token);
+    rc = lease_.tryExecuteStep();
+    lease_.tryReset();
+    if (rc != SQLITE_DONE) return fail(rc, "UPDATE payments (lease)");
+  }
   return Status::ok;
 }
 

@@ -23,6 +23,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "store/connection.h"
 
@@ -41,7 +42,6 @@ struct PaymentJob {
   int64_t requested_at_ms = 0;
   int attempts = 0;
   int64_t lease_token = 0;
-  bool more_due = false;  // Another payment was due too when this one was claimed.
 };
 
 struct ProcessorTotals {
@@ -107,12 +107,16 @@ class PaymentsConnection {
   // settle() or requeue(), as `end` says: for a worker whose last attempt has no next claim.
   Status end(const AttemptEnd& how);
 
-  // Writes how the caller's previous attempt ended, then claim()s, in one transaction: a busy
-  // worker takes the write lock once per payment instead of twice. Returns claim()'s status;
-  // *ended gets settle()'s or requeue()'s (ok, or refused: that lease was no longer ours). On
-  // busy or unavailable, nothing of either was written.
-  Status end_and_claim(const AttemptEnd& end, Status* ended, int64_t now_ms, int64_t lease_until_ms,
-                       const std::function<void(PaymentJob*)>& decide, PaymentJob* job);
+  // Writes how each of several leased attempts ended, then claim()s up to claims_max payments
+  // (the most overdue first, each as decide() says), all in one transaction: the outcomes of many
+  // calls and the next payments for many workers take the write lock once. ok: *jobs holds the
+  // payments leased (at least one); refused: none was due. Either way, what ends said was
+  // committed, and (*ended)[i] is end()'s status for ends[i] (ok, or refused: that lease was no
+  // longer ours). busy or unavailable: nothing was written.
+  Status end_and_claim(const std::vector<AttemptEnd>& ends, std::vector<Status>* ended,
+                       int64_t now_ms, int64_t lease_until_ms, int claims_max,
+                       const std::function<void(PaymentJob*)>& decide,
+                       std::vector<PaymentJob>* jobs);
 
   // Payments settled by settled_until_ms with from_ms <= requested_at_ms <= to_ms, by processor;
   // *in_flight counts leased attempts whose requestedAt lies in the same range. One snapshot.
@@ -141,8 +145,10 @@ class PaymentsConnection {
   // The parts of the writes above, for a caller that holds the writer lock (and, for lease_due,
   // has begun the transaction).
   Status write_end(const AttemptEnd& end);
-  Status lease_due(int64_t now_ms, int64_t lease_until_ms,
-                   const std::function<void(PaymentJob*)>& decide, PaymentJob* job);
+  Status lease_due(int64_t now_ms, int64_t lease_until_ms, int claims_max,
+                   const std::function<void(PaymentJob*)>& decide, std::vector<PaymentJob>* jobs);
+  // Whether a payment is due (a read, no lock); *status says whether the read itself failed.
+  bool any_due(int64_t now_ms, Status* status);
   static int on_busy(void* self, int attempts);
   bool install_busy_handler();
 

@@ -1,5 +1,6 @@
 // The payments queue in SQLite (src/store/payments.h): duplicates, leases that keep a payment with
-// one worker, an expired lease handed to the next claimer, a stale worker that writes nothing,
+// one worker, an expired lease handed to the next claimer, a stale worker that writes nothing
+// (alone or among the outcomes written together), batches of claims in due order,
 // the summary's inclusive bounds on requestedAt, and claims whose cost does not grow with the
 // backlog.
 #include <algorithm>
@@ -127,6 +128,69 @@ TEST_CASE("a requeued payment waits for its due time", "[unit][payments][store]"
   REQUIRE(q.one->requeue(job, true, 0, 1000, 1500) == store::Status::ok);
   CHECK(q.two->claim(1499, 9000, send_to(0, 1499), &job) == store::Status::refused);
   CHECK(q.two->claim(1500, 9000, send_to(0, 1500), &job) == store::Status::ok);
+}
+
+TEST_CASE("outcomes and claims in one transaction: each outcome written only under its lease",
+          "[unit][payments][store]") {
+  Queue q;
+  const std::string id_c = "4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b3";
+  REQUIRE(q.one->accept(id_a, 2005, 1000) == store::Status::ok);
+  REQUIRE(q.one->accept(id_b, 1000, 1000) == store::Status::ok);
+  store::PaymentJob a, b, b_again;
+  REQUIRE(q.one->claim(1000, 2000, send_to(0, 1000), &a) == store::Status::ok);
+  REQUIRE(q.one->claim(1000, 1500, send_to(1, 1000), &b) == store::Status::ok);
+  // b's lease expires and another worker takes it: b's first worker must write nothing.
+  REQUIRE(q.two->claim(1600, 9000, send_to(1, 1600), &b_again) == store::Status::ok);
+  REQUIRE(b_again.id == b.id);
+  REQUIRE(q.one->accept(id_c, 700, 1650) == store::Status::ok);
+
+  std::vector<store::Status> ended;
+  std::vector<store::PaymentJob> jobs;
+  // a settles, b's stale outcome is refused, and the one payment due (c) is claimed, though
+  // three were asked for.
+  REQUIRE(q.one->end_and_claim({{a, /*settled=*/true, false, 0, 1000, 1700},
+                                {b, /*settled=*/false, false, 1, 1000, 1800}},
+                               &ended, 1700, 9000, 3, send_to(0, 1700),
+                               &jobs) == store::Status::ok);
+  CHECK(ended == std::vector<store::Status>{store::Status::ok, store::Status::refused});
+  REQUIRE(jobs.size() == 1);
+  CHECK(jobs[0].correlation_id == id_c);
+  CHECK(jobs[0].state == store::PaymentState::leased);
+  store::QueueCounts counts;
+  REQUIRE(q.one->counts(&counts) == store::Status::ok);
+  CHECK(counts.settled[0] == 1);
+  CHECK(counts.in_flight == 2);  // b with its second worker, and c.
+
+  // Nothing due: the outcomes are still written, and the answer is refused.
+  REQUIRE(q.two->end_and_claim(
+              {{b_again, true, false, 1, 1600, 1900}, {jobs[0], true, false, 0, 1700, 1900}},
+              &ended, 1900, 9000, 3, send_to(0, 1900), &jobs) == store::Status::refused);
+  CHECK(ended == std::vector<store::Status>{store::Status::ok, store::Status::ok});
+  CHECK(jobs.empty());
+  REQUIRE(q.one->counts(&counts) == store::Status::ok);
+  CHECK(counts.settled[0] == 2);
+  CHECK(counts.settled[1] == 1);
+  CHECK(counts.queued + counts.in_flight == 0);
+}
+
+TEST_CASE("one claim leases up to as many due payments as asked, the most overdue first",
+          "[unit][payments][store]") {
+  Queue q;
+  for (int n = 0; n < 5; ++n) REQUIRE(q.one->accept(id_of(n), 100, 1000 + n) == store::Status::ok);
+  std::vector<store::Status> ended;
+  std::vector<store::PaymentJob> jobs;
+  REQUIRE(q.one->end_and_claim({}, &ended, 2000, 9000, 3, send_to(0, 2000), &jobs) ==
+          store::Status::ok);
+  REQUIRE(jobs.size() == 3);
+  CHECK(jobs[0].correlation_id == id_of(0));
+  CHECK(jobs[1].correlation_id == id_of(1));
+  CHECK(jobs[2].correlation_id == id_of(2));
+  CHECK(jobs[0].lease_token != jobs[1].lease_token);
+  REQUIRE(q.two->end_and_claim({}, &ended, 2000, 9000, 3, send_to(0, 2000), &jobs) ==
+          store::Status::ok);
+  CHECK(jobs.size() == 2);
+  CHECK(q.two->end_and_claim({}, &ended, 2000, 9000, 3, send_to(0, 2000), &jobs) ==
+        store::Status::refused);
 }
 
 TEST_CASE("the summary counts settled payments with requestedAt inside both bounds",
