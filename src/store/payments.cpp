@@ -208,8 +208,8 @@ Status PaymentsConnection::end_and_claim(const std::vector<AttemptEnd>& ends,
                                          int64_t lease_until_ms, int claims_max,
                                          const std::function<void(PaymentJob*)>& decide,
                                          std::vector<PaymentJob>* jobs) {
-  CREBITO_ASSERT(lease_until_ms > now_ms);
   CREBITO_ASSERT(claims_max >= 0);
+  CREBITO_ASSERT(claims_max == 0 || lease_until_ms > now_ms);
   jobs->clear();
   ended->assign(ends.size(), Status::unavailable);
   // The cheap look first: with nothing to write and nothing due, the write lock is not taken.
@@ -296,17 +296,20 @@ Status PaymentsConnection::lease_due(int64_t now_ms, int64_t lease_until_ms, int
 
 Status PaymentsConnection::settle(const PaymentJob& job, int processor, int64_t requested_at_ms,
                                   int64_t now_ms) {
-  return end({job, /*settled=*/true, /*pinned=*/false, processor, requested_at_ms, now_ms});
+  return end_one({job, /*settled=*/true, /*pinned=*/false, processor, requested_at_ms, now_ms});
 }
 
 Status PaymentsConnection::requeue(const PaymentJob& job, bool pinned, int processor,
                                    int64_t requested_at_ms, int64_t due_ms) {
-  return end({job, /*settled=*/false, pinned, processor, requested_at_ms, due_ms});
+  return end_one({job, /*settled=*/false, pinned, processor, requested_at_ms, due_ms});
 }
 
-Status PaymentsConnection::end(const AttemptEnd& how) {
-  std::lock_guard<WriterLock> writer(*writer_lock_);
-  return write_end(how);
+Status PaymentsConnection::end_one(const AttemptEnd& end) {
+  std::vector<Status> ended;
+  std::vector<PaymentJob> none;
+  const Status status = end_and_claim(
+      {end}, &ended, end.at_ms, /*lease_until_ms=*/0, /*claims_max=*/0, [](PaymentJob*) {}, &none);
+  return status == Status::busy || status == Status::unavailable ? status : ended.front();
 }
 
 Status PaymentsConnection::write_end(const AttemptEnd& end) {

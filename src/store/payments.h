@@ -81,6 +81,8 @@ class PaymentsConnection {
   // accepted (nothing written).
   Status accept(const std::string& correlation_id, int64_t amount_cents, int64_t now_ms);
 
+  // claim(), settle() and requeue() are end_and_claim() for one payment (below).
+
   // Finds the most overdue payment (queued and due, or leased with an expired lease). refused when
   // there is none. Otherwise calls decide(job) inside the transaction; decide sets pinned,
   // processor, requested_at_ms and attempts of the new attempt; the row is then leased until
@@ -104,15 +106,12 @@ class PaymentsConnection {
     int64_t at_ms = 0;  // Settled: when. Requeued: due again then.
   };
 
-  // settle() or requeue(), as `end` says: for a worker whose last attempt has no next claim.
-  Status end(const AttemptEnd& how);
-
   // Writes how each of several leased attempts ended, then claim()s up to claims_max payments
   // (the most overdue first, each as decide() says), all in one transaction: the outcomes of many
   // calls and the next payments for many workers take the write lock once. ok: *jobs holds the
   // payments leased (at least one); refused: none was due. Either way, what ends said was
-  // committed, and (*ended)[i] is end()'s status for ends[i] (ok, or refused: that lease was no
-  // longer ours). busy or unavailable: nothing was written.
+  // committed, and (*ended)[i] is the status of ends[i] (ok, or refused: that lease was no longer
+  // ours). busy or unavailable: nothing was written.
   Status end_and_claim(const std::vector<AttemptEnd>& ends, std::vector<Status>* ended,
                        int64_t now_ms, int64_t lease_until_ms, int claims_max,
                        const std::function<void(PaymentJob*)>& decide,
@@ -142,6 +141,7 @@ class PaymentsConnection {
   Status fail(int rc, const char* step);
   Status finish_write(Status status);
   Status run_write(SQLite::Statement& statement, const char* step, bool* changed);
+  Status end_one(const AttemptEnd& end);  // settle() and requeue().
   // The parts of the writes above, for a caller that holds the writer lock (and, for lease_due,
   // has begun the transaction).
   Status write_end(const AttemptEnd& end);
