@@ -177,9 +177,10 @@ void Forwarder::work(int index) {
     const Transition next = next_after(attempt, outcome);
     // Until the dispatcher writes it, the payment stays leased: a summary counts it as in flight,
     // and should this instance die first, the lease expires and the call is taken as unknown.
-    Ended ended{{std::move(job), next.settled, next.pinned, static_cast<int>(next.processor),
-                 next.requested_at_ms, next.settled ? done : done + next.retry_delay_ms},
-                outcome};
+    store::PaymentsConnection::AttemptEnd ended{
+        std::move(job),       next.settled,
+        next.pinned,          static_cast<int>(next.processor),
+        next.requested_at_ms, next.settled ? done : done + next.retry_delay_ms};
     bool first;
     {
       std::lock_guard<std::mutex> lock(queue_mutex_);
@@ -198,7 +199,6 @@ void Forwarder::work(int index) {
 void Forwarder::dispatch(std::unique_ptr<store::PaymentsConnection> connection) {
   const int64_t lease_ms = int64_t{config_.timeout_ms} + limits::processor_connect_timeout_ms +
                            limits::payment_lease_margin_ms;
-  std::vector<Ended> batch;
   std::vector<store::PaymentsConnection::AttemptEnd> ends;
   std::vector<store::Status> ended;
   std::vector<store::PaymentJob> claimed;
@@ -216,8 +216,8 @@ void Forwarder::dispatch(std::unique_ptr<store::PaymentsConnection> connection) 
     // A round writes a bounded number of rows, so that no accept waits long behind it; what is
     // left goes in the next round.
     const size_t taken = std::min(ends_.size(), size_t{limits::payment_dispatch_rows_max});
-    batch.assign(std::make_move_iterator(ends_.begin()),
-                 std::make_move_iterator(ends_.begin() + static_cast<std::ptrdiff_t>(taken)));
+    ends.assign(std::make_move_iterator(ends_.begin()),
+                std::make_move_iterator(ends_.begin() + static_cast<std::ptrdiff_t>(taken)));
     ends_.erase(ends_.begin(), ends_.begin() + static_cast<std::ptrdiff_t>(taken));
     accepted_ = false;
     // Payments already handed over and not yet taken are spoken for.
@@ -226,8 +226,6 @@ void Forwarder::dispatch(std::unique_ptr<store::PaymentsConnection> connection) 
                                                   limits::payment_dispatch_rows_max);
     lock.unlock();
 
-    ends.clear();
-    for (Ended& one : batch) ends.push_back(std::move(one.end));
     const int64_t now = now_ms();
     refresh_view(*connection, now);
     const auto decide = [&](store::PaymentJob* job) {
@@ -246,19 +244,15 @@ void Forwarder::dispatch(std::unique_ptr<store::PaymentsConnection> connection) 
       }
       ++job->attempts;
     };
-    store::Status status = store::Status::refused;
-    if (!ends.empty() || claims_max > 0) {
-      status = connection->end_and_claim(ends, &ended, now, now + lease_ms, claims_max, decide,
-                                         &claimed);
-    }
+    const store::Status status =
+        connection->end_and_claim(ends, &ended, now, now + lease_ms, claims_max, decide, &claimed);
     if ((status == store::Status::busy || status == store::Status::unavailable) && !ends.empty()) {
       std::fprintf(stderr,
                    "crebito: cannot record the outcomes of %zu payment calls (the first: %s, %s): "
                    "%s\n",
                    ends.size(), ends.front().job.correlation_id.c_str(),
-                   outcome_name(batch.front().outcome), connection->last_error().c_str());
+                   ends.front().settled ? "settled" : "requeued", connection->last_error().c_str());
     }
-    batch.clear();
 
     lock.lock();
     full_round = status == store::Status::ok &&

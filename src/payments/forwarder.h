@@ -56,11 +56,6 @@ class Forwarder {
   void wake();
 
  private:
-  // How an attempt ended, waiting for the dispatcher's next round.
-  struct Ended {
-    store::PaymentsConnection::AttemptEnd end;
-    AttemptOutcome outcome = AttemptOutcome::unknown;
-  };
   void work(int index);
   void dispatch(std::unique_ptr<store::PaymentsConnection> connection);
   void poll_health(std::unique_ptr<store::PaymentsConnection> connection);
@@ -90,8 +85,9 @@ class Forwarder {
   std::condition_variable dispatch_needed_;  // The dispatcher waits here.
   std::condition_variable stop_requested_;   // The health poller waits here.
   std::deque<store::PaymentJob> jobs_;       // Leased, for the next idle worker. Guarded.
-  std::vector<Ended> ends_;                  // Calls ended, to be written. Guarded.
-  int idle_workers_ = 0;                     // Guarded by queue_mutex_.
+  // How the calls that ended since the last round went, to be written. Guarded.
+  std::vector<store::PaymentsConnection::AttemptEnd> ends_;
+  int idle_workers_ = 0;       // Guarded by queue_mutex_.
   bool accepted_ = false;      // Guarded: a payment was queued here since the last round.
   bool workers_done_ = false;  // Guarded: the dispatcher writes ends_ one last time and exits.
 
