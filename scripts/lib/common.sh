@@ -32,7 +32,7 @@ ensure_packages() {
 # build_crebito [TARGET...]: configures build/ (Release) once and builds the targets (all if none).
 build_crebito() {
   local build_dir="$CREBITO_ROOT/build"
-  if [ ! -f "$build_dir/CMakeCache.txt" ]; then
+  if [ ! -f "$build_dir/Makefile" ]; then  # a failed configure leaves a cache but no Makefile
     say "configuring $build_dir (Release)"
     cmake -S "$CREBITO_ROOT" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release >/dev/null
   fi
