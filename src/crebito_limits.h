@@ -30,12 +30,38 @@ inline constexpr size_t request_body_bytes_max = 4096;
 // (keeps the parse free of overflow; real ids are 1..5).
 inline constexpr size_t account_id_digits_max = 9;
 
-// HTTP worker threads per instance. Each thread serves one connection at a time (cpp-httplib's
-// model) and owns one SQLite connection. haproxy.cfg's per-server maxconn must stay below the
-// default so that health checks and a stray direct client never wait behind haproxy's connections.
+// Event-loop threads per instance (http/event_loop.h); each serves any number of connections and
+// uses one SQLite connection at a time. One thread serves every ready request per wake-up with no
+// hand-off between threads; a second one keeps serving while the first waits for the database lock
+// the other instance holds.
 inline constexpr int worker_threads_min = 1;
 inline constexpr int worker_threads_max = 64;
-inline constexpr int worker_threads_default = 8;
+inline constexpr int worker_threads_default = 1;
+
+// Connections the event loop serves at once per instance; one more is accepted and closed at once.
+// Through haproxy an instance sees at most haproxy.cfg's maxconn per server.
+inline constexpr int connections_max = 4096;
+// listen() backlog: connections waiting to be accepted (the kernel caps it at somaxconn).
+inline constexpr int listen_backlog = 4096;
+// Readiness events taken per epoll_wait, and connections accepted per wake-up of the listener.
+inline constexpr int loop_events_max = 256;
+inline constexpr int accept_batch_max = 64;
+// How often a loop thread looks for connections past their deadline (idle, slow, stuck).
+inline constexpr int deadline_sweep_interval_ms = 100;
+// Framing a request (http/request_frame.h): a header block longer than this is not framed (cpp-httplib
+// answers 414/400 for it), nor a chunk-size line longer than chunk_line_bytes_max or a chunk size
+// of more hex digits than chunk_size_hex_digits_max. A Content-Length of more digits than
+// content_length_digits_max is refused (413) at the headers.
+inline constexpr size_t request_header_bytes_max = 16 * 1024;
+inline constexpr size_t chunk_line_bytes_max = 1024;
+inline constexpr size_t chunk_size_hex_digits_max = 8;
+inline constexpr size_t content_length_digits_max = 9;
+// A connection's input buffer: a request whole (headers and body) always fits.
+inline constexpr size_t connection_input_bytes_max = 32 * 1024;
+// Requests run on a side thread because their handler may block (a payments summary waits up to
+// summary_settle_wait_ms_max): at most this many threads, and this many such requests queued.
+inline constexpr int blocking_threads = 2;
+inline constexpr size_t blocking_queue_max = 256;
 
 // Socket timeouts. A client that stops sending mid-request (or a POST without Content-Length)
 // holds a worker for at most read_timeout_ms.

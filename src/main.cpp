@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "config.h"
+#include "crebito_limits.h"
 #include "http/payments_routes.h"
 #include "http/routes.h"
 #include "http/server.h"
@@ -98,8 +99,9 @@ int main(int argc, char** argv) {
   }
 
   // The payments face shares the file (schema applied above) and nothing else with the ledger.
-  std::unique_ptr<payments::Payments> payments =
-      payments::Payments::open(store_options, config.threads, &error);
+  // A summary runs on one of the server's blocking threads, every other request on a loop thread.
+  std::unique_ptr<payments::Payments> payments = payments::Payments::open(
+      store_options, config.threads + limits::blocking_threads, &error);
   payments::Forwarder forwarder({store_options, config.processor_default_url,
                                  config.processor_fallback_url, config.payment_workers,
                                  config.processor_timeout_ms});
@@ -118,6 +120,10 @@ int main(int argc, char** argv) {
         http::install_payment_routes(routes, payments.get());
       },
       config.listen, config.threads);
+  server.set_blocking_route(http::payment_request_may_block);
+  // The ledger's writes of one wake-up commit together, before any of their answers is sent.
+  server.set_turn_hooks({[&ledger] { ledger->begin_batch(); }, [&ledger] { return ledger->end_batch(); },
+                         [&ledger] { return ledger->answered_from_batch(); }});
   std::atomic<bool> finished{false};
   std::thread signal_thread(stop_on_signal, &server, config.drain_ms, &finished);
   const bool served = server.run(&error);

@@ -214,4 +214,8 @@ void install_payment_routes(httplib::Server* server, payments::Payments* payment
   });
 }
 
+bool payment_request_may_block(std::string_view request_line) {
+  return request_line.starts_with("GET /payments-summary");
+}
+
 }  // namespace http

@@ -35,4 +35,8 @@ std::string summary_json(const payments::Summary& summary);
 
 void install_payment_routes(httplib::Server* server, payments::Payments* payments);
 
+// True for a request whose handler may block (GET /payments-summary waits up to
+// limits::summary_settle_wait_ms_max for calls in flight): http::Server runs it on a side thread.
+bool payment_request_may_block(std::string_view request_line);
+
 }  // namespace http

@@ -1,11 +1,17 @@
 #include "http/server.h"
 
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
-#include <chrono>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <memory>
 
 #include "crebito_limits.h"
 #include "http/answers.h"
@@ -13,7 +19,6 @@
 namespace http {
 namespace {
 
-constexpr int unix_socket_ignored_port = 80;  // cpp-httplib wants a port even for AF_UNIX.
 bool has_body_length(const httplib::Request& req) {
   return req.has_header("Content-Length") || req.has_header("Transfer-Encoding");
 }
@@ -35,7 +40,7 @@ httplib::Server::HandlerResponse refuse(httplib::Response& res, int status, cons
   res.status = status;
   res.set_header("Connection", "close");
   res.set_content(error_json(message), "application/json");
-  ConnectionLoop::close_after_response();
+  EventLoop::close_after_response();
   return httplib::Server::HandlerResponse::Handled;
 }
 
@@ -63,16 +68,10 @@ std::string ListenAddress::describe() const {
 }
 
 Server::Server(const RouteInstaller& install, ListenAddress address, int threads)
-    : address_(std::move(address)) {
-  server_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  // Without TCP_NODELAY, Nagle holds the body (sent apart from the headers) until the client's
-  // delayed ACK: ~40 ms per keep-alive request.
-  server_.set_tcp_nodelay(true);
+    : address_(std::move(address)), threads_(threads) {
   server_.set_payload_max_length(limits::request_body_bytes_max);
-  server_.set_read_timeout(std::chrono::milliseconds(limits::read_timeout_ms));
-  server_.set_write_timeout(std::chrono::milliseconds(limits::write_timeout_ms));
-  server_.set_keep_alive_timeout(limits::keep_alive_timeout_s);
   server_.set_keep_alive_max_count(limits::keep_alive_requests_max);
+  server_.set_keep_alive_timeout(limits::keep_alive_timeout_s);  // Announced in Keep-Alive.
 
   // Runs after the headers, before the body is read. A POST without Content-Length would be read
   // until the client closes; an oversized one would be read just to be thrown away.
@@ -96,7 +95,7 @@ Server::Server(const RouteInstaller& install, ListenAddress address, int threads
     }
     if (res.status == 400) {
       res.set_header("Connection", "close");
-      ConnectionLoop::close_after_response();
+      EventLoop::close_after_response();
     }
   });
   server_.set_exception_handler(
@@ -116,32 +115,64 @@ Server::Server(const RouteInstaller& install, ListenAddress address, int threads
   install(&server_);
 }
 
-bool Server::run(std::string* error) {
-  bool bound;
+int Server::open_listener(std::string* error) const {
+  auto fail = [&](int fd, const std::string& what) {
+    *error = "cannot listen on " + address_.describe() + ": " + what + ": " + std::strerror(errno);
+    if (fd >= 0) ::close(fd);
+    return -1;
+  };
   if (address_.is_unix_socket) {
+    sockaddr_un un{};
+    if (address_.path.size() >= sizeof un.sun_path) {
+      *error = "cannot listen on " + address_.describe() + ": path too long";
+      return -1;
+    }
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return fail(fd, "socket");
+    un.sun_family = AF_UNIX;
+    std::memcpy(un.sun_path, address_.path.c_str(), address_.path.size() + 1);
     ::unlink(address_.path.c_str());  // A socket left by a killed instance would block bind().
-    server_.set_address_family(AF_UNIX);
-    bound = server_.bind_to_port(address_.path, unix_socket_ignored_port);
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&un), sizeof un) != 0) return fail(fd, "bind");
     // haproxy may run as another user (it does in the container): let it connect.
-    if (bound && ::chmod(address_.path.c_str(), 0666) != 0) bound = false;
-  } else {
-    bound = server_.bind_to_port(address_.host, address_.port);
+    if (::chmod(address_.path.c_str(), 0666) != 0) return fail(fd, "chmod");
+    if (::listen(fd, limits::listen_backlog) != 0) return fail(fd, "listen");
+    return fd;
   }
-  if (!bound) {
-    *error = "cannot listen on " + address_.describe();
-    return false;
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  addrinfo* found = nullptr;
+  const std::string port = std::to_string(address_.port);
+  const char* host = address_.host.empty() || address_.host == "0.0.0.0" ? nullptr
+                                                                          : address_.host.c_str();
+  if (const int rc = ::getaddrinfo(host, port.c_str(), &hints, &found); rc != 0) {
+    *error = "cannot listen on " + address_.describe() + ": " + ::gai_strerror(rc);
+    return -1;
   }
+  std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> addresses(found, ::freeaddrinfo);
+  const int fd = ::socket(found->ai_family, found->ai_socktype | SOCK_CLOEXEC, found->ai_protocol);
+  if (fd < 0) return fail(fd, "socket");
+  const int yes = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  // Without TCP_NODELAY a small answer can wait for the client's delayed ACK (~40 ms); accepted
+  // sockets inherit it from the listening one.
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes);
+  if (::bind(fd, found->ai_addr, found->ai_addrlen) != 0) return fail(fd, "bind");
+  if (::listen(fd, limits::listen_backlog) != 0) return fail(fd, "listen");
+  return fd;
+}
+
+bool Server::run(std::string* error) {
+  const int listener = open_listener(error);
+  if (listener < 0) return false;
   std::fprintf(stderr, "crebito: listening on %s\n", address_.describe().c_str());
-  if (stop_requested_) return true;
-  server_.listen_after_bind();
+  server_.serve(listener, threads_);
+  ::close(listener);
   if (address_.is_unix_socket) ::unlink(address_.path.c_str());
   return true;
 }
 
-void Server::stop() {
-  stop_requested_ = true;
-  server_.request_stop();
-  server_.stop();
-}
+void Server::stop() { server_.request_stop(); }
 
 }  // namespace http

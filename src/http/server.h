@@ -1,9 +1,10 @@
-// http::Server serves routes on one TCP address or unix socket with cpp-httplib, configured
-// explicitly (every limit from crebito_limits.h): a fixed pool of worker threads,
-// TCP_NODELAY, body size cap, socket timeouts, long keep-alive.
+// http::Server serves routes on one TCP address or unix socket: cpp-httplib parses, routes and
+// writes answers, driven by crebito's event loop (http/event_loop.h) with a fixed number of loop
+// threads; TCP_NODELAY, a body size cap, deadlines for slow clients, long keep-alive (every limit
+// from crebito_limits.h).
 //
-// run() blocks until stop() is called from another thread; stop() stops accepting, lets in-flight
-// requests finish, and makes run() return once the workers have exited.
+// run() blocks until stop() is called from another thread; stop() stops accepting, answers the
+// requests already received, and makes run() return once the loop threads have exited.
 #pragma once
 
 #include <httplib.h>
@@ -12,7 +13,7 @@
 #include <functional>
 #include <string>
 
-#include "http/connection_loop.h"
+#include "http/event_loop.h"
 
 namespace http {
 
@@ -35,18 +36,27 @@ class Server {
   // Binds and serves until stop(). false and *error if the address cannot be bound.
   bool run(std::string* error);
 
-  // Safe from any thread, any number of times. cpp-httplib ignores a stop that comes while the
-  // accept loop is starting, so a caller that must not miss one repeats it until run() returns.
+  // Safe from any thread, any number of times, also before run().
   void stop();
+
+  // Before run(): hooks around each turn of a loop thread, and the requests that run on a side
+  // thread because they may block (see http/event_loop.h).
+  void set_turn_hooks(EventLoop::TurnHooks hooks) { server_.set_turn_hooks(std::move(hooks)); }
+  void set_blocking_route(std::function<bool(std::string_view request_line)> is_blocking) {
+    server_.set_blocking_route(std::move(is_blocking));
+  }
 
   // From now on /health answers 503, so that the load balancer takes this instance out of
   // rotation; every other route is served as before. Safe from any thread.
   void begin_drain() { draining_ = true; }
 
  private:
+  // A bound, listening socket for address_; -1 and *error on failure.
+  int open_listener(std::string* error) const;
+
   ListenAddress address_;
-  ConnectionLoop server_;
-  std::atomic<bool> stop_requested_{false};
+  const int threads_;
+  EventLoop server_;
   std::atomic<bool> draining_{false};
 };
 

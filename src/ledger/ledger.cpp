@@ -46,10 +46,10 @@ bool Ledger::has_account(int64_t account_id) const { return find(account_id) != 
 
 // Storage faults are logged by the store, once when they start and once when they end; a lock
 // wait that ran out is logged here, per request.
-Outcome Ledger::unavailable(store::Connection& connection, store::Status status, const char* what) {
+Outcome Ledger::unavailable(const std::string& error_text, store::Status status,
+                            const char* what) {
   if (status == store::Status::busy) {
-    std::fprintf(stderr, "crebito: %s failed, answering 503: %s\n", what,
-                 connection.last_error().c_str());
+    std::fprintf(stderr, "crebito: %s failed, answering 503: %s\n", what, error_text.c_str());
   }
   return Outcome::unavailable;
 }
@@ -95,9 +95,9 @@ Outcome Ledger::statement(int64_t account_id, Statement* out) {
   CREBITO_ASSERT(has_account(account_id));
   store::AccountRow row;
   std::vector<store::EntryRow> rows;
-  store::Pool::Lease connection = pool_->acquire();
+  std::string error_text;
   const store::Status status =
-      connection->read_statement(account_id, limits::statement_entries_max, &row, &rows);
+      pool_->read_statement(account_id, limits::statement_entries_max, &row, &rows, &error_text);
   switch (status) {
     case store::Status::ok:
       break;
@@ -105,7 +105,7 @@ Outcome Ledger::statement(int64_t account_id, Statement* out) {
       return Outcome::no_such_account;
     case store::Status::busy:
     case store::Status::unavailable:
-      return unavailable(*connection, status, "statement");
+      return unavailable(error_text, status, "statement");
   }
   CREBITO_ASSERT(rows.size() <= limits::statement_entries_max);
   CREBITO_ASSERT(row.balance_cents >= -row.limit_cents);
@@ -125,7 +125,9 @@ Outcome Ledger::health() {
   std::vector<store::AccountRow> rows;
   store::Pool::Lease connection = pool_->acquire();
   const store::Status status = connection->read_accounts(&rows);
-  if (status != store::Status::ok) return unavailable(*connection, status, "health check");
+  if (status != store::Status::ok) {
+    return unavailable(connection->last_error(), status, "health check");
+  }
   return rows.empty() ? Outcome::unavailable : Outcome::ok;
 }
 

@@ -57,7 +57,8 @@ class Ledger {
 
   bool has_account(int64_t account_id) const;
 
-  // Applies one credit or debit. ok: *after is the account as committed.
+  // Applies one credit or debit. ok: *after is the account as committed (within a batch: as it
+  // is committed when the batch is, see below).
   // REQUIRES: has_account(account_id) and request_valid(request).
   Outcome apply(int64_t account_id, const TransactionRequest& request, Balance* after);
 
@@ -70,9 +71,18 @@ class Ledger {
 
   const std::vector<Account>& accounts() const { return accounts_; }
 
+  // Batches, one per wake-up of an event-loop thread (store::Pool's turns): between begin_batch()
+  // and end_batch() the calling thread's credits, debits and statements share one transaction.
+  // Their outcomes are final only if end_batch() returns true; when it returns false, nothing of
+  // the batch was written and every request for which answered_from_batch() said true must be
+  // answered 503 instead. answered_from_batch() is asked once after each request.
+  void begin_batch() { pool_->begin_turn(); }
+  bool end_batch() { return pool_->end_turn(); }
+  bool answered_from_batch() { return pool_->take_turn_dependency(); }
+
  private:
   Ledger(std::unique_ptr<store::Pool> pool, std::vector<Account> accounts);
-  Outcome unavailable(store::Connection& connection, store::Status status, const char* what);
+  Outcome unavailable(const std::string& error_text, store::Status status, const char* what);
   const Account* find(int64_t account_id) const;
 
   // Constant after construction.

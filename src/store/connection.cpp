@@ -285,6 +285,36 @@ Status Connection::post(const Posting& posting, AccountRow* after) {
   return write.status;
 }
 
+Status Connection::begin_write() {
+  const int rc = begin_.tryExecuteStep();
+  begin_.tryReset();
+  if (rc != SQLITE_DONE) return report(FaultLog::Kind::write, finish_write(fail(rc, "BEGIN IMMEDIATE")));
+  // Checked with the write lock held, right before writing (invariant 8).
+  if (file_moved()) return report(FaultLog::Kind::write, finish_write(moved()));
+  return Status::ok;
+}
+
+Status Connection::apply(const Posting& posting, AccountRow* after) {
+  const Status status = apply_posting(posting, after);
+  if (status == Status::ok || status == Status::refused) return status;
+  return report(FaultLog::Kind::write, finish_write(status));
+}
+
+Status Connection::commit_write() {
+  const int rc = commit_.tryExecuteStep();
+  commit_.tryReset();
+  if (rc != SQLITE_DONE) return report(FaultLog::Kind::write, finish_write(fail(rc, "COMMIT")));
+  return report(FaultLog::Kind::write, Status::ok);
+}
+
+void Connection::abandon_write() { static_cast<void>(finish_write(Status::unavailable)); }
+
+Status Connection::read_statement_in_write(int64_t account_id, size_t entries_max,
+                                           AccountRow* account, std::vector<EntryRow>* entries) {
+  CREBITO_ASSERT(!sqlite3_get_autocommit(db_.getHandle()));
+  return read_statement(account_id, entries_max, account, entries);
+}
+
 Status Connection::read_statement(int64_t account_id, size_t entries_max, AccountRow* account,
                                   std::vector<EntryRow>* entries) {
   return report(FaultLog::Kind::read,

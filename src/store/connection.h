@@ -142,6 +142,20 @@ class Connection {
   // post_batch() of one posting: its status, and *after when ok.
   Status post(const Posting& posting, AccountRow* after);
 
+  // A write transaction kept open across postings that arrive one by one (the Pool's turns):
+  // begin_write() runs BEGIN IMMEDIATE; apply() adds one posting (ok or refused, as in a batch;
+  // any other status means the transaction must be abandoned); commit_write() commits;
+  // abandon_write() rolls back whatever is open. Each reports to the fault log as post_batch()
+  // does. REQUIRES: the calling thread holds the writer lock from begin_write() to the end.
+  Status begin_write();
+  Status apply(const Posting& posting, AccountRow* after);
+  Status commit_write();
+  void abandon_write();
+
+  // read_statement() from inside the open write transaction: it sees the postings applied so far.
+  Status read_statement_in_write(int64_t account_id, size_t entries_max, AccountRow* account,
+                                 std::vector<EntryRow>* entries);
+
   // Reads the account and its newest entries (at most entries_max, newest first) from one
   // snapshot. refused: no such account.
   Status read_statement(int64_t account_id, size_t entries_max, AccountRow* account,

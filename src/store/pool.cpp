@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 
 #include "check.h"
 #include "crebito_limits.h"
@@ -71,7 +72,115 @@ Connection* Pool::reopen(Connection* connection) {
   return replacement;  // `old` closes here, keeping the restored -wal/-shm (see ~Connection).
 }
 
+// The calling thread's turn (see begin_turn()).
+struct Pool::TurnState final : WriterLock::Holder {
+  Pool* pool = nullptr;   // Between begin_turn() and end_turn().
+  bool open = false;      // The turn's transaction is open: this thread holds the writer lock.
+  bool batching = false;  // Postings still go into the turn's transaction.
+  bool lost = false;      // The turn's transaction did not commit.
+  bool depends = false;   // The current request used the turn's transaction.
+
+  void give_up(WriterLock* lock) override {
+    if (!open || pool->writer_lock_.get() != lock) return;
+    pool->close_turn_transaction();
+    batching = false;
+  }
+};
+
+thread_local Pool::TurnState Pool::turn_;
+
+void Pool::begin_turn() {
+  TurnState& turn = turn_;
+  CREBITO_ASSERT(turn.pool == nullptr);
+  turn.pool = this;
+  turn.open = false;
+  turn.batching = true;
+  turn.lost = false;
+  turn.depends = false;
+  WriterLock::set_thread_holder(&turn);
+}
+
+bool Pool::end_turn() {
+  TurnState& turn = turn_;
+  CREBITO_ASSERT(turn.pool == this);
+  if (turn.open) close_turn_transaction();
+  WriterLock::set_thread_holder(nullptr);
+  turn.pool = nullptr;
+  return !turn.lost;
+}
+
+bool Pool::take_turn_dependency() {
+  const bool depends = turn_.depends;
+  turn_.depends = false;
+  return depends;
+}
+
+void Pool::close_turn_transaction() {
+  TurnState& turn = turn_;
+  CREBITO_ASSERT(turn.open);
+  if (writer_->commit_write() != Status::ok) {
+    turn.lost = true;
+    std::fprintf(stderr, "crebito: a batch of writes did not commit, answering 503: %s\n",
+                 writer_->last_error().c_str());
+  }
+  turn.open = false;
+  writer_lock_->unlock();
+}
+
+Status Pool::post_in_turn(const Posting& posting, AccountRow* after, std::string* error_text) {
+  TurnState& turn = turn_;
+  if (!turn.open) {
+    writer_lock_->lock();
+    // The writer connection is used by the lock's holder only, so only it replaces the connection.
+    if (fault_log_.failing() && writer_->file_moved()) writer_ = reopen(writer_);
+    const Status begun = writer_->begin_write();
+    if (begun != Status::ok) {
+      *error_text = writer_->last_error();
+      writer_lock_->unlock();
+      return begun;  // Nothing of the turn was written yet; later postings try again.
+    }
+    turn.open = true;
+  }
+  const Status status = writer_->apply(posting, after);
+  if (status == Status::ok || status == Status::refused) {
+    turn.depends = true;
+    return status;
+  }
+  // apply() rolled the transaction back: every posting of the turn so far is lost too.
+  *error_text = writer_->last_error();
+  turn.open = false;
+  turn.lost = true;
+  turn.batching = false;
+  writer_lock_->unlock();
+  return status;
+}
+
+Status Pool::read_statement(int64_t account_id, size_t entries_max, AccountRow* account,
+                            std::vector<EntryRow>* entries, std::string* error_text) {
+  TurnState& turn = turn_;
+  if (turn.pool == this && turn.open) {
+    const Status status = writer_->read_statement_in_write(account_id, entries_max, account, entries);
+    if (status == Status::ok || status == Status::refused) {
+      turn.depends = true;
+      return status;
+    }
+    // A failed read may have ended the transaction: the turn's postings are lost.
+    *error_text = writer_->last_error();
+    writer_->abandon_write();
+    turn.open = false;
+    turn.lost = true;
+    turn.batching = false;
+    writer_lock_->unlock();
+    return status;
+  }
+  Lease connection = acquire();
+  const Status status = connection->read_statement(account_id, entries_max, account, entries);
+  if (status != Status::ok && status != Status::refused) *error_text = connection->last_error();
+  return status;
+}
+
 Status Pool::post(const Posting& posting, AccountRow* after, std::string* error_text) {
+  if (turn_.pool == this && turn_.batching) return post_in_turn(posting, after, error_text);
   thread_local QueuedWrite mine;
   mine.write = {&posting, {}, Status::unavailable};
   mine.error_text.clear();

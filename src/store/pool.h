@@ -52,11 +52,40 @@ class Pool {
   // a follower). Needs no leased connection.
   Status post(const Posting& posting, AccountRow* after, std::string* error_text);
 
+  // Reads a statement (Connection::read_statement) on a lent connection, or, during a turn whose
+  // transaction is open, inside that transaction. *error_text gets a failure's message.
+  Status read_statement(int64_t account_id, size_t entries_max, AccountRow* account,
+                        std::vector<EntryRow>* entries, std::string* error_text);
+
+  // Turns (one per wake-up of an event-loop thread, http/event_loop.h). Between begin_turn() and
+  // end_turn() the calling thread's postings go into one write transaction, opened (writer lock,
+  // BEGIN IMMEDIATE) at the first of them and committed by end_turn(); a statement read while it
+  // is open is read inside it. So a wake-up that serves many debits takes the lock, revalidates
+  // the page cache and writes the WAL once. Each posting keeps its own outcome (a refused one
+  // writes nothing), but none is durable before end_turn(): answers must wait for it.
+  //   - end_turn() returns false when the turn's transaction did not commit: every request that
+  //     used it (take_turn_dependency()) must be answered 503 instead; nothing of it was written.
+  //     A posting that meets a failure itself returns unavailable at once, as outside a turn.
+  //   - take_turn_dependency(): whether the request served since the last call used the turn's
+  //     transaction (a posting, refused or not, or a statement read inside it). Clears the flag.
+  //   - If the same thread needs the writer lock for another write during the turn (the payments
+  //     store), the turn's transaction is committed first and the turn's later postings each
+  //     commit on their own (WriterLock::Holder).
+  // One turn at a time per thread. Postings of other threads are not affected.
+  void begin_turn();
+  bool end_turn();
+  bool take_turn_dependency();
+
  private:
   Pool(const Options& options, std::shared_ptr<WriterLock> writer_lock)
       : options_(options),
         writer_lock_(std::move(writer_lock)),
         group_commit_(writer_lock_.get(), limits::write_batch_max) {}
+  struct TurnState;
+  static thread_local TurnState turn_;
+  Status post_in_turn(const Posting& posting, AccountRow* after, std::string* error_text);
+  void close_turn_transaction();  // Commits the open turn transaction, unlocks.
+
   void release(Connection* connection);
   // Called by the thread that holds `connection` on loan (the leader, for the writer). Returns a
   // fresh connection in its place when one can be opened, else `connection` itself.

@@ -87,7 +87,14 @@ WriterLock::~WriterLock() {
   ::close(fd_);  // Releases the read lock.
 }
 
+namespace {
+thread_local WriterLock::Holder* thread_holder = nullptr;
+}  // namespace
+
+void WriterLock::set_thread_holder(Holder* holder) { thread_holder = holder; }
+
 void WriterLock::lock() {
+  if (thread_holder != nullptr) thread_holder->give_up(this);
   const int rc = pthread_mutex_lock(mutex_);
   if (rc == EOWNERDEAD) {
     // The previous holder died mid-write; SQLite rolls its transaction back on its own.

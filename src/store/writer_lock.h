@@ -39,6 +39,20 @@ class WriterLock {
   void lock();
   void unlock();
 
+  // A thread that keeps the lock across several operations (a Pool turn) registers here; if the
+  // same thread then asks for the lock for another write (the payments store), lock() first asks
+  // the holder to give it up (commit and unlock) instead of deadlocking on itself.
+  class Holder {
+   public:
+    virtual void give_up(WriterLock* lock) = 0;
+
+   protected:
+    ~Holder() = default;
+  };
+  // The calling thread's holder (nullptr: none). The holder must call it again with nullptr before
+  // it goes away.
+  static void set_thread_holder(Holder* holder);
+
  private:
   WriterLock(int fd, pthread_mutex_t* mutex) : fd_(fd), mutex_(mutex) {}
   static std::shared_ptr<WriterLock> create(const std::string& path, std::string* error);

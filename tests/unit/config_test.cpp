@@ -28,7 +28,7 @@ TEST_CASE("defaults", "[config]") {
   const Config config = parse_ok({});
   CHECK(config.db_path == "data/crebito.db");
   CHECK(config.listen.describe() == "127.0.0.1:9997");
-  CHECK(config.threads == 8);
+  CHECK(config.threads == 1);
   CHECK(config.busy_timeout_ms == 2000);
 }
 

@@ -1,0 +1,94 @@
+// http::EventLoop is cpp-httplib's Server driven by epoll instead of a thread per connection.
+//
+// cpp-httplib (Debian's 0.11.4) gives every open connection a pool thread that blocks on it. Under
+// load each request then costs two thread wake-ups in the instance (a context switch in, one out),
+// on a core that haproxy and the other instance share. Here a few loop threads each wait on all of
+// their connections in one epoll_wait, and every wake-up serves every request that is ready:
+//
+//   1. Read what every ready connection has (non-blocking), and find the complete requests in
+//      each buffer (http/request_frame.h: headers, Content-Length or chunked body).
+//   2. Turn: begin_turn(), then each complete request is handed to cpp-httplib's own parsing,
+//      routing and response writing (Server::process_request) over a Stream on that buffer; the
+//      answer is appended to the connection's output buffer. Then end_turn().
+//   3. Send every output buffer (one send per connection; EPOLLOUT only when a send is short).
+//
+// The turn hooks let the store commit every write of a turn in one transaction before any of its
+// answers leaves (a group commit without thread hand-offs): answers are only sent after
+// end_turn() returns. When end_turn() returns false (the turn's writes did not commit), the answer
+// of every request that depended on the turn's transaction (TurnHooks::depends) is replaced with
+// 503 and its connection closed after it.
+//
+// A request whose handler may block for long (blocking_route) runs on a side thread instead, so
+// it holds up no other connection; its connection leaves the loop until that request is answered.
+//
+// Every connection has one deadline, set by its state: a new connection must start its first
+// request within limits::first_request_wait_ms, a request must arrive whole within
+// limits::request_read_ms_max of its first byte, an idle keep-alive connection is closed after
+// limits::keep_alive_timeout_s, an answer that cannot be sent within limits::write_timeout_ms
+// closes the connection, and an early answer (413, 411, 400) lingers limits::close_linger_ms.
+//
+// Thread-safety: serve() blocks its caller; request_stop() and close_after_response() are safe as
+// documented on each.
+#pragma once
+
+#include <httplib.h>
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string_view>
+#include <vector>
+
+namespace http {
+
+class EventLoop : public httplib::Server {
+ public:
+  // Called on a loop thread around each turn (see above). end() returns false when the writes of
+  // the turn could not be made durable.
+  // depends() is asked after each request: whether its answer depends on end() (then, when end()
+  // returns false, that answer is replaced with 503 and the connection closed after it).
+  struct TurnHooks {
+    std::function<void()> begin;
+    std::function<bool()> end;
+    std::function<bool()> depends;
+  };
+
+  EventLoop();
+  ~EventLoop() override;
+  EventLoop(const EventLoop&) = delete;
+  EventLoop& operator=(const EventLoop&) = delete;
+
+  // Both before serve().
+  void set_turn_hooks(TurnHooks hooks) { hooks_ = std::move(hooks); }
+  // `is_blocking` sees a request's first line (e.g. "GET /payments-summary?from=... HTTP/1.1").
+  void set_blocking_route(std::function<bool(std::string_view request_line)> is_blocking) {
+    is_blocking_ = std::move(is_blocking);
+  }
+
+  // Serves connections accepted on listen_fd (bound and listening; made non-blocking here) with
+  // `threads` loop threads, until request_stop(). Returns when every thread has finished: the
+  // requests already received are answered ("Connection: close"), idle connections closed.
+  // REQUIRES: threads >= 1; called once.
+  void serve(int listen_fd, int threads);
+
+  // Safe from any thread, any number of times, before or during serve().
+  void request_stop();
+
+  // From a handler, on the thread serving the request: the connection closes after this answer,
+  // e.g. when the rest of the stream cannot be trusted to start a new request.
+  static void close_after_response();
+
+
+ private:
+  class Thread;
+  friend class Thread;
+
+  TurnHooks hooks_;
+  std::function<bool(std::string_view)> is_blocking_;
+  std::atomic<bool> stopping_{false};
+  std::mutex threads_mutex_;
+  std::vector<std::unique_ptr<Thread>> threads_;  // Guarded by threads_mutex_.
+};
+
+}  // namespace http
