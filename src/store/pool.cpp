@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstdio>
 
 #include "check.h"
 #include "crebito_limits.h"
@@ -118,11 +117,8 @@ bool Pool::take_turn_dependency() {
 void Pool::close_turn_transaction() {
   TurnState& turn = turn_;
   CREBITO_ASSERT(turn.open);
-  if (writer_->commit_write() != Status::ok) {
-    turn.lost = true;
-    std::fprintf(stderr, "crebito: a batch of writes did not commit, answering 503: %s\n",
-                 writer_->last_error().c_str());
-  }
+  // A failure is reported by the connection's fault log, once per episode.
+  if (writer_->commit_write() != Status::ok) turn.lost = true;
   turn.open = false;
   writer_lock_->unlock();
 }
