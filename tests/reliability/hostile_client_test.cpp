@@ -2,10 +2,11 @@
 // long pipelines, through haproxy and straight at an instance. Meanwhile a well-behaved client
 // must keep getting answers within a bound, and the ledger stays exact.
 //
-// Through haproxy (the deployed path) the bound is tight: haproxy buffers each request whole
-// (timeout http-request) and sends at most maxconn 6 per instance, so slow or idle clients never
-// reach a worker thread. Straight at an instance, cpp-httplib gives each open connection a worker
-// thread; what bounds the harm there is the instance's own timeouts, measured below.
+// Through haproxy (the deployed path) haproxy buffers each request whole (timeout http-request),
+// so slow or idle clients never reach an instance. Straight at an instance, the event loop waits on
+// every connection at once, so bad connections hold nothing: a good request is answered at once,
+// and each bad connection is dropped at its deadline (limits::first_request_wait_ms for one that
+// never starts a request, limits::request_read_ms_max for one whose request never completes).
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -18,6 +19,7 @@
 #include <cstdio>
 #include <thread>
 
+#include "crebito_limits.h"
 #include "reliability/ledger_check.h"
 #include "support/api.h"
 #include "support/stack.h"
@@ -29,10 +31,9 @@ using std::chrono::milliseconds;
 
 // An answer through haproxy under attack: well below haproxy's own timeouts.
 constexpr int64_t answer_through_haproxy_ms_bound = 1000;
-// Straight at an instance whose workers are all held by bad connections, a good request waits
-// until they are dropped: limits::first_request_wait_ms (2 s) for idle ones,
-// limits::request_read_ms_max (3 s) for slowloris ones, plus scheduling slack.
-constexpr int64_t answer_direct_ms_bound = 5000;
+// A bad connection is closed by the instance within its deadline plus one sweep of the loop's
+// deadlines, plus scheduling slack.
+constexpr int64_t drop_slack_ms = limits::deadline_sweep_interval_ms + 1000;
 
 int connect_tcp(const std::string& host, int port) {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -84,6 +85,15 @@ class Attack {
     slow_thread_.join();
     for (int fd : fds_) ::close(fd);
     for (int fd : slow_fds_) ::close(fd);
+  }
+  // How many of the connections the server has closed (a read sees the end of the stream).
+  int closed_by_server() const {
+    int n = 0;
+    char byte;
+    for (const std::vector<int>* fds : {&fds_, &slow_fds_}) {
+      for (int fd : *fds) n += fd >= 0 && ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+    }
+    return n;
   }
   int connected() const {
     int n = 0;
@@ -177,23 +187,36 @@ TEST_CASE("through haproxy, idle and slow clients and floods do not delay a good
   CHECK(check.ok());
 }
 
-TEST_CASE("straight at an instance, idle and slow connections hold workers only for bounded time",
+TEST_CASE("straight at an instance, idle and slow connections hold nothing and are dropped in time",
           "[reliability][hostile]") {
   Stack stack;
-  // As many bad connections as the instance has worker threads (limits::worker_threads_default).
-  for (const auto& [idle, slow] : {std::pair{8, 0}, std::pair{0, 8}}) {
+  for (const auto& [idle, slow] : {std::pair{300, 0}, std::pair{0, 50}}) {
     Attack attack([&stack] { return connect_unix(stack.socket_path(1)); }, idle, slow);
-    std::this_thread::sleep_for(milliseconds(300));  // Let them take the workers.
+    REQUIRE(attack.connected() == idle + slow);
     auto client = stack.instance_client(1);
-    client->set_read_timeout(std::chrono::seconds(20));
     const Timed answer = timed_statement(*client, 1);
-    std::printf(
-        "hostile/direct: %d idle + %d slowloris connections on an 8-thread instance: a "
-        "good request answered %d after %lld ms\n",
-        idle, slow, answer.status, static_cast<long long>(answer.ms));
+    // Every bad connection was still open while the good request was served.
+    const int closed_before = attack.closed_by_server();
+    std::printf("hostile/direct: %d idle + %d slowloris connections open: a good request answered "
+                "%d after %lld ms\n",
+                idle, slow, answer.status, static_cast<long long>(answer.ms));
     CHECK(answer.status == 200);
-    CHECK(answer.ms <= answer_direct_ms_bound);
-    // The other instance, and haproxy, are unaffected meanwhile.
+    CHECK(answer.ms <= answer_through_haproxy_ms_bound);
+    CHECK(closed_before == 0);
+    // The other instance is unaffected meanwhile.
     CHECK(timed_statement(*stack.instance_client(2), 1).ms <= answer_through_haproxy_ms_bound);
+
+    const int64_t deadline_ms =
+        (idle > 0 ? limits::first_request_wait_ms : limits::request_read_ms_max) + drop_slack_ms;
+    const auto started = Clock::now();
+    int64_t waited_ms = 0;
+    while (attack.closed_by_server() < idle + slow && waited_ms <= deadline_ms) {
+      std::this_thread::sleep_for(milliseconds(20));
+      waited_ms =
+          std::chrono::duration_cast<milliseconds>(Clock::now() - started).count() + answer.ms;
+    }
+    std::printf("hostile/direct: %d of %d bad connections dropped by the instance after %lld ms\n",
+                attack.closed_by_server(), idle + slow, static_cast<long long>(waited_ms));
+    CHECK(attack.closed_by_server() == idle + slow);
   }
 }
