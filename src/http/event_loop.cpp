@@ -267,6 +267,10 @@ class EventLoop::Thread {
     if (connection->state == Connection::State::offloaded) return;
     if ((events & EPOLLOUT) != 0 && !send_output(connection)) return;
     if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) == 0) return;
+    if (connection->peer_closed) {
+      if (connection->out.size() == connection->out_begin) close(connection);
+      return;  // Nothing more will come; what is left to send goes on EPOLLOUT.
+    }
     if (connection->state == Connection::State::lingering) return discard_input(connection);
     receive(connection);
     add_to_turn(connection);
@@ -330,10 +334,12 @@ class EventLoop::Thread {
     if (connection->state == Connection::State::offloaded) return;
     if (connection->failed) return close(connection);
     if (!send_output(connection)) return;
-    if (connection->peer_closed && connection->out.size() == connection->out_begin &&
-        connection->state != Connection::State::lingering) {
-      return close(connection);
-    }
+    if (!connection->peer_closed || connection->state == Connection::State::lingering) return;
+    if (connection->out.size() == connection->out_begin) return close(connection);
+    // The client sent its last byte but still reads: wait for room to write only, since a socket
+    // at its end of stream stays readable and would wake the loop for nothing.
+    watch(connection->fd, EPOLLOUT, connection, EPOLL_CTL_MOD);
+    connection->watching_out = true;
   }
 
   // Serves every whole request buffered on `connection`, in order, appending the answers.
