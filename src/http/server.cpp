@@ -1,8 +1,6 @@
 #include "http/server.h"
 
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
@@ -64,6 +62,7 @@ std::string ListenAddress::describe() const {
 
 Server::Server(const RouteInstaller& install, ListenAddress address, int threads)
     : address_(std::move(address)) {
+  if (address_.is_unix_socket) unix_socket_ = std::make_unique<UnixSocket>(address_.path);
   server_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   // Without TCP_NODELAY, Nagle holds the body (sent apart from the headers) until the client's
   // delayed ACK: ~40 ms per keep-alive request.
@@ -118,28 +117,36 @@ Server::Server(const RouteInstaller& install, ListenAddress address, int threads
 
 bool Server::run(std::string* error) {
   bool bound;
+  std::string socket_error;
   if (address_.is_unix_socket) {
-    ::unlink(address_.path.c_str());  // A socket left by a killed instance would block bind().
+    // Refused when another process serves the path; given up, with nothing to serve, on a stop.
+    if (!unix_socket_->claim(error)) return stop_requested_ || draining_;
     server_.set_address_family(AF_UNIX);
-    bound = server_.bind_to_port(address_.path, unix_socket_ignored_port);
-    // haproxy may run as another user (it does in the container): let it connect.
-    if (bound && ::chmod(address_.path.c_str(), 0666) != 0) bound = false;
+    bound = server_.bind_to_port(address_.path, unix_socket_ignored_port) &&
+            unix_socket_->adopt_bound(&socket_error);
   } else {
     bound = server_.bind_to_port(address_.host, address_.port);
   }
   if (!bound) {
-    *error = "cannot listen on " + address_.describe();
+    *error = "cannot listen on " + address_.describe() +
+             (socket_error.empty() ? "" : ": " + socket_error);
     return false;
   }
   std::fprintf(stderr, "crebito: listening on %s\n", address_.describe().c_str());
   if (stop_requested_) return true;
   server_.listen_after_bind();
-  if (address_.is_unix_socket) ::unlink(address_.path.c_str());
+  if (unix_socket_) unix_socket_->release();
   return true;
+}
+
+void Server::begin_drain() {
+  draining_ = true;
+  if (unix_socket_) unix_socket_->leave();
 }
 
 void Server::stop() {
   stop_requested_ = true;
+  if (unix_socket_) unix_socket_->leave();
   server_.request_stop();
   server_.stop();
 }
