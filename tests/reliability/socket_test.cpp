@@ -153,7 +153,7 @@ TEST_CASE("a successor started while an instance drains keeps the socket after t
   CHECK(is_socket_file(path));
 }
 
-TEST_CASE("a second instance on a live socket refuses to start; the first keeps answering",
+TEST_CASE("a second instance on a live socket refuses to start, and the first keeps answering",
           "[reliability][socket]") {
   Stack stack;
   const std::string path = stack.socket_path(1);

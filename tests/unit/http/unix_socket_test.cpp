@@ -148,8 +148,9 @@ TEST_CASE("a path longer than sun_path allows is refused", "[unix_socket]") {
   CHECK(error.find("longer than") != std::string::npos);
 }
 
-TEST_CASE("a successor waits for an owner that left; the owner then leaves its socket alone",
-          "[unix_socket]") {
+TEST_CASE(
+    "a successor waits for an owner that left, whose release then leaves the new socket alone",
+    "[unix_socket]") {
   TempDir dir;
   const std::string path = dir.file("api.sock");
   std::string error;
