@@ -164,24 +164,24 @@ std::string Stack::db_path() const {
 
 void Stack::start_instance(int instance) {
   const std::string name = instance == 1 ? "api01" : "api02";
-  pid_t& previous = api_pids_[instance - 1];
-  if (previous > 0) {
+  pid_t& slot = api_pids_[instance - 1];
+  if (slot > 0) {
     // Two processes on one socket: the new one would wait for the old one, or refuse to start.
     int status = 0;
-    if (!wait_for_exit(previous, previous_exit_timeout, &status)) {
+    if (!wait_for_exit(slot, previous_exit_timeout, &status)) {
       throw std::runtime_error(name + ": the previous process on " + socket_path(instance) +
-                               " (pid " + std::to_string(previous) + ") is still running after " +
+                               " (pid " + std::to_string(slot) + ") is still running after " +
                                std::to_string(previous_exit_timeout.count()) +
                                " s; not starting another");
     }
-    previous = -1;
+    slot = -1;
   }
   // Test stacks stop at once (no SIGTERM drain) unless a test's instance_env says otherwise.
   std::vector<std::string> env = {"CREBITO_DB=" + db_path(),
                                   "CREBITO_LISTEN=" + dir_->file(name + ".sock"),
                                   "CREBITO_DRAIN_MS=0"};
   env.insert(env.end(), options_.instance_env.begin(), options_.instance_env.end());
-  previous = spawn({CREBITO_BINARY}, env, dir_->file(name + ".log"));
+  slot = spawn({CREBITO_BINARY}, env, dir_->file(name + ".log"));
 }
 
 pid_t Stack::start_extra_instance(int instance, const std::string& name) const {
