@@ -108,6 +108,20 @@ inline constexpr int drain_ms_min = 0;
 inline constexpr int drain_ms_max = 60'000;
 inline constexpr int drain_ms_default = 3000;
 
+// ---- An instance's unix socket (http/unix_socket.h). ----
+
+// A starting instance waits this long for the previous owner of its path, which has left (it
+// drains after SIGTERM, drain_ms_default), to close its socket; then it refuses to start. Five
+// default drains: room for a loaded machine. An instance with a longer --drain-ms must have its
+// successor started after it has exited (scripts/up waits for the previous processes).
+inline constexpr int unix_socket_claim_wait_ms = 5 * drain_ms_default;
+// A path whose lock is held this long is refused: an owner removing its socket at exit holds the
+// lock for a stat and an unlink only; a longer holder is a running instance (or one starting).
+inline constexpr int unix_socket_lock_wait_ms = 500;
+// How often a held lock is tried again, and a socket that still accepts connections probed again.
+inline constexpr int unix_socket_lock_retry_ms = 10;
+inline constexpr int unix_socket_probe_interval_ms = 100;
+
 // A storage fault is over (and logged as such) once its kind of operation has worked with no
 // failure for this long; a fault that comes and goes faster is one episode, one pair of log lines.
 inline constexpr int fault_quiet_ms = 250;

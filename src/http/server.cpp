@@ -4,8 +4,6 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -69,6 +67,7 @@ std::string ListenAddress::describe() const {
 
 Server::Server(const RouteInstaller& install, ListenAddress address, int threads)
     : address_(std::move(address)), threads_(threads) {
+  if (address_.is_unix_socket) unix_socket_ = std::make_unique<UnixSocket>(address_.path);
   server_.set_payload_max_length(limits::request_body_bytes_max);
   server_.set_keep_alive_max_count(limits::keep_alive_requests_max);
   server_.set_keep_alive_timeout(limits::keep_alive_timeout_s);  // Announced in Keep-Alive.
@@ -115,29 +114,12 @@ Server::Server(const RouteInstaller& install, ListenAddress address, int threads
   install(&server_);
 }
 
-int Server::open_listener(std::string* error) const {
+int Server::open_tcp_listener(std::string* error) const {
   auto fail = [&](int fd, const std::string& what) {
     *error = "cannot listen on " + address_.describe() + ": " + what + ": " + std::strerror(errno);
     if (fd >= 0) ::close(fd);
     return -1;
   };
-  if (address_.is_unix_socket) {
-    sockaddr_un un{};
-    if (address_.path.size() >= sizeof un.sun_path) {
-      *error = "cannot listen on " + address_.describe() + ": path too long";
-      return -1;
-    }
-    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return fail(fd, "socket");
-    un.sun_family = AF_UNIX;
-    std::memcpy(un.sun_path, address_.path.c_str(), address_.path.size() + 1);
-    ::unlink(address_.path.c_str());  // A socket left by a killed instance would block bind().
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&un), sizeof un) != 0) return fail(fd, "bind");
-    // haproxy may run as another user (it does in the container): let it connect.
-    if (::chmod(address_.path.c_str(), 0666) != 0) return fail(fd, "chmod");
-    if (::listen(fd, limits::listen_backlog) != 0) return fail(fd, "listen");
-    return fd;
-  }
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
@@ -164,15 +146,31 @@ int Server::open_listener(std::string* error) const {
 }
 
 bool Server::run(std::string* error) {
-  const int listener = open_listener(error);
+  int listener;
+  if (address_.is_unix_socket) {
+    // Refused when another process serves the path; given up, with nothing to serve, on a stop.
+    if (!unix_socket_->claim(error)) return stop_requested_ || draining_;
+    listener = unix_socket_->bind_and_listen(error);
+  } else {
+    listener = open_tcp_listener(error);
+  }
   if (listener < 0) return false;
   std::fprintf(stderr, "crebito: listening on %s\n", address_.describe().c_str());
   server_.serve(listener, threads_);
   ::close(listener);
-  if (address_.is_unix_socket) ::unlink(address_.path.c_str());
+  if (unix_socket_) unix_socket_->release();
   return true;
 }
 
-void Server::stop() { server_.request_stop(); }
+void Server::begin_drain() {
+  draining_ = true;
+  if (unix_socket_) unix_socket_->leave();
+}
+
+void Server::stop() {
+  stop_requested_ = true;
+  if (unix_socket_) unix_socket_->leave();
+  server_.request_stop();
+}
 
 }  // namespace http

@@ -5,15 +5,21 @@
 //
 // run() blocks until stop() is called from another thread; stop() stops accepting, answers the
 // requests already received, and makes run() return once the loop threads have exited.
+//
+// On a unix socket the path is claimed first (http/unix_socket.h): run() fails, removing nothing,
+// when another process serves it; a drain or a stop lets a successor claim it; at exit the path is
+// removed only if it is still this server's socket.
 #pragma once
 
 #include <httplib.h>
 
 #include <atomic>
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "http/event_loop.h"
+#include "http/unix_socket.h"
 
 namespace http {
 
@@ -48,15 +54,17 @@ class Server {
 
   // From now on /health answers 503, so that the load balancer takes this instance out of
   // rotation; every other route is served as before. Safe from any thread.
-  void begin_drain() { draining_ = true; }
+  void begin_drain();
 
  private:
-  // A bound, listening socket for address_; -1 and *error on failure.
-  int open_listener(std::string* error) const;
+  // A bound, listening TCP socket for address_; -1 and *error on failure.
+  int open_tcp_listener(std::string* error) const;
 
   ListenAddress address_;
   const int threads_;
+  std::unique_ptr<UnixSocket> unix_socket_;  // Set when address_ is a unix socket.
   EventLoop server_;
+  std::atomic<bool> stop_requested_{false};
   std::atomic<bool> draining_{false};
 };
 

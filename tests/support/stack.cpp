@@ -29,6 +29,9 @@ namespace {
 constexpr auto ready_timeout = std::chrono::seconds(20);
 constexpr auto stop_timeout = std::chrono::seconds(10);
 constexpr auto poll_interval = std::chrono::milliseconds(20);
+// A start waits this long for the previous process of the same instance (same socket) to exit:
+// longer than the instances' longest drain in these tests (3 s) plus finishing in-flight requests.
+constexpr auto previous_exit_timeout = std::chrono::seconds(15);
 
 // haproxy's listening socket: bound here, on a free loopback port, and handed to haproxy as fd 3
 // ("bind fd@3"), so no other process can take the port between choosing it and binding it.
@@ -82,16 +85,10 @@ pid_t spawn(const std::vector<std::string>& argv, const std::vector<std::string>
 
 // Waits for pid to exit; SIGKILL after stop_timeout. Returns the wait status.
 int reap(pid_t pid) {
-  const auto deadline = std::chrono::steady_clock::now() + stop_timeout;
   int status = 0;
-  while (::waitpid(pid, &status, WNOHANG) == 0) {
-    if (std::chrono::steady_clock::now() >= deadline) {
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, &status, 0);
-      return status;
-    }
-    std::this_thread::sleep_for(poll_interval);
-  }
+  if (wait_for_exit(pid, stop_timeout, &status)) return status;
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, &status, 0);
   return status;
 }
 
@@ -102,6 +99,20 @@ void terminate_and_reap(pid_t pid) {
 }
 
 }  // namespace
+
+bool wait_for_exit(pid_t pid, std::chrono::milliseconds timeout, int* status) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (::waitpid(pid, status, WNOHANG) == 0) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(poll_interval);
+  }
+  return true;
+}
+
+int stop_process(pid_t pid, int signal) {
+  ::kill(pid, signal);
+  return reap(pid);
+}
 
 Stack::Stack() : Stack(Options{}) {}
 
@@ -153,12 +164,40 @@ std::string Stack::db_path() const {
 
 void Stack::start_instance(int instance) {
   const std::string name = instance == 1 ? "api01" : "api02";
+  pid_t& slot = api_pids_[instance - 1];
+  if (slot > 0) {
+    // Two processes on one socket: the new one would wait for the old one, or refuse to start.
+    int status = 0;
+    if (!wait_for_exit(slot, previous_exit_timeout, &status)) {
+      throw std::runtime_error(name + ": the previous process on " + socket_path(instance) +
+                               " (pid " + std::to_string(slot) + ") is still running after " +
+                               std::to_string(previous_exit_timeout.count()) +
+                               " s; not starting another");
+    }
+    slot = -1;
+  }
   // Test stacks stop at once (no SIGTERM drain) unless a test's instance_env says otherwise.
   std::vector<std::string> env = {"CREBITO_DB=" + db_path(),
                                   "CREBITO_LISTEN=" + dir_->file(name + ".sock"),
                                   "CREBITO_DRAIN_MS=0"};
   env.insert(env.end(), options_.instance_env.begin(), options_.instance_env.end());
-  api_pids_[instance - 1] = spawn({CREBITO_BINARY}, env, dir_->file(name + ".log"));
+  slot = spawn({CREBITO_BINARY}, env, dir_->file(name + ".log"));
+}
+
+pid_t Stack::start_extra_instance(int instance, const std::string& name) const {
+  return spawn(
+      {CREBITO_BINARY},
+      {"CREBITO_DB=" + db_path(), "CREBITO_LISTEN=" + socket_path(instance), "CREBITO_DRAIN_MS=0"},
+      log_path(name));
+}
+
+void Stack::adopt_instance(int instance, pid_t pid) {
+  pid_t& slot = api_pids_[instance - 1];
+  if (slot > 0) {
+    throw std::runtime_error("adopt_instance: instance " + std::to_string(instance) +
+                             " still has its process (pid " + std::to_string(slot) + ")");
+  }
+  slot = pid;
 }
 
 int Stack::stop_instance(int instance, int signal) {

@@ -1,6 +1,9 @@
 // The real stack for integration tests: two crebito instances on unix sockets in a temporary
 // directory, sharing one SQLite file there, and the real haproxy with the repository's haproxy.cfg
 // on a free loopback port. Processes are stopped by their pids when the Stack is destroyed.
+// Each Stack has its own directory, so two Stacks never share a socket path; within one Stack an
+// instance is started only once its slot's previous process has exited (or the start refuses,
+// naming that process), as scripts/up does for a run directory.
 //
 // With CREBITO_TARGET=HOST:PORT in the environment, external() returns a target for an already
 // running stack instead (for example the docker deployment); nothing is started then.
@@ -9,6 +12,7 @@
 #include <httplib.h>
 #include <sys/types.h>
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -62,6 +66,16 @@ class Stack {
   // Starts instance 1 or 2 (after stop_instance) and waits until its /health answers 200.
   void restart_instance(int instance);
 
+  // Starts one more crebito process on instance 1's or 2's socket and database
+  // (CREBITO_DRAIN_MS=0), logging to log_path(name): a second instance started by mistake, or a
+  // successor started while the instance drains. Returns its pid at once; the Stack neither waits
+  // for it nor stops it: the caller reaps it (wait_for_exit, stop_process) or hands it over with
+  // adopt_instance(). REQUIRES: !is_external().
+  pid_t start_extra_instance(int instance, const std::string& name) const;
+  // Makes pid (from start_extra_instance) the process of instance 1 or 2, whose previous process
+  // has been stopped: the Stack stops it like its own from now on.
+  void adopt_instance(int instance, pid_t pid);
+
   // Returns a Stack for CREBITO_TARGET if set, else starts a local one.
   static std::unique_ptr<Stack> local_or_external();
 
@@ -79,6 +93,13 @@ class Stack {
   pid_t api_pids_[2] = {-1, -1};
   pid_t haproxy_pid_ = -1;
 };
+
+// Waits up to timeout for the child pid to exit; true and its wait status in *status if it did.
+bool wait_for_exit(pid_t pid, std::chrono::milliseconds timeout, int* status);
+
+// Sends signal to the child pid and waits for it to exit (SIGKILL after 10 s); returns the wait
+// status. For processes a test started itself (start_extra_instance).
+int stop_process(pid_t pid, int signal);
 
 // Sends raw bytes over a new TCP connection and returns everything the server sends back before it
 // closes the connection or wait_ms passes without data.
