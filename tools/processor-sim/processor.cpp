@@ -10,6 +10,8 @@ namespace processor_sim {
 namespace {
 
 using nlohmann::json;
+// Answers keep the real one's field order (System.Text.Json writes them as declared).
+using ordered_json = nlohmann::ordered_json;
 constexpr const char* json_type = "application/json; charset=utf-8";
 // What .NET reads for a missing requestedAt: DateTime's default, 0001-01-01, outside any window.
 constexpr int64_t missing_requested_at_ms = -62'135'596'800'000;
@@ -21,7 +23,7 @@ constexpr std::string_view too_many_text = "Calm down, bitch. Try again later.";
 constexpr std::string_view home_page =
     "<!doctype html><title>processor-sim</title><p>A payment processor stand-in.</p>";
 
-Response json_answer(int status, const json& body) {
+Response json_answer(int status, const ordered_json& body) {
   Response response;
   response.status = status;
   response.content_type = json_type;
