@@ -228,7 +228,7 @@ void EventServer::read_from(Connection& c) {
   while (c.in.size() < input_buffered_max) {
     const ssize_t n = ::recv(c.fd, chunk, sizeof chunk, 0);
     if (n > 0) {
-      if (c.in.empty() && !c.busy) c.request_started_ms = steady_now_ms();
+      if (c.in.empty()) c.request_started_ms = steady_now_ms();
       c.in.append(chunk, static_cast<size_t>(n));
       c.last_active_ms = steady_now_ms();
       continue;
