@@ -23,7 +23,7 @@ constexpr int epoll_events_max = 512;
 constexpr size_t read_chunk_bytes = 16 * 1024;
 // Bytes buffered from a connection whose request is still being answered (pipelined requests)
 // before it is no longer read from; enough for one whole request of the largest kind.
-constexpr size_t input_buffered_max = head_bytes_max + body_bytes_max;
+constexpr size_t input_buffered_bytes_max = head_bytes_max + body_bytes_max;
 constexpr std::string_view continue_line = "HTTP/1.1 100 Continue\r\n\r\n";
 
 std::string errno_text(const char* what) { return std::string(what) + ": " + std::strerror(errno); }
@@ -225,7 +225,7 @@ void EventServer::on_event(int fd, uint32_t events) {
 
 void EventServer::read_from(Connection& c) {
   char chunk[read_chunk_bytes];
-  while (c.in.size() < input_buffered_max) {
+  while (c.in.size() < input_buffered_bytes_max) {
     const ssize_t n = ::recv(c.fd, chunk, sizeof chunk, 0);
     if (n > 0) {
       if (c.in.empty()) c.request_started_ms = steady_now_ms();
@@ -328,7 +328,7 @@ void EventServer::flush(Connection& c) {
     to_close_.emplace_back(c.fd, c.serial);
     return;
   }
-  watch(c, c.in.size() < input_buffered_max, false);
+  watch(c, c.in.size() < input_buffered_bytes_max, false);
   if (!c.busy && !c.in.empty()) to_dispatch_.emplace_back(c.fd, c.serial);
 }
 
