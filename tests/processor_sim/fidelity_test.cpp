@@ -209,64 +209,68 @@ TEST_CASE("admin purge: a POST without a body or Content-Length answers 200 and 
 
 TEST_CASE("health: 200 with the flags, also when failing, one per window, two held, then 429",
           "[fidelity]") {
-  constexpr int window_ms = 400;
+  constexpr int window_ms = 1000;
   Sim s({"--health-window-ms", std::to_string(window_ms)});
   REQUIRE(s.admin("PUT", "/admin/configurations/delay", R"({"delay":250})").status == 200);
   REQUIRE(s.admin("PUT", "/admin/configurations/failure", R"({"failure":true})").status == 200);
   const std::string health = raw_http::format("GET", "/payments/service-health");
   const raw_http::Answer first = s.send(health);
+  const auto window_start = Clock::now();
   CHECK(first.status == 200);
   CHECK(first.body == R"({"failing":true,"minResponseTime":250})");
-  // Within the window: two more are held until the next windows, the rest refused at once.
-  std::vector<std::thread> held;
-  double held_ms[2] = {0, 0};
-  int held_status[2] = {0, 0};
-  const auto start = Clock::now();
-  for (int i = 0; i < 2; ++i) {
-    held.emplace_back([&, i] {
-      held_status[i] = s.send(health).status;
-      held_ms[i] = elapsed_ms(start);
-    });
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  // Within the window: two more are held until the next windows (sent one after the other, so
+  // that they arrive in this order), the rest refused at once.
+  const int held[2] = {raw_http::connect_to(s.sim.port(), timeout_ms),
+                       raw_http::connect_to(s.sim.port(), timeout_ms)};
+  for (const int fd : held) {
+    REQUIRE(fd >= 0);
+    REQUIRE(::send(fd, health.data(), health.size(), MSG_NOSIGNAL) ==
+            static_cast<ssize_t>(health.size()));
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   const auto refused_at = Clock::now();
   const raw_http::Answer refused = s.send(health);
-  CHECK(elapsed_ms(refused_at) < 200);
+  CHECK(elapsed_ms(refused_at) < window_ms / 2);
   CHECK(refused.status == 429);
   CHECK(refused.header("Retry-After") == "1");  // The window in whole seconds, at least 1.
   CHECK(refused.body == "Calm down, bitch. Try again later.");
-  for (std::thread& t : held) t.join();
-  CHECK(held_status[0] == 200);
-  CHECK(held_status[1] == 200);
-  CHECK(std::min(held_ms[0], held_ms[1]) >= window_ms - 150);
-  CHECK(std::max(held_ms[0], held_ms[1]) >= 2 * window_ms - 150);
+  for (int i = 0; i < 2; ++i) {
+    CHECK(raw_http::exchange(held[i], "", 3 * window_ms).status == 200);
+    CHECK(elapsed_ms(window_start) >= (i + 1) * window_ms - 150);
+    ::close(held[i]);
+  }
 }
 
 TEST_CASE("permits: the cap, then a FIFO queue, then 429 with Retry-After", "[fidelity]") {
+  constexpr int delay_ms = 500;
   Sim s({"--permits", "2", "--permit-queue", "1"});
-  REQUIRE(s.admin("PUT", "/admin/configurations/delay", R"({"delay":300})").status == 200);
-  int statuses[3] = {0, 0, 0};
-  double finished_ms[3] = {0, 0, 0};
+  REQUIRE(
+      s.admin("PUT", "/admin/configurations/delay", "{\"delay\":" + std::to_string(delay_ms) + "}")
+          .status == 200);
+  // Three payments sent one after the other: two take the permits, the third waits in the queue.
+  int payers[3];
   const auto start = Clock::now();
-  std::vector<std::thread> payers;
-  const std::string ids[3] = {"p0", "p1", "p2"};
   for (int i = 0; i < 3; ++i) {
-    payers.emplace_back([&, i] {
-      statuses[i] = s.pay(ids[i], "1.00").status;
-      finished_ms[i] = elapsed_ms(start);
-    });
+    payers[i] = raw_http::connect_to(s.sim.port(), timeout_ms);
+    REQUIRE(payers[i] >= 0);
+    const std::string body = R"({"correlationId":"p)" + std::to_string(i) +
+                             R"(","amount":1.00,"requestedAt":"2025-07-15T12:00:00.000Z"})";
+    const std::string bytes =
+        raw_http::format("POST", "/payments", json_header, std::string_view(body));
+    REQUIRE(::send(payers[i], bytes.data(), bytes.size(), MSG_NOSIGNAL) ==
+            static_cast<ssize_t>(bytes.size()));
     std::this_thread::sleep_for(std::chrono::milliseconds(30));
   }
   const auto refused_at = Clock::now();
   const raw_http::Answer refused = s.pay("p3", "1.00");
-  CHECK(elapsed_ms(refused_at) < 200);
+  CHECK(elapsed_ms(refused_at) < delay_ms / 2);
   CHECK(refused.status == 429);
   CHECK(refused.header("Retry-After") == "5");
-  for (std::thread& t : payers) t.join();
-  CHECK(statuses[0] == 200);
-  CHECK(statuses[1] == 200);
-  CHECK(statuses[2] == 200);
-  CHECK(finished_ms[2] >= 2 * 300 - 50);  // Queued behind the first, then its own delay.
+  for (int i = 0; i < 3; ++i) {
+    CHECK(raw_http::exchange(payers[i], "", 4 * delay_ms).status == 200);
+    ::close(payers[i]);
+  }
+  CHECK(elapsed_ms(start) >= 2 * delay_ms - 50);  // The third: queued behind one, then its delay.
   CHECK(s.summary()["totalRequests"] == 3);
   // Admin calls and health are outside the cap.
   CHECK(s.admin("GET", "/admin/payments-summary").status == 200);
@@ -308,4 +312,35 @@ TEST_CASE("keep-alive, pipelining and a request that breaks the rules", "[fideli
             .status == 501);
   CHECK(s.send("POST /payments HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999\r\n\r\n").status ==
         413);
+}
+
+TEST_CASE("beyond --connections a new connection is closed at once, the others still answer",
+          "[fidelity]") {
+  Sim s({"--connections", "2"});
+  std::this_thread::sleep_for(
+      std::chrono::milliseconds(50));  // The start-up call's connection ends.
+  const int first = raw_http::connect_to(s.sim.port(), timeout_ms);
+  const int second = raw_http::connect_to(s.sim.port(), timeout_ms);
+  REQUIRE(first >= 0);
+  REQUIRE(second >= 0);
+  const std::string health = raw_http::format("GET", "/payments/service-health");
+  CHECK(raw_http::exchange(first, health, timeout_ms).status == 200);
+  CHECK(s.send(raw_http::format("GET", "/admin/payments-summary", token_header)).status == 0);
+  ::close(first);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // The close reaches the loop.
+  CHECK(s.send(raw_http::format("GET", "/admin/payments-summary", token_header)).status == 200);
+  ::close(second);
+}
+
+TEST_CASE("SIGTERM: a payment in its delay is still answered, with Connection: close",
+          "[fidelity]") {
+  Sim s;
+  REQUIRE(s.admin("PUT", "/admin/configurations/delay", R"({"delay":300})").status == 200);
+  raw_http::Answer answer;
+  std::thread payer([&] { answer = s.pay("t", "1.00"); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ::kill(s.sim.pid(), SIGTERM);
+  payer.join();
+  CHECK(answer.status == 200);
+  CHECK(answer.header("Connection") == "close");
 }
