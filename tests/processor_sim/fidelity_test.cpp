@@ -175,6 +175,11 @@ TEST_CASE("admin token: 401 with an empty body without it, PUT token replaces it
     CHECK(s.admin("POST", "/admin/purge-payments", std::nullopt, token).status == 401);
     CHECK(s.admin("PUT", "/admin/configurations/delay", R"({"delay":1})", token).status == 401);
   }
+  // The input is read before the token is checked: a bad one is 400 whatever the token.
+  const std::string wrong = "X-Rinha-Token: 12\r\n";
+  CHECK(s.admin("PUT", "/admin/configurations/delay", R"({"delay":"x"})", wrong).status == 400);
+  CHECK(s.admin("PUT", "/admin/configurations/token", "{}", wrong).status == 400);
+  CHECK(s.admin("GET", "/admin/payments-summary?from=x&to=y", std::nullopt, wrong).status == 400);
   const raw_http::Answer set = s.admin("PUT", "/admin/configurations/token", R"({"token":"abc"})");
   CHECK(set.status == 204);
   CHECK(set.body.empty());
