@@ -191,11 +191,13 @@ struct Probe {
   bool health = false;
   int status = 0;
   double ms = 0;
+  double started_ms = 0;  // After the round began (its payments are sent in the first ms).
 };
 
 // Admin calls (every kind k6 and crebito's tests make) and health polls on fresh connections,
 // one every probe_interval_ms until `until`.
 std::vector<Probe> probe_until(int port, Clock::time_point until) {
+  const auto round_start = Clock::now();
   const std::string token = "X-Rinha-Token: 123\r\n";
   const std::string json = "Content-Type: application/json\r\n";
   const std::string admin[] = {
@@ -222,6 +224,7 @@ std::vector<Probe> probe_until(int port, Clock::time_point until) {
     const auto start = Clock::now();
     probe.status = raw_http::request(port, bytes, probe_timeout_ms).status;
     probe.ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+    probe.started_ms = std::chrono::duration<double, std::milli>(start - round_start).count();
     probes.push_back(probe);
     next += std::chrono::milliseconds(probe_interval_ms);
     std::this_thread::sleep_until(next);
@@ -291,6 +294,12 @@ TEST_CASE("processor-sim holds 4,000 connections in a 2000 ms delay, admin and h
               admin.p50, admin.p99, admin.max);
   std::printf("  health (%zu calls): p50 %.2f ms, p99 %.2f ms, max %.2f ms\n", health.count,
               health.p50, health.p99, health.max);
+  const auto slowest = std::max_element(probes.begin(), probes.end(),
+                                        [](const Probe& a, const Probe& b) { return a.ms < b.ms; });
+  if (slowest != probes.end()) {
+    std::printf("  slowest admin/health call: %.2f ms, started %.0f ms into its round\n",
+                slowest->ms, slowest->started_ms);
+  }
   std::printf("  admin/health calls without the expected answer within %d ms: %d\n",
               probe_timeout_ms, probes_failed);
   std::printf("  processor-sim RSS while held: %ld KiB, peak %ld KiB\n", rss_held_kib,
