@@ -1,6 +1,6 @@
 // crebito-null: the HTTP path of crebito with no database behind it, for benchmarks.
 //
-// It runs the very same http::Server (connection loop, thread pool, timeouts, limits) as crebito,
+// It runs the very same http::Server (event loop, deadlines, limits) as crebito,
 // with the same routes answering constants: a 200 balance for every POST, a fixed 10-entry
 // statement for every GET, and /health; for the payments face, 202 for every POST /payments
 // (nothing is forwarded), an empty summary and 200 for POST /purge-payments. Put behind the same

@@ -122,8 +122,7 @@ int main(int argc, char** argv) {
       config.listen, config.threads);
   server.set_blocking_route(http::payment_request_may_block);
   // The ledger's writes of one wake-up commit together, before any of their answers is sent.
-  server.set_turn_hooks({[&ledger] { ledger->begin_batch(); }, [&ledger] { return ledger->end_batch(); },
-                         [&ledger] { return ledger->answered_from_batch(); }});
+  server.set_turn_hooks(http::ledger_turn_hooks(ledger.get()));
   std::atomic<bool> finished{false};
   std::thread signal_thread(stop_on_signal, &server, config.drain_ms, &finished);
   const bool served = server.run(&error);

@@ -72,6 +72,11 @@ int status_for(ledger::Outcome outcome) {
   return 500;  // Unreachable: -Wswitch flags any outcome left out above.
 }
 
+EventLoop::TurnHooks ledger_turn_hooks(ledger::Ledger* ledger) {
+  return {[ledger] { ledger->begin_batch(); }, [ledger] { return ledger->end_batch(); },
+          [ledger] { return ledger->answered_from_batch(); }};
+}
+
 void install_routes(httplib::Server* server, ledger::Ledger* ledger) {
   server->Post(R"(/clientes/([^/]*)/transacoes)",
                [ledger](const httplib::Request& req, httplib::Response& res) {

@@ -6,6 +6,7 @@
 
 #include <httplib.h>
 
+#include "http/event_loop.h"
 #include "ledger/ledger.h"
 
 namespace http {
@@ -13,6 +14,9 @@ namespace http {
 // The single place where a ledger outcome becomes an HTTP status: 4xx when the client should fix
 // its request, 503 when it may retry the same request later.
 int status_for(ledger::Outcome outcome);
+
+// The event loop's turn hooks that commit each wake-up's ledger writes together (Ledger batches).
+EventLoop::TurnHooks ledger_turn_hooks(ledger::Ledger* ledger);
 
 // POST /clientes/{id}/transacoes, GET /clientes/{id}/extrato, GET /health.
 void install_routes(httplib::Server* server, ledger::Ledger* ledger);

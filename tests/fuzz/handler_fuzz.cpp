@@ -1,11 +1,11 @@
 // Fuzz target: the whole request handler. Each input is sent as raw bytes over a new connection to
-// a real http::Server (cpp-httplib's parser, our connection loop, the 411/413 pre-routing, the
+// a real http::Server (cpp-httplib's parser, our event loop, the 411/413 pre-routing, the
 // routes, the ledger and the store) on a unix socket, with a temporary database; then the client
 // half-closes and reads every answer until the server closes.
 //
 // Why a real server rather than calling the route functions: the parsing that hostile input meets
-// first (request line, headers, Content-Length, chunking, pipelining, our keep-alive loop) lives in
-// cpp-httplib and http/connection_loop.cpp, and only a socket exercises it as deployed. The cost is
+// first (request line, headers, Content-Length, chunking, pipelining, our event loop) lives in
+// cpp-httplib and http/event_loop.cpp, and only a socket exercises it as deployed. The cost is
 // one connection per input (a few thousand inputs a second), which is enough.
 //
 // Checks per input: the server closes within limits::read_timeout_ms plus slack (no hang), and no
@@ -74,6 +74,7 @@ class Harness {
     server_ = std::make_unique<http::Server>(
         [ledger](httplib::Server* routes) { http::install_routes(routes, ledger); },
         http::ListenAddress{true, "", 0, socket_path()}, threads);
+    server_->set_turn_hooks(http::ledger_turn_hooks(ledger));  // As crebito runs it.
     serving_ = std::thread([this] {
       std::string error;
       require(server_->run(&error), "cannot serve: " + error);

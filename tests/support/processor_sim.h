@@ -1,5 +1,7 @@
 // A processor-sim process (tools/processor-sim) on a free loopback port, for integration tests,
 // with its admin endpoints as calls. Stopped by its pid when the object is destroyed.
+// The environment variable CREBITO_PROCESSOR_SIM, when set, names another processor-sim binary to
+// start instead of this build's (to measure an older build with the same tests).
 #pragma once
 
 #include <arpa/inet.h>
@@ -14,6 +16,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <stdexcept>
@@ -23,11 +26,16 @@
 
 class ProcessorSim {
  public:
-  ProcessorSim(const std::string& fee, const std::string& log_path) {
+  // `extra_args` go to processor-sim after --listen and --fee (e.g. {"--permits", "4000"}).
+  ProcessorSim(const std::string& fee, const std::string& log_path,
+               const std::vector<std::string>& extra_args = {}) {
     port_ = free_port();
     const std::string listen = "127.0.0.1:" + std::to_string(port_);
-    const char* argv[] = {PROCESSOR_SIM_BINARY, "--listen", listen.c_str(), "--fee",
-                          fee.c_str(),          nullptr};
+    const char* binary = std::getenv("CREBITO_PROCESSOR_SIM");
+    std::vector<const char*> argv = {binary != nullptr ? binary : PROCESSOR_SIM_BINARY, "--listen",
+                                     listen.c_str(), "--fee", fee.c_str()};
+    for (const std::string& arg : extra_args) argv.push_back(arg.c_str());
+    argv.push_back(nullptr);
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log_path.c_str(),
@@ -35,7 +43,7 @@ class ProcessorSim {
     posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
     extern char** environ;
     const int rc =
-        posix_spawn(&pid_, argv[0], &actions, nullptr, const_cast<char**>(argv), environ);
+        posix_spawn(&pid_, argv[0], &actions, nullptr, const_cast<char**>(argv.data()), environ);
     posix_spawn_file_actions_destroy(&actions);
     if (rc != 0) throw std::runtime_error("cannot start processor-sim");
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
@@ -54,6 +62,8 @@ class ProcessorSim {
   ProcessorSim& operator=(const ProcessorSim&) = delete;
 
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  int port() const { return port_; }
+  pid_t pid() const { return pid_; }
 
   struct Summary {
     int status = 0;
