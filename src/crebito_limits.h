@@ -48,10 +48,10 @@ inline constexpr int loop_events_max = 256;
 inline constexpr int accept_batch_max = 64;
 // How often a loop thread looks for connections past their deadline (idle, slow, stuck).
 inline constexpr int deadline_sweep_interval_ms = 100;
-// Framing a request (http/request_frame.h): a header block longer than this is not framed (cpp-httplib
-// answers 414/400 for it), nor a chunk-size line longer than chunk_line_bytes_max or a chunk size
-// of more hex digits than chunk_size_hex_digits_max. A Content-Length of more digits than
-// content_length_digits_max is refused (413) at the headers.
+// Framing a request (http/request_frame.h): a header block longer than this is not framed
+// (cpp-httplib answers 414/400 for it), nor a chunk-size line longer than chunk_line_bytes_max or a
+// chunk size of more hex digits than chunk_size_hex_digits_max. A Content-Length of more digits
+// than content_length_digits_max is refused (413) at the headers.
 inline constexpr size_t request_header_bytes_max = 16 * 1024;
 inline constexpr size_t chunk_line_bytes_max = 1024;
 inline constexpr size_t chunk_size_hex_digits_max = 8;

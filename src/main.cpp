@@ -100,8 +100,8 @@ int main(int argc, char** argv) {
 
   // The payments face shares the file (schema applied above) and nothing else with the ledger.
   // A summary runs on one of the server's blocking threads, every other request on a loop thread.
-  std::unique_ptr<payments::Payments> payments = payments::Payments::open(
-      store_options, config.threads + limits::blocking_threads, &error);
+  std::unique_ptr<payments::Payments> payments =
+      payments::Payments::open(store_options, config.threads + limits::blocking_threads, &error);
   payments::Forwarder forwarder({store_options, config.processor_default_url,
                                  config.processor_fallback_url, config.payment_workers,
                                  config.processor_timeout_ms});

@@ -93,15 +93,15 @@ struct Connection {
   size_t out_begin = 0;
   size_t served = 0;
   size_t lingered_bytes = 0;
-  size_t turn_out_start = 0;    // out.size() when this turn's first answer began.
-  bool in_turn = false;         // Queued in this turn's list.
-  bool wrote_in_turn = false;   // An answer of this turn depends on the turn's commit.
-  bool peer_closed = false;     // recv() returned 0: serve what is buffered, then close.
+  size_t turn_out_start = 0;   // out.size() when this turn's first answer began.
+  bool in_turn = false;        // Queued in this turn's list.
+  bool wrote_in_turn = false;  // An answer of this turn depends on the turn's commit.
+  bool peer_closed = false;    // recv() returned 0: serve what is buffered, then close.
   bool close_after_flush = false;
   bool linger_after_flush = false;
   bool watching_out = false;
   bool sent_continue = false;
-  bool failed = false;          // A socket error: close without sending more.
+  bool failed = false;  // A socket error: close without sending more.
 };
 
 // Runs requests whose handler may block, on their own threads (limits::blocking_threads).
@@ -146,7 +146,7 @@ class BlockingPool {
   }
   std::mutex mutex_;
   std::condition_variable changed_;
-  std::deque<Job> jobs_;  // Guarded by mutex_.
+  std::deque<Job> jobs_;   // Guarded by mutex_.
   bool stopping_ = false;  // Guarded by mutex_.
   std::vector<std::thread> threads_;
 };
@@ -345,8 +345,7 @@ class EventLoop::Thread {
   // Serves every whole request buffered on `connection`, in order, appending the answers.
   void serve_buffered(Connection* connection) {
     while (!connection->close_after_flush && connection->state != Connection::State::offloaded) {
-      const std::string_view unread =
-          std::string_view(connection->in).substr(connection->in_begin);
+      const std::string_view unread = std::string_view(connection->in).substr(connection->in_begin);
       if (unread.empty()) break;
       const RequestFrame frame = frame_request(unread);
       if (frame.status == RequestFrame::Status::incomplete && !connection->peer_closed) {
@@ -366,8 +365,8 @@ class EventLoop::Thread {
         return;
       }
       const size_t length = whole ? frame.length : unread.size();
-      const bool last = !whole || connection->served + 1 >= loop_->keep_alive_max_count_ ||
-                        loop_->stopping_;
+      const bool last =
+          !whole || connection->served + 1 >= loop_->keep_alive_max_count_ || loop_->stopping_;
       serve_one(connection, unread.substr(0, length), last, /*in_turn=*/true);
       connection->in_begin += length;
     }
@@ -386,10 +385,10 @@ class EventLoop::Thread {
     close_requested = false;
     bool connection_closed = false;
     const bool sent_continue = connection->sent_continue;
-    const bool ok = loop_->process_request(stream, last, connection_closed, [sent_continue](
-                                                                             httplib::Request& req) {
-      if (sent_continue) req.headers.erase("Expect");  // Already answered 100 Continue.
-    });
+    const bool ok = loop_->process_request(
+        stream, last, connection_closed, [sent_continue](httplib::Request& req) {
+          if (sent_continue) req.headers.erase("Expect");  // Already answered 100 Continue.
+        });
     connection->sent_continue = false;
     ++connection->served;
     if (connection->state == Connection::State::partial) {

@@ -79,7 +79,6 @@ class EventLoop : public httplib::Server {
   // e.g. when the rest of the stream cannot be trusted to start a new request.
   static void close_after_response();
 
-
  private:
   class Thread;
   friend class Thread;

@@ -21,10 +21,10 @@ namespace http {
 struct RequestFrame {
   enum class Status { incomplete, complete, unframeable };
   Status status = Status::incomplete;
-  size_t length = 0;               // complete: bytes of the request, headers and body.
-  size_t headers_length = 0;       // Once the header block is whole (0 before).
-  bool expects_continue = false;   // "Expect: 100-continue" and the body is not all here yet.
-  std::string_view request_line;   // Once the first line is whole, without its line end.
+  size_t length = 0;              // complete: bytes of the request, headers and body.
+  size_t headers_length = 0;      // Once the header block is whole (0 before).
+  bool expects_continue = false;  // "Expect: 100-continue" and the body is not all here yet.
+  std::string_view request_line;  // Once the first line is whole, without its line end.
 };
 
 RequestFrame frame_request(std::string_view buffered);

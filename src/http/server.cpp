@@ -126,8 +126,8 @@ int Server::open_tcp_listener(std::string* error) const {
   hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
   addrinfo* found = nullptr;
   const std::string port = std::to_string(address_.port);
-  const char* host = address_.host.empty() || address_.host == "0.0.0.0" ? nullptr
-                                                                          : address_.host.c_str();
+  const char* host =
+      address_.host.empty() || address_.host == "0.0.0.0" ? nullptr : address_.host.c_str();
   if (const int rc = ::getaddrinfo(host, port.c_str(), &hints, &found); rc != 0) {
     *error = "cannot listen on " + address_.describe() + ": " + ::gai_strerror(rc);
     return -1;

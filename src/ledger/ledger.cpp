@@ -46,8 +46,7 @@ bool Ledger::has_account(int64_t account_id) const { return find(account_id) != 
 
 // Storage faults are logged by the store, once when they start and once when they end; a lock
 // wait that ran out is logged here, per request.
-Outcome Ledger::unavailable(const std::string& error_text, store::Status status,
-                            const char* what) {
+Outcome Ledger::unavailable(const std::string& error_text, store::Status status, const char* what) {
   if (status == store::Status::busy) {
     std::fprintf(stderr, "crebito: %s failed, answering 503: %s\n", what, error_text.c_str());
   }

@@ -288,7 +288,8 @@ Status Connection::post(const Posting& posting, AccountRow* after) {
 Status Connection::begin_write() {
   const int rc = begin_.tryExecuteStep();
   begin_.tryReset();
-  if (rc != SQLITE_DONE) return report(FaultLog::Kind::write, finish_write(fail(rc, "BEGIN IMMEDIATE")));
+  if (rc != SQLITE_DONE)
+    return report(FaultLog::Kind::write, finish_write(fail(rc, "BEGIN IMMEDIATE")));
   // Checked with the write lock held, right before writing (invariant 8).
   if (file_moved()) return report(FaultLog::Kind::write, finish_write(moved()));
   return Status::ok;

@@ -155,7 +155,8 @@ Status Pool::read_statement(int64_t account_id, size_t entries_max, AccountRow* 
                             std::vector<EntryRow>* entries, std::string* error_text) {
   TurnState& turn = turn_;
   if (turn.pool == this && turn.open) {
-    const Status status = writer_->read_statement_in_write(account_id, entries_max, account, entries);
+    const Status status =
+        writer_->read_statement_in_write(account_id, entries_max, account, entries);
     if (status == Status::ok || status == Status::refused) {
       turn.depends = true;
       return status;

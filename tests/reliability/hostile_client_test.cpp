@@ -197,9 +197,10 @@ TEST_CASE("straight at an instance, idle and slow connections hold nothing and a
     const Timed answer = timed_statement(*client, 1);
     // Every bad connection was still open while the good request was served.
     const int closed_before = attack.closed_by_server();
-    std::printf("hostile/direct: %d idle + %d slowloris connections open: a good request answered "
-                "%d after %lld ms\n",
-                idle, slow, answer.status, static_cast<long long>(answer.ms));
+    std::printf(
+        "hostile/direct: %d idle + %d slowloris connections open: a good request answered "
+        "%d after %lld ms\n",
+        idle, slow, answer.status, static_cast<long long>(answer.ms));
     CHECK(answer.status == 200);
     CHECK(answer.ms <= answer_through_haproxy_ms_bound);
     CHECK(closed_before == 0);

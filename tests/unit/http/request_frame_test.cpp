@@ -43,9 +43,11 @@ TEST_CASE("header names are matched in any case, values trimmed") {
   CHECK(frame.length == request.size() - 3);
 }
 
-TEST_CASE("a Content-Length over the body limit, or not a number, ends the request at its headers") {
-  const std::string headers = "POST /p HTTP/1.1\r\nContent-Length: " +
-                              std::to_string(limits::request_body_bytes_max + 1) + "\r\n\r\n";
+TEST_CASE(
+    "a Content-Length over the body limit, or not a number, ends the request at its headers") {
+  const std::string headers =
+      "POST /p HTTP/1.1\r\nContent-Length: " + std::to_string(limits::request_body_bytes_max + 1) +
+      "\r\n\r\n";
   http::RequestFrame frame = frame_request(headers);
   CHECK(frame.status == Status::complete);
   CHECK(frame.length == headers.size());
@@ -80,7 +82,8 @@ TEST_CASE("what cannot be framed is handed over as is") {
 }
 
 TEST_CASE("Expect: 100-continue is reported while the body is missing") {
-  const std::string headers = "POST /p HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n";
+  const std::string headers =
+      "POST /p HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n";
   CHECK(frame_request(headers).expects_continue);
   CHECK_FALSE(frame_request(headers + "{}").expects_continue);
   CHECK(frame_request(headers + "{}").status == Status::complete);
