@@ -27,6 +27,7 @@ namespace {
 // Set by close_after_response() on the thread that serves the request; read back by that thread
 // right after process_request() returns.
 thread_local bool close_requested = false;
+thread_local bool linger_requested = false;
 
 int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -153,7 +154,10 @@ class BlockingPool {
 
 }  // namespace
 
-void EventLoop::close_after_response() { close_requested = true; }
+void EventLoop::close_after_response(bool linger) {
+  close_requested = true;
+  linger_requested = linger;
+}
 
 class EventLoop::Thread {
  public:
@@ -383,6 +387,7 @@ class EventLoop::Thread {
   void serve_one(Connection* connection, std::string_view request, bool last, bool in_turn) {
     BufferStream stream(request, &connection->out, connection->fd);
     close_requested = false;
+    linger_requested = false;
     bool connection_closed = false;
     const bool sent_continue = connection->sent_continue;
     const bool ok = loop_->process_request(
@@ -399,7 +404,7 @@ class EventLoop::Thread {
     }
     if (!ok || connection_closed || last || close_requested) {
       connection->close_after_flush = true;
-      connection->linger_after_flush = close_requested;
+      connection->linger_after_flush = close_requested && linger_requested;
     }
   }
 

@@ -75,9 +75,11 @@ class EventLoop : public httplib::Server {
   // Safe from any thread, any number of times, before or during serve().
   void request_stop();
 
-  // From a handler, on the thread serving the request: the connection closes after this answer,
-  // e.g. when the rest of the stream cannot be trusted to start a new request.
-  static void close_after_response();
+  // From a handler, on the thread serving the request: the connection closes after this answer.
+  // `linger`: the rest of the stream cannot be trusted to start a new request (an early answer
+  // that left a body unread), so what the client still sends is read and dropped for a while
+  // before closing, and it reads the answer instead of a reset.
+  static void close_after_response(bool linger = true);
 
  private:
   class Thread;

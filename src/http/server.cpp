@@ -75,9 +75,17 @@ Server::Server(const RouteInstaller& install, ListenAddress address, int threads
   // Runs after the headers, before the body is read. A POST without Content-Length would be read
   // until the client closes; an oversized one would be read just to be thrown away.
   server_.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-    if (draining_ && req.path == "/health") {
+    if (draining_ && (req.path == "/health" || req.path == "/ready")) {
       res.status = 503;
       res.set_content(error_json("draining: this instance is stopping"), "application/json");
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    // The load balancer's check: this instance takes connections. Not the database's health: the
+    // instances share one file, so a storage fault is every instance's, and an instance answers
+    // 503 itself for what it cannot do (haproxy in mode tcp has no answer of its own to give).
+    if (req.path == "/ready" && req.method == "GET") {
+      res.status = 200;
+      res.set_content(R"({"status":"ready"})", "application/json");
       return httplib::Server::HandlerResponse::Handled;
     }
     if (req.method == "POST" && !has_body_length(req)) {
@@ -85,6 +93,14 @@ Server::Server(const RouteInstaller& install, ListenAddress address, int threads
     }
     if (body_too_large(req)) return refuse(res, 413, status_reason(413));
     return httplib::Server::HandlerResponse::Unhandled;
+  });
+  // While draining, every answer closes its connection: haproxy (mode tcp) keeps a client's
+  // connection on one instance, so the client must reconnect to be sent to the other one before
+  // this one stops. Health checks already see 503.
+  server_.set_post_routing_handler([this](const httplib::Request&, httplib::Response& res) {
+    if (!draining_) return;
+    res.set_header("Connection", "close");
+    EventLoop::close_after_response(/*linger=*/false);
   });
   // Errors cpp-httplib produces itself (404 for unknown routes, 400, 413, 414) get a JSON body too.
   // After a 400 the rest of the stream is not a request we can trust: close.

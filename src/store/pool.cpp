@@ -32,7 +32,7 @@ Pool::Lease Pool::acquire() {
   lock.unlock();
   // A moved file makes every operation fail (and say so in the fault log) until it is reopened;
   // checking only during such an episode spares each request a stat().
-  if (fault_log_.failing() && connection->file_moved()) connection = reopen(connection);
+  if (may_have_moved() && connection->file_moved()) connection = reopen(connection);
   return Lease(this, connection);
 }
 
@@ -63,10 +63,13 @@ Connection* Pool::reopen(Connection* connection) {
         break;
       }
     }
+    // The other connections of this process still hold the old file; each is checked and replaced
+    // at its next use, also once the fault log says the fault is over (reads and writes may have
+    // recovered through other connections), and the attempt interval does not apply to them.
+    const int stale = stale_connections_.load();
+    stale_connections_ = stale > 0 ? stale - 1 : static_cast<int>(connections_.size()) - 1;
   }
   CREBITO_ASSERT(old != nullptr);
-  // The other connections of this process still hold the old file; each is replaced on its next
-  // loan, so the attempt interval does not apply to them.
   next_reopen_us_ = 0;
   return replacement;  // `old` closes here, keeping the restored -wal/-shm (see ~Connection).
 }
@@ -128,7 +131,7 @@ Status Pool::post_in_turn(const Posting& posting, AccountRow* after, std::string
   if (!turn.open) {
     writer_lock_->lock();
     // The writer connection is used by the lock's holder only, so only it replaces the connection.
-    if (fault_log_.failing() && writer_->file_moved()) writer_ = reopen(writer_);
+    if (may_have_moved() && writer_->file_moved()) writer_ = reopen(writer_);
     const Status begun = writer_->begin_write();
     if (begun != Status::ok) {
       *error_text = writer_->last_error();
@@ -183,7 +186,7 @@ Status Pool::post(const Posting& posting, AccountRow* after, std::string* error_
   mine.error_text.clear();
   group_commit_.submit(&mine, [this](GroupCommit::Entry* const* entries, size_t count) {
     // The writer connection is used by the leader only, so only a leader replaces it.
-    if (fault_log_.failing() && writer_->file_moved()) writer_ = reopen(writer_);
+    if (may_have_moved() && writer_->file_moved()) writer_ = reopen(writer_);
     Connection::Write* writes[limits::write_batch_max];
     for (size_t i = 0; i < count; ++i) writes[i] = &static_cast<QueuedWrite*>(entries[i])->write;
     const Status committed = writer_->post_batch_holding_lock(writes, count);

@@ -5,8 +5,9 @@
 // A connection whose file was removed or replaced (Connection::file_moved) is replaced by a fresh
 // one when it is next lent, once a database is back at the path; attempts are at most one per
 // limits::store_reopen_interval_ms, so a lasting fault costs requests one stat() each, not an open.
-// Lending checks for a moved file only while the fault log reports failures: a moved file makes
-// every operation fail, and a healthy store then costs no stat() at lending.
+// Lending checks for a moved file only while the fault log reports failures, or while connections
+// opened before a replacement are still in use: a moved file makes every operation fail, and a
+// healthy store then costs no stat() at lending.
 #pragma once
 
 #include <atomic>
@@ -96,6 +97,13 @@ class Pool {
   std::shared_ptr<WriterLock> writer_lock_;
   FaultLog fault_log_;
   std::atomic<int64_t> next_reopen_us_{0};
+  // Connections still open on a file that was removed or replaced, counted when the first of them
+  // was replaced; guarded by free_mutex_ for writes. While it is above 0, or while the fault log
+  // reports failures, a connection checks its file (one stat()) before it is used.
+  std::atomic<int> stale_connections_{0};
+  bool may_have_moved() const {
+    return fault_log_.failing() || stale_connections_.load(std::memory_order_relaxed) > 0;
+  }
 
   // Guarded by free_mutex_ (a slot changes only when its connection is replaced by reopen()).
   // The first is the writer connection: never lent, used by the group commit's leader only, so
