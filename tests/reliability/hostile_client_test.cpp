@@ -2,9 +2,9 @@
 // long pipelines, through haproxy and straight at an instance. Meanwhile a well-behaved client
 // must keep getting answers within a bound, and the ledger stays exact.
 //
-// Through haproxy (the deployed path) haproxy buffers each request whole (timeout http-request),
-// so slow or idle clients never reach an instance. Straight at an instance, the event loop waits on
-// every connection at once, so bad connections hold nothing: a good request is answered at once,
+// haproxy (mode tcp) passes every connection through to an instance, so through haproxy and
+// straight at an instance the defence is the same: the event loop waits on every connection at
+// once, so bad connections hold nothing: a good request is answered at once,
 // and each bad connection is dropped at its deadline (limits::first_request_wait_ms for one that
 // never starts a request, limits::request_read_ms_max for one whose request never completes).
 #include <arpa/inet.h>
