@@ -1,5 +1,8 @@
 # The crebito API image: a build stage with the Debian -dev packages, and a runtime stage
 # holding only the shared libraries the binary links against, running as a non-root user.
+# The stage `processor-sim` is the payment processor stand-in (tools/processor-sim) in the same
+# kind of image, for docker-compose.payments-local.yml; it shares the build stage, so the sources
+# compile once for both images. The API's runtime stage stays last: it is the default target.
 #
 # Everything comes from Debian bookworm; no other site is contacted. The package layers come
 # before any COPY of sources, so editing code rebuilds only the compile step.
@@ -16,11 +19,25 @@ RUN apt-get update \
  && apt-get clean && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # The whole source tree (less what .dockerignore leaves out), so that the image builds whatever
-# CMakeLists.txt declares; only the server itself is compiled.
+# CMakeLists.txt declares; only the server and the processor stand-in are compiled.
 COPY . ./
 RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DCREBITO_BUILD_TESTS=OFF \
- && cmake --build build -j"$(nproc)" --target crebito \
- && strip build/crebito
+ && cmake --build build -j"$(nproc)" --target crebito processor-sim \
+ && strip build/crebito build/processor-sim
+
+FROM debian:bookworm-slim AS processor-sim
+LABEL crebito.stage=runtime
+# The same libraries as the API's runtime stage (the same layer, cached once).
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      libsqlite3-0 libcpp-httplib0.11 \
+ && apt-get clean && rm -rf /var/lib/apt/lists/*
+RUN useradd --system --uid 10002 --user-group --no-create-home --shell /usr/sbin/nologin processor
+COPY --from=build /src/build/processor-sim /usr/local/bin/processor-sim
+USER processor
+# Like the challenge's processor: the fee, the admin token and the health-check window come from
+# TRANSACTION_FEE, INITIAL_TOKEN and RATE_LIMIT_SECONDS; the address from --listen.
+ENTRYPOINT ["/usr/local/bin/processor-sim"]
 
 FROM debian:bookworm-slim AS runtime
 LABEL crebito.stage=runtime

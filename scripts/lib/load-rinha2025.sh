@@ -13,9 +13,7 @@
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 
-K6_VERSION=v1.1.0
-K6_GO_MIN=1.23  # go.k6.io/k6 v1.1.0's go.mod
-k6_bin="${CREBITO_K6:-$HOME/.cache/crebito/k6-$K6_VERSION/k6}"
+source "$(dirname "$0")/k6.sh"
 
 scale=1
 limits=0
@@ -41,30 +39,6 @@ case "$max_requests" in ''|*[!0-9]*) die "--max-requests must be a number" ;; es
 if [ -n "$json_out" ]; then
   json_out=$(cd "$(dirname "$json_out")" && pwd)/$(basename "$json_out")
 fi
-
-# go_at_least VERSION: true when the go on PATH is at least VERSION (major.minor).
-go_at_least() {
-  local have
-  have=$(go env GOVERSION 2>/dev/null | sed 's/^go//') || return 1
-  python3 - "$have" "$1" <<'PY'
-import sys
-def v(s): return [int(x) for x in s.split("-")[0].split(".")[:2]]
-sys.exit(0 if v(sys.argv[1]) >= v(sys.argv[2]) else 1)
-PY
-}
-
-ensure_k6() {
-  [ -x "$k6_bin" ] && "$k6_bin" version 2>/dev/null | grep -q "k6 $K6_VERSION" && return 0
-  command -v go >/dev/null || ensure_packages golang-go
-  local toolchain=local
-  # Debian bookworm's Go is 1.19: let the go command fetch a newer toolchain (a module on the
-  # Go module proxy) for this build only.
-  go_at_least "$K6_GO_MIN" || toolchain="go1.24.5"
-  say "building k6 $K6_VERSION with Go ($toolchain toolchain) into $(dirname "$k6_bin")"
-  mkdir -p "$(dirname "$k6_bin")"
-  GOTOOLCHAIN=$toolchain GOBIN=$(dirname "$k6_bin") GOFLAGS=-mod=mod \
-    go install "go.k6.io/k6@$K6_VERSION" || die "could not build k6 $K6_VERSION"
-}
 
 ensure_packages "${CREBITO_PACKAGES[@]}"
 command -v python3 >/dev/null || ensure_packages python3
