@@ -1,6 +1,7 @@
 // store::Pool's group commit: postings from many threads, committed in shared transactions, each
 // get their own outcome, and every returned balance is exactly the running balance in commit order.
-// And the checkpointer keeps the WAL from growing while requests never checkpoint.
+// And the checkpointer keeps the WAL from growing while requests never checkpoint; and a turn (one
+// wake-up of an event-loop thread) commits its postings together, each with its own outcome.
 #include "store/pool.h"
 
 #include <SQLiteCpp/Database.h>
@@ -130,4 +131,64 @@ TEST_CASE("requests never checkpoint, and the checkpointer keeps the WAL small",
   CHECK(wal_bytes <= static_cast<uintmax_t>(limits::wal_bytes_max));
   SQLite::Database db(dir.file("crebito.db"));
   CHECK(db.execAndGet("SELECT COUNT(*) FROM transactions").getInt() == postings + 1);
+}
+
+namespace {
+
+int64_t committed_balance(const TempDir& dir, int64_t account) {
+  SQLite::Database db(dir.file("crebito.db"));
+  SQLite::Statement query(db, "SELECT balance_cents FROM accounts WHERE id = ?");
+  query.bind(1, account);
+  REQUIRE(query.executeStep());
+  return query.getColumn(0).getInt64();
+}
+
+}  // namespace
+
+TEST_CASE("a turn's postings share one transaction: each its own outcome, all durable at its end",
+          "[store][pool][turn]") {
+  TempDir dir;
+  auto pool = open_pool(dir);
+  std::string error;
+  store::AccountRow after;
+  pool->begin_turn();
+  CHECK(pool->post(posting(2, 50000, 'd', "a"), &after, &error) == store::Status::ok);
+  CHECK(after.balance_cents == -50000);
+  CHECK(pool->take_turn_dependency());
+  CHECK_FALSE(pool->take_turn_dependency());  // Once per request.
+  // Refused against the turn's own earlier posting (limit 80000): it writes nothing, and its
+  // answer depends on the turn too.
+  CHECK(pool->post(posting(2, 40000, 'd', "b"), &after, &error) == store::Status::refused);
+  CHECK(pool->take_turn_dependency());
+  // A statement read during the turn sees the turn's postings.
+  std::vector<store::EntryRow> entries;
+  CHECK(pool->read_statement(2, 10, &after, &entries, &error) == store::Status::ok);
+  CHECK(after.balance_cents == -50000);
+  CHECK(entries.size() == 1);
+  CHECK(pool->take_turn_dependency());
+  // Nothing is visible to another connection before the turn ends.
+  CHECK(committed_balance(dir, 2) == 0);
+  CHECK(pool->end_turn());
+  CHECK(committed_balance(dir, 2) == -50000);
+}
+
+TEST_CASE("another write on the turn's thread commits the turn first instead of deadlocking",
+          "[store][pool][turn]") {
+  TempDir dir;
+  auto pool = open_pool(dir);
+  std::string error;
+  std::shared_ptr<store::WriterLock> lock = store::WriterLock::open(dir.file("crebito.db"), &error);
+  REQUIRE(lock);
+  store::AccountRow after;
+  pool->begin_turn();
+  CHECK(pool->post(posting(1, 100, 'c', "a"), &after, &error) == store::Status::ok);
+  CHECK(pool->take_turn_dependency());
+  lock->lock();  // As the payments store does: the turn commits and lets go of the lock.
+  CHECK(committed_balance(dir, 1) == 100);
+  lock->unlock();
+  // Later postings of the turn commit on their own: their answers depend on nothing else.
+  CHECK(pool->post(posting(1, 100, 'c', "b"), &after, &error) == store::Status::ok);
+  CHECK_FALSE(pool->take_turn_dependency());
+  CHECK(committed_balance(dir, 1) == 200);
+  CHECK(pool->end_turn());
 }
