@@ -12,13 +12,18 @@
 namespace store {
 namespace {
 
-// One PASSIVE checkpoint; returns the WAL's size in frames (0 when it could not run).
-int checkpoint(SQLite::Database& db) {
-  int wal_frames = 0;
-  int copied_frames = 0;
+struct Progress {
+  int wal_frames = 0;     // Frames in the WAL (0 when the checkpoint could not run).
+  int copied_frames = 0;  // Of which copied into the database file, this pass or before.
+  int left() const { return wal_frames - copied_frames; }
+};
+
+// One PASSIVE checkpoint.
+Progress checkpoint(SQLite::Database& db) {
+  Progress progress;
   const int rc = sqlite3_wal_checkpoint_v2(db.getHandle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
-                                           &wal_frames, &copied_frames);
-  return rc == SQLITE_OK ? wal_frames : 0;
+                                           &progress.wal_frames, &progress.copied_frames);
+  return rc == SQLITE_OK ? progress : Progress{};
 }
 
 }  // namespace
@@ -74,8 +79,15 @@ void Checkpointer::run(State* state) {
     lock.unlock();
     // BUSY: the other instance is checkpointing. Any other failure is a storage fault, which the
     // request path reports (503) and logs; the next round tries again.
-    const int wal_frames = checkpoint(state->db);
-    if (wal_frames >= limits::checkpoint_restart_frames) {
+    Progress progress = checkpoint(state->db);
+    if (progress.wal_frames >= limits::checkpoint_restart_frames) {
+      // The pass under the writer lock syncs the WAL frames that arrived since the last pass, and
+      // writers wait for that sync: catch up without the lock first, so that it has little left.
+      for (int pass = 1; pass < limits::checkpoint_catch_up_passes_max &&
+                         progress.left() > limits::checkpoint_locked_frames_max;
+           ++pass) {
+        progress = checkpoint(state->db);
+      }
       std::lock_guard<WriterLock> no_writers(*state->writer_lock);
       checkpoint(state->db);
     }

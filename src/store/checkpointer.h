@@ -10,7 +10,9 @@
 // copied WAL. So once the WAL holds limits::checkpoint_restart_frames frames, a second, short pass
 // runs under the WriterLock (no writer can append meanwhile): it copies only what arrived during
 // the first, and the next writer starts the WAL from its beginning, truncated to
-// limits::wal_bytes_max. Writers wait for that short pass only.
+// limits::wal_bytes_max. Writers wait for that short pass only, and it syncs what it copies, so
+// passes without the lock are repeated first while much is left to copy
+// (limits::checkpoint_locked_frames_max).
 //
 // Each instance runs one; SQLite's checkpoint lock lets only one work at a time, and the other
 // gets SQLITE_BUSY, which means "next round".
