@@ -75,11 +75,6 @@ inline constexpr int write_timeout_ms = 2000;
 // haproxy sends each request whole, on a connection it opened to send it.
 inline constexpr int first_request_wait_ms = read_timeout_ms;
 inline constexpr int request_read_ms_max = 3000;
-// Bytes read from a socket at once; a whole request (headers and a body up to
-// request_body_bytes_max) usually arrives in one read.
-inline constexpr size_t connection_read_buffer_bytes = 8192;
-// A response is sent in one piece when it fits (a full statement is under 2 KiB).
-inline constexpr size_t connection_write_buffer_bytes = 8192;
 
 // After answering early (413, 411, 400) without reading the request body, the connection is
 // closed gracefully: we stop writing and discard what the client still sends, so it reads our

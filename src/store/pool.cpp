@@ -126,6 +126,15 @@ void Pool::close_turn_transaction() {
   writer_lock_->unlock();
 }
 
+void Pool::lose_turn_transaction() {
+  TurnState& turn = turn_;
+  CREBITO_ASSERT(turn.open);
+  turn.open = false;
+  turn.lost = true;
+  turn.batching = false;  // The turn's later postings each commit on their own.
+  writer_lock_->unlock();
+}
+
 Status Pool::post_in_turn(const Posting& posting, AccountRow* after, std::string* error_text) {
   TurnState& turn = turn_;
   if (!turn.open) {
@@ -147,10 +156,7 @@ Status Pool::post_in_turn(const Posting& posting, AccountRow* after, std::string
   }
   // apply() rolled the transaction back: every posting of the turn so far is lost too.
   *error_text = writer_->last_error();
-  turn.open = false;
-  turn.lost = true;
-  turn.batching = false;
-  writer_lock_->unlock();
+  lose_turn_transaction();
   return status;
 }
 
@@ -167,10 +173,7 @@ Status Pool::read_statement(int64_t account_id, size_t entries_max, AccountRow* 
     // A failed read may have ended the transaction: the turn's postings are lost.
     *error_text = writer_->last_error();
     writer_->abandon_write();
-    turn.open = false;
-    turn.lost = true;
-    turn.batching = false;
-    writer_lock_->unlock();
+    lose_turn_transaction();
     return status;
   }
   Lease connection = acquire();

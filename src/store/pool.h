@@ -86,6 +86,7 @@ class Pool {
   static thread_local TurnState turn_;
   Status post_in_turn(const Posting& posting, AccountRow* after, std::string* error_text);
   void close_turn_transaction();  // Commits the open turn transaction, unlocks.
+  void lose_turn_transaction();   // After a failure rolled it back: marks the turn lost, unlocks.
 
   void release(Connection* connection);
   // Called by the thread that holds `connection` on loan (the leader, for the writer). Returns a
