@@ -1,33 +1,11 @@
-# Shared by crebito's scripts: installing Debian packages, building, locating things.
-# Source it; it defines functions and the variable CREBITO_ROOT.
+# shellcheck shell=bash
+# Shared by crebito's scripts: messages, building, recognising processes. Source it; it defines
+# functions and the variable CREBITO_ROOT. Installing packages is scripts/setup's business.
 
 CREBITO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
-# What building, running and testing crebito needs on Debian bookworm.
-CREBITO_PACKAGES=(
-  cmake g++ make pkg-config
-  libsqlite3-dev libsqlitecpp-dev libcpp-httplib-dev nlohmann-json3-dev catch2
-  haproxy curl sqlite3 procps
-)
-
 say() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
-
-# ensure_packages PKG...: installs what is missing with apt-get when root; otherwise prints the
-# exact command to run and fails.
-ensure_packages() {
-  local missing=() pkg
-  for pkg in "$@"; do
-    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
-  done
-  [ ${#missing[@]} -eq 0 ] && return 0
-  if [ "$(id -u)" -ne 0 ]; then
-    die "missing Debian packages; run: sudo apt-get update && sudo apt-get install -y ${missing[*]}"
-  fi
-  say "installing ${missing[*]}"
-  DEBIAN_FRONTEND=noninteractive apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-}
 
 # build_crebito [TARGET...]: configures build/ (Release) once and builds the targets (all if none).
 build_crebito() {
@@ -51,4 +29,20 @@ pid_is() {
   running=$(readlink "/proc/$pid/exe" 2>/dev/null) || return 1
   running=${running% (deleted)}
   [ "$running" = "$(readlink -f "$exe")" ]
+}
+
+# stop_process NAME PID EXE TIMEOUT_S: TERM to PID while it runs EXE (pid_is), KILL after TIMEOUT_S.
+stop_process() {
+  local name=$1 pid=$2 exe=$3 timeout_s=$4
+  pid_is "$pid" "$exe" || return 0
+  kill -TERM "$pid" 2>/dev/null || return 0
+  local deadline=$((SECONDS + timeout_s))
+  while pid_is "$pid" "$exe"; do
+    if [ $SECONDS -ge $deadline ]; then
+      say "$name (pid $pid) did not stop within ${timeout_s}s; killing it"
+      kill -KILL "$pid" 2>/dev/null || true
+      break
+    fi
+    sleep 0.05
+  done
 }

@@ -1,6 +1,7 @@
+# shellcheck shell=bash
 # k6 as the 2025 challenge ran it (v1.1.0), built from the Go module proxy into
-# ~/.cache/crebito/k6-v1.1.0 when missing (or CREBITO_K6=PATH). Source it after common.sh and call
-# ensure_k6; then run "$k6_bin".
+# ~/.cache/crebito/k6-v1.1.0 when missing (or CREBITO_K6=PATH). Source it after common.sh for
+# K6_VERSION and k6_bin; `scripts/setup k6` builds it (ensure_k6, here) and prints that path.
 # k6 sends no usage report (K6_NO_USAGE_REPORT): every run stays on loopback.
 
 K6_VERSION=v1.1.0
@@ -21,7 +22,7 @@ PY
 
 ensure_k6() {
   [ -x "$k6_bin" ] && "$k6_bin" version 2>/dev/null | grep -q "k6 $K6_VERSION" && return 0
-  command -v go >/dev/null || ensure_packages golang-go
+  command -v go >/dev/null || ensure_packages golang-go # scripts/setup's
   local toolchain=local
   # Debian bookworm's Go is 1.19: let the go command fetch a newer toolchain (a module on the
   # Go module proxy) for this build only.

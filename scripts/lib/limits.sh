@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # The resource limits docker-compose.yml declares, applied to native processes through cgroups,
 # so that a benchmark of the native stack runs under the same budget as the challenge's containers.
 #
@@ -13,9 +14,10 @@
 #                                 have stopped; a process still inside is moved back to the root)
 # or run it: `scripts/lib/limits.sh report|release|show SERVICE`.
 #
-# Needs root and a writable cgroup hierarchy: v1 (/sys/fs/cgroup/cpu and /sys/fs/cgroup/memory, and
-# /sys/fs/cgroup/cpuset for a pinned service) or v2 (/sys/fs/cgroup/cgroup.controllers); fails with
-# a clear message otherwise.
+# Reading a compose file needs python3 and python3-yaml (scripts/setup limits installs them).
+# Applying limits needs root and a writable cgroup hierarchy: v1 (/sys/fs/cgroup/cpu and
+# /sys/fs/cgroup/memory, and /sys/fs/cgroup/cpuset for a pinned service) or v2
+# (/sys/fs/cgroup/cgroup.controllers); fails with a clear message otherwise.
 # Environment: CREBITO_COMPOSE_FILE (default: docker-compose.yml at the repository root),
 # CREBITO_CGROUP_NAME (default crebito: the parent group of the per-service groups).
 
@@ -46,16 +48,10 @@ limits_cgroup_version() {
 limits_read() {
   local service=$1
   [ -f "$LIMITS_COMPOSE_FILE" ] || { limits_error "no compose file at $LIMITS_COMPOSE_FILE"; return 1; }
+  # Reading only: scripts/setup limits installs python3-yaml.
   if ! python3 -c 'import yaml' 2>/dev/null; then
-    if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
-      limits_say "installing python3-yaml (to read $LIMITS_COMPOSE_FILE)"
-      DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-          python3 python3-yaml >/dev/null || return 1
-    else
-      limits_error "reading $LIMITS_COMPOSE_FILE needs python3-yaml; run: sudo apt-get install -y python3-yaml"
-      return 1
-    fi
+    limits_error "reading $LIMITS_COMPOSE_FILE needs python3-yaml; run: scripts/setup limits"
+    return 1
   fi
   python3 - "$LIMITS_COMPOSE_FILE" "$service" "$LIMITS_CFS_PERIOD_US" <<'PY'
 import re, sys, yaml

@@ -40,9 +40,7 @@ if [ -n "$json_out" ]; then
   json_out=$(cd "$(dirname "$json_out")" && pwd)/$(basename "$json_out")
 fi
 
-ensure_packages "${CREBITO_PACKAGES[@]}"
-command -v python3 >/dev/null || ensure_packages python3
-ensure_k6
+"$CREBITO_ROOT/scripts/setup" build k6 >/dev/null
 build_crebito crebito processor-sim
 sim_bin="$CREBITO_ROOT/build/processor-sim"
 
