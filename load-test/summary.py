@@ -6,7 +6,7 @@ Reads what the tools wrote and nothing else (Python standard library only):
 - a Gatling report folder (`js/stats.json`, `simulation.log`) -> per request group and globally:
   count, OK, KO with reasons, min/p50/p75/p95/p99/max ms (p99.9 from the log), mean, req/s; and
   the challenge's payment, computed exactly as the official `generateResults()` did
-  (shared/research/rinha2024.md §1): USD 100,000 minus the SLA fine (98% of all requests must be
+  (docs/BENCHMARKS.md, "How the money is computed"): USD 100,000 minus the SLA fine (98% of all requests must be
   OK and under 250 ms, from stats.json group1) and USD 803.01 per simulation.log line that matches
   an inconsistency check;
 - the JSON lines our wrk script prints, one per capacity step -> the highest sustained rate.
@@ -182,13 +182,22 @@ def summarize_gatling(report_dir, counts=None, db_rows_added=None, meta=None):
     return result
 
 
+def step_errors(step):
+    """A wrk step's errors: socket errors and answers other than 200/422."""
+    return step["errors_status"] + sum(step["errors_socket"].values())
+
+
+def step_sustained(step, p99_bound_ms):
+    """A wrk step is sustained when it has no error and p99 <= the bound."""
+    return step_errors(step) == 0 and step["latency_us"]["p99"] <= p99_bound_ms * 1000
+
+
 def summarize_capacity(steps, p99_bound_ms, meta=None):
     """steps: wrk JSON lines in the order run. A step is sustained when it has no error (socket
     error or status other than 200/422) and p99 <= the bound; the result is the best such rate."""
     rows = []
     for step in steps:
-        errors = step["errors_status"] + sum(step["errors_socket"].values())
-        sustained = errors == 0 and step["latency_us"]["p99"] <= p99_bound_ms * 1000
+        errors = step_errors(step)
         rows.append(
             {
                 "connections": step["connections"],
@@ -201,7 +210,7 @@ def summarize_capacity(steps, p99_bound_ms, meta=None):
                 "p50_ms": round(step["latency_us"]["p50"] / 1000, 2),
                 "p99_ms": round(step["latency_us"]["p99"] / 1000, 2),
                 "max_ms": round(step["latency_us"]["max"] / 1000, 2),
-                "sustained": sustained,
+                "sustained": step_sustained(step, p99_bound_ms),
             }
         )
     best = max((r for r in rows if r["sustained"]), key=lambda r: r["req_per_s"], default=None)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A short 2024/Q1 run against the real stack (same shape, 5% of the time: about 12 s of load).
-# Passes when Gatling saw no KO, there is no fine for inconsistency, and every transaction the API
-# answered 200 to is a row in the database, no more, no less.
+# Passes when Gatling saw no KO, there is no fine for inconsistency, every transaction the API
+# answered 200 to is a row in the database, no more, no less, and the ledger audit
+# (load-test/audit.sql) holds for every account.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 scale=${CREBITO_LOAD_TEST_SCALE:-0.05}
@@ -24,6 +25,8 @@ if s["money"]["inconsistencies"] != 0:
 if s["transactions_committed"] != s["db_transactions_added"]:
     problems.append(f"{s['transactions_committed']} transactions answered 200 but "
                     f"{s['db_transactions_added']} rows were added")
+if s.get("ledger_audit_failures") != []:
+    problems.append(f"the ledger audit fails for {s.get('ledger_audit_failures')}")
 if s["transactions_committed"] == 0:
     problems.append("no transaction was committed")
 for p in problems:
