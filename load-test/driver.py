@@ -26,8 +26,8 @@ runs the null server (no ledger, so no database check).
 Another stack as the target, in crebito's place (any profile but official):
   --target NAME --target-start CMD --target-stop CMD --target-port P [--target-pids FILE]
       CMD runs with bash -c. The start command starts the stack with fresh data and returns once it
-      answers on 127.0.0.1:P; for rinha2025 it finds the processors in $PROCESSOR_DEFAULT_URL and
-      $PROCESSOR_FALLBACK_URL. The stop command stops it and may print its limits report (kept in
+      answers on 127.0.0.1:P (also in $TARGET_PORT); for rinha2025 it finds the processors in
+      $PROCESSOR_DEFAULT_URL and $PROCESSOR_FALLBACK_URL. The stop command stops it and may print its limits report (kept in
       stop.log). FILE lists its processes while it runs, one "PID NAME" or "NAME PID" a line. E.g.:
         scripts/load rinha2025 --scale 0.2 --target win25 --target-port 9990 \\
           --target-start '$KIT/peer start --caps --default $PROCESSOR_DEFAULT_URL --fallback $PROCESSOR_FALLBACK_URL' \\
@@ -44,7 +44,6 @@ import json
 import os
 import platform
 import re
-import shlex
 import signal
 import socket
 import sqlite3
@@ -340,9 +339,8 @@ def answers(port, path="/"):
         return False
 
 
-def get_json(url, token=None, timeout=5):
-    request = urllib.request.Request(url, headers={"X-Rinha-Token": token} if token else {})
-    with urllib.request.urlopen(request, timeout=timeout) as r:
+def get_json(url, timeout_s=5):
+    with urllib.request.urlopen(url, timeout=timeout_s) as r:
         return json.loads(r.read())
 
 
