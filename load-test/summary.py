@@ -6,7 +6,7 @@ Reads what the tools wrote and nothing else (Python standard library only):
 - a Gatling report folder (`js/stats.json`, `simulation.log`) -> per request group and globally:
   count, OK, KO with reasons, min/p50/p75/p95/p99/max ms (p99.9 from the log), mean, req/s; and
   the challenge's payment, computed exactly as the official `generateResults()` did
-  (docs/BENCHMARKS.md, "How the money is computed"): USD 100,000 minus the SLA fine (98% of all requests must be
+  (docs/CHALLENGES.md §1): USD 100,000 minus the SLA fine (98% of all requests must be
   OK and under 250 ms, from stats.json group1) and USD 803.01 per simulation.log line that matches
   an inconsistency check;
 - the JSON lines our wrk script prints, one per capacity step -> the highest sustained rate.

@@ -1,4 +1,4 @@
-// Rinha de Backend 2025, final test (docs/PAYMENTS.md, "Load test"), rewritten for crebito's own runs:
+// Rinha de Backend 2025, final test (docs/CHALLENGES.md §3), rewritten for crebito's own runs:
 // the same load shape, fault schedule, consistency check, teardown and score formula, with the
 // duration multiplied by SCALE (1 = the final's 300 s).
 //

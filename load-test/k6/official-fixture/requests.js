@@ -1,4 +1,4 @@
-// Fixture: laid out like the official rinha-test/requests.js (research/rinha2025.md §3), written
+// Fixture: laid out like the official rinha-test/requests.js (docs/CHALLENGES.md §3), written
 // for scripts/test-k6-official. HTTP helpers for the backend on :9999 and the two processors on
 // :8001 / :8002, all through jslib's httpx, imported by URL as the official file does.
 import { Httpx } from "https://jslib.k6.io/httpx/0.1.0/index.js";

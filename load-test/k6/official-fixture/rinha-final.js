@@ -1,4 +1,4 @@
-// Fixture: laid out like the official rinha-test/rinha-final.js (research/rinha2025.md §3),
+// Fixture: laid out like the official rinha-test/rinha-final.js (docs/CHALLENGES.md §3),
 // written for scripts/test-k6-official at a small scale: 20 s instead of 300 s, a short fault
 // schedule, the same imports by URL (k6-summary, k6-utils, big.js), the same consistency check,
 // teardown and score, and the same file written by handleSummary.

@@ -19,7 +19,7 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The Rinha de Backend 2024/Q1 load test, written for crebito from the public description of the
- * official simulation (docs/BENCHMARKS.md, "What rinha2024 reproduces"): same scenarios in the same order, same
+ * official simulation (docs/CHALLENGES.md §1): same scenarios in the same order, same
  * injection profile, same random payloads, same checks and the same request and check names, so
  * that the challenge's scoring (Gatling stats plus a grep of simulation.log for
  * "ConsistenciaSaldoLimite" and "jmesPath(saldo.total).find.is") applies to its output unchanged.
@@ -53,7 +53,7 @@ public class Rinha2024Simulation extends Simulation {
   static final String ALPHANUMERIC =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
-  // The seeded accounts: id -> limite (shared/specs/crebitos.md).
+  // The seeded accounts: id -> limite (docs/API.md).
   static final List<Map<String, Object>> ACCOUNTS =
       List.of(
           Map.of("id", 1, "limite", 100000),
