@@ -34,53 +34,39 @@ std::string normalized_correlation_id(std::string_view text) {
 std::unique_ptr<Payments> Payments::open(const store::Options& options, int connections,
                                          std::string* error) {
   CREBITO_ASSERT(connections > 0);
-  std::unique_ptr<Payments> payments(new Payments());
-  payments->writer_lock_ = store::WriterLock::open(options.path, error);
-  if (!payments->writer_lock_) return nullptr;
-  for (int i = 0; i < connections; ++i) {
-    auto connection = store::PaymentsConnection::open(options, payments->writer_lock_.get(), error);
-    if (!connection) return nullptr;
-    payments->free_.push_back(std::move(connection));
-  }
-  return payments;
+  std::unique_ptr<store::PaymentsPool> pool =
+      store::PaymentsPool::open(options, connections, /*kept=*/0, error);
+  if (!pool) return nullptr;
+  return std::unique_ptr<Payments>(new Payments(std::move(pool)));
 }
 
 Payments::~Payments() = default;
 
-std::unique_ptr<store::PaymentsConnection> Payments::borrow() {
-  std::unique_lock<std::mutex> lock(free_mutex_);
-  free_changed_.wait(lock, [this] { return !free_.empty(); });
-  std::unique_ptr<store::PaymentsConnection> connection = std::move(free_.back());
-  free_.pop_back();
-  return connection;
-}
-
-void Payments::give_back(std::unique_ptr<store::PaymentsConnection> connection) {
-  {
-    std::lock_guard<std::mutex> lock(free_mutex_);
-    free_.push_back(std::move(connection));
+// Storage faults are logged by the store's fault log, once when they start and once when they
+// end; a lock wait that ran out is logged here, per request.
+Outcome Payments::unavailable(store::Status status, const store::PaymentsConnection& connection,
+                              const char* what) {
+  CREBITO_ASSERT(status == store::Status::busy || status == store::Status::unavailable);
+  if (status == store::Status::busy) {
+    std::fprintf(stderr, "crebito: payments %s failed, answering 503: %s\n", what,
+                 connection.last_error().c_str());
   }
-  free_changed_.notify_one();
-}
-
-Outcome Payments::unavailable(store::PaymentsConnection& connection, const char* what) {
-  std::fprintf(stderr, "crebito: payments %s failed: %s\n", what, connection.last_error().c_str());
   return Outcome::unavailable;
 }
 
 Outcome Payments::accept(const std::string& correlation_id, int64_t amount_cents) {
   CREBITO_ASSERT(valid_correlation_id(correlation_id));
   CREBITO_ASSERT(amount_cents >= limits::payment_cents_min);
-  auto connection = borrow();
-  const store::Status status =
-      connection->accept(normalized_correlation_id(correlation_id), amount_cents, now_ms());
-  Outcome outcome = Outcome::ok;
-  if (status == store::Status::busy || status == store::Status::unavailable) {
-    outcome = unavailable(*connection, "accept");
+  store::Status status;
+  {
+    store::PaymentsPool::Lease connection = pool_->acquire();
+    status = connection->accept(normalized_correlation_id(correlation_id), amount_cents, now_ms());
+    if (status == store::Status::busy || status == store::Status::unavailable) {
+      return unavailable(status, *connection, "accept");
+    }
   }
-  give_back(std::move(connection));
   if (status == store::Status::ok && on_accepted_) on_accepted_();
-  return outcome;
+  return Outcome::ok;
 }
 
 Outcome Payments::summary(int64_t from_ms, int64_t to_ms, Summary* out) {
@@ -88,45 +74,43 @@ Outcome Payments::summary(int64_t from_ms, int64_t to_ms, Summary* out) {
   // that moment settles here a few milliseconds later; one it records after must not be counted,
   // or we count more than it does. So: what settled by arrival + the grace, no more.
   const int64_t settled_until_ms = now_ms() + limits::summary_settle_wait_ms_max;
-  auto connection = borrow();
+  store::PaymentsPool::Lease connection = pool_->acquire();
   const auto deadline = std::chrono::steady_clock::now() +
                         std::chrono::milliseconds(limits::summary_settle_wait_ms_max);
   std::array<store::ProcessorTotals, 2> totals;
   int64_t in_flight = 0;
   Outcome outcome = Outcome::ok;
   while (true) {
-    if (connection->summary(from_ms, to_ms, settled_until_ms, &totals, &in_flight) !=
-        store::Status::ok) {
-      outcome = unavailable(*connection, "summary");
+    const store::Status status =
+        connection->summary(from_ms, to_ms, settled_until_ms, &totals, &in_flight);
+    if (status != store::Status::ok) {
+      outcome = unavailable(status, *connection, "summary");
       break;
     }
     if (in_flight == 0 || std::chrono::steady_clock::now() >= deadline) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(limits::summary_settle_poll_ms));
   }
-  give_back(std::move(connection));
   out->default_totals = {totals[0].requests, totals[0].amount_cents};
   out->fallback_totals = {totals[1].requests, totals[1].amount_cents};
   return outcome;
 }
 
 Outcome Payments::purge() {
-  auto connection = borrow();
-  Outcome outcome = Outcome::ok;
-  if (connection->purge() != store::Status::ok) outcome = unavailable(*connection, "purge");
-  give_back(std::move(connection));
-  return outcome;
+  store::PaymentsPool::Lease connection = pool_->acquire();
+  const store::Status status = connection->purge();
+  if (status != store::Status::ok) return unavailable(status, *connection, "purge");
+  return Outcome::ok;
 }
 
 Outcome Payments::consistency(Consistency* out) {
-  auto connection = borrow();
-  Outcome outcome = Outcome::ok;
-  if (connection->counts(&out->counts) != store::Status::ok) {
-    outcome = unavailable(*connection, "consistency");
+  {
+    store::PaymentsPool::Lease connection = pool_->acquire();
+    const store::Status status = connection->counts(&out->counts);
+    if (status != store::Status::ok) return unavailable(status, *connection, "consistency");
   }
-  give_back(std::move(connection));
   const int64_t oldest = out->counts.oldest_unsettled_accepted_ms;
   out->oldest_unsettled_age_ms = oldest > 0 ? std::max<int64_t>(0, now_ms() - oldest) : 0;
-  return outcome;
+  return Outcome::ok;
 }
 
 }  // namespace payments

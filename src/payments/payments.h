@@ -3,20 +3,19 @@
 // knows the rules of those answers, not HTTP and not SQL. Forwarding happens in forwarder.h.
 //
 // Thread-safe: any number of request threads may call it at once (each call borrows one of its
-// store connections). A payment accepted here wakes a forwarding worker of this instance through
-// the hook set with on_accepted().
+// store connections from a store::PaymentsPool, which also replaces a connection whose file was
+// removed or replaced, and logs storage faults once per episode). A payment accepted here wakes a
+// forwarding worker of this instance through the hook set with on_accepted().
 #pragma once
 
 #include <array>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <vector>
 
 #include "store/payments.h"
+#include "store/pool.h"
 
 namespace payments {
 
@@ -42,8 +41,8 @@ struct Consistency {
 
 class Payments {
  public:
-  // Opens `connections` store connections (the schema must be applied). nullptr and *error on
-  // failure.
+  // Opens `connections` store connections (the schema must be applied); at most that many calls
+  // are served at once. nullptr and *error on failure.
   static std::unique_ptr<Payments> open(const store::Options& options, int connections,
                                         std::string* error);
   ~Payments();
@@ -63,17 +62,12 @@ class Payments {
   void on_accepted(std::function<void()> hook) { on_accepted_ = std::move(hook); }
 
  private:
-  Payments() = default;
-  std::unique_ptr<store::PaymentsConnection> borrow();
-  void give_back(std::unique_ptr<store::PaymentsConnection> connection);
-  Outcome unavailable(store::PaymentsConnection& connection, const char* what);
+  explicit Payments(std::unique_ptr<store::PaymentsPool> pool) : pool_(std::move(pool)) {}
+  static Outcome unavailable(store::Status status, const store::PaymentsConnection& connection,
+                             const char* what);
 
   std::function<void()> on_accepted_;  // Set before serving; constant after.
-  // The process's writer lock for the file (store/writer_lock.h), taken by every write.
-  std::shared_ptr<store::WriterLock> writer_lock_;
-  std::mutex free_mutex_;
-  std::condition_variable free_changed_;
-  std::vector<std::unique_ptr<store::PaymentsConnection>> free_;  // Guarded by free_mutex_.
+  const std::unique_ptr<store::PaymentsPool> pool_;
 };
 
 // 36 characters, 8-4-4-4-12 hexadecimal digits (either case).

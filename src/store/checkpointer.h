@@ -1,9 +1,12 @@
 // store::Checkpointer copies the WAL back into the database file from a background thread, so
 // that no request ever runs a checkpoint (and its fsyncs) inside its COMMIT.
 //
-// Request connections run with wal_autocheckpoint=0 (connection.cpp); this thread, on a connection
-// of its own, runs a PASSIVE checkpoint every limits::checkpoint_interval_ms, which waits for no
-// reader or writer and does the bulk of the copying and syncing.
+// Every connection of the store, of the ledger and of the payments face alike, runs with
+// wal_autocheckpoint=0 (the PRAGMA set of store/database.h); this thread, on a connection of its
+// own (built on the same core, with a busy timeout of 0), runs a PASSIVE checkpoint every
+// limits::checkpoint_interval_ms, which waits for no reader or writer and does the bulk of the
+// copying and syncing. If the database file is removed or replaced, the thread reopens its
+// connection once a database is back at the path.
 //
 // A checkpoint that runs beside writers never catches up with them: by the time it ends, new
 // frames have been appended, and SQLite only starts the WAL over when a write begins on a fully
@@ -26,6 +29,8 @@
 #include <string>
 #include <thread>
 
+#include "store/database.h"
+
 namespace store {
 
 class Checkpointer {
@@ -37,10 +42,15 @@ class Checkpointer {
   Checkpointer(const Checkpointer&) = delete;
   Checkpointer& operator=(const Checkpointer&) = delete;
 
+  // The connection start() opens for the thread (tests read its PRAGMAs back). nullptr and *error
+  // on failure.
+  static std::unique_ptr<Database> open_connection(const std::string& db_path, std::string* error);
+
  private:
   struct State;
   explicit Checkpointer(std::unique_ptr<State> state);
   static void run(State* state);
+  static void follow_moved_file(State* state);
 
   std::unique_ptr<State> state_;
   std::thread thread_;

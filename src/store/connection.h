@@ -15,48 +15,33 @@
 //      SQLite's busy handler (a retry every limits::busy_retry_sleep_us, instead of the default
 //      1..100 ms back-off) is the fallback for writers outside crebito.
 //
-// Storage faults (disk full, I/O error, read-only file, the file removed or replaced while open):
+// Storage faults (disk full, I/O error, read-only file, the file removed or replaced while open),
+// kept by the SQLite core this connection is built on (store/database.h, which also opens the file,
+// runs the one PRAGMA set and waits for locks):
 //   7. A write that meets one is rolled back and answered `unavailable`; nothing is half-written.
 //   8. Every operation first checks that the path still names the file this connection has open
-//      (SQLITE_FCNTL_HAS_MOVED, one stat()). If the file or its directory was removed, writing on
-//      would go to an unlinked "ghost" file that no one will ever read again: the connection
-//      answers `unavailable` instead, and the Pool replaces it once a database is back at the path.
+//      (Database::file_moved, one stat(); for writes with the write lock held, right before
+//      writing) and answers `unavailable` if not; the Pool replaces the connection once a database
+//      is back at the path.
 //   9. A connection never creates the database: a missing file stays a fault until someone puts a
 //      ledger back (a fresh empty ledger must never silently replace one that was lost).
-//  10. FaultLog prints one line when reads or writes start failing and one when they work again,
-//      never one per request.
+//  10. Every operation reports to the pool's FaultLog: one line when reads or writes start
+//      failing and one when they work again, never one per request.
 //
 // Errors are values: every call returns a Status; no SQLiteCpp exception leaves this layer.
 #pragma once
 
-#include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
 
-#include <atomic>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <string_view>
 #include <vector>
 
+#include "store/database.h"
 #include "store/writer_lock.h"
 
 namespace store {
-
-enum class [[nodiscard]] Status{
-    ok,
-    refused,      // The conditional update matched no row; nothing was written.
-    busy,         // The write lock stayed with another writer past the busy timeout.
-    unavailable,  // I/O error, disk full, read-only or vanished file; nothing was written.
-};
-
-const char* status_name(Status status);
-
-struct Options {
-  std::string path;
-  int busy_timeout_ms = 0;
-};
 
 struct AccountRow {
   int64_t id = 0;
@@ -80,31 +65,6 @@ struct Posting {
   char kind = 0;
   std::string description;
   std::string created_at;
-};
-
-// Reports storage faults to stderr on state changes only: the first failure of a kind of operation
-// (read or write) after success, and the first success once no failure has been seen for
-// limits::fault_quiet_ms. A fault that comes and goes (a full disk on which a checkpoint frees WAL
-// space for a few more commits) is one episode, with one line at each end. Thread-safe; one per
-// process (the Pool's), shared by its connections.
-class FaultLog {
- public:
-  enum class Kind { read = 0, write = 1 };
-  void failed(Kind kind, const std::string& error);
-  void succeeded(Kind kind);
-  // True during an episode: some operation failed and nothing has worked for fault_quiet_ms since.
-  bool failing() const {
-    return states_[0].failing.load(std::memory_order_relaxed) ||
-           states_[1].failing.load(std::memory_order_relaxed);
-  }
-
- private:
-  struct State {
-    std::atomic<bool> failing{false};
-    std::atomic<int64_t> failures{0};
-    std::atomic<int64_t> last_failure_us{0};  // Monotonic clock.
-  };
-  State states_[2];
 };
 
 class Connection {
@@ -164,45 +124,35 @@ class Connection {
   // Reads every account, ordered by id.
   Status read_accounts(std::vector<AccountRow>* accounts);
 
+  // What a pool checks before it lends a connection it opened on a restored file: the file holds
+  // a ledger (its accounts can be read, and there are some).
+  bool holds_data();
+
   // The message of the last failure, for the log.
-  const std::string& last_error() const { return last_error_; }
+  const std::string& last_error() const { return db_.last_error(); }
 
   // True when the database path no longer names the file this connection has open (removed,
   // renamed or replaced). Such a connection only ever answers `unavailable`; reopen it.
-  bool file_moved();
+  bool file_moved() { return db_.file_moved(); }
 
   // Reads an integer or text PRAGMA back, so tests can check what open() set.
-  std::string test_pragma(const char* name);
+  std::string test_pragma(const char* name) { return db_.test_pragma(name); }
 
  private:
   Connection(const Options& options, WriterLock* writer_lock, FaultLog* fault_log);
-  Status fail(int rc, const char* step);
-  Status moved();
-  Status finish_write(Status status);
-  Status report(FaultLog::Kind kind, Status status);
   Status apply_posting(const Posting& posting, AccountRow* after);
   Status post_batch_locked(Write* const* writes, size_t count);
   Status read_statement_checked(int64_t account_id, size_t entries_max, AccountRow* account,
                                 std::vector<EntryRow>* entries);
   Status read_accounts_checked(std::vector<AccountRow>* accounts);
-  static int on_busy(void* self, int attempts);
 
   // Constant after construction.
-  const Options options_;
+  Database db_;  // First: the statements below are prepared on it.
   WriterLock* const writer_lock_;
-  FaultLog* const fault_log_;  // May be null: no reports.
-  SQLite::Database db_;
-  SQLite::Statement begin_;
-  SQLite::Statement commit_;
-  SQLite::Statement rollback_;
   SQLite::Statement update_balance_;
   SQLite::Statement insert_transaction_;
   SQLite::Statement select_statement_;
   SQLite::Statement select_accounts_;
-
-  // Used by the owning thread only.
-  int64_t busy_since_us_ = 0;
-  std::string last_error_;
 };
 
 }  // namespace store

@@ -11,21 +11,26 @@
 //   3. A settled row never changes again (except by purge): settle() and requeue() only touch
 //      rows in state leased with the caller's token.
 //   4. A connection is used by one thread at a time (opened SQLITE_OPEN_NOMUTEX).
+//   5. Every write takes the process's WriterLock first, as the ledger's do.
+// Opening, the PRAGMAs, busy waits, rollbacks and storage faults are the SQLite core's
+// (store/database.h), the same for this connection as for the ledger's: in particular no commit
+// here ever runs a WAL checkpoint, every operation first checks that the file was not removed or
+// replaced (answering `unavailable` if it was; a PaymentsPool then replaces the connection), and
+// faults are reported to the pool's FaultLog.
 // Errors are values (store::Status); no SQLiteCpp exception leaves this layer.
 #pragma once
 
-#include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
 
 #include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
-#include "store/connection.h"
+#include "store/database.h"
+#include "store/writer_lock.h"
 
 namespace store {
 
@@ -71,8 +76,10 @@ class PaymentsConnection {
   // REQUIRES: writer_lock is the process's WriterLock for the file (WriterLock::open) and outlives
   // the connection. Every write takes it, as the ledger's do: writers of both faces and of both
   // processes then hand the database's write lock over by a futex wake-up, never by polling.
+  // fault_log, if given, must outlive the connection.
   static std::unique_ptr<PaymentsConnection> open(const Options& options, WriterLock* writer_lock,
-                                                  std::string* error);
+                                                  std::string* error,
+                                                  FaultLog* fault_log = nullptr);
   ~PaymentsConnection();
   PaymentsConnection(const PaymentsConnection&) = delete;
   PaymentsConnection& operator=(const PaymentsConnection&) = delete;
@@ -134,12 +141,34 @@ class PaymentsConnection {
   Status read_health(std::array<HealthRow, 2>* rows);
   Status write_health(int processor, const HealthRow& row);
 
-  const std::string& last_error() const { return last_error_; }
+  // What a pool checks before it lends a connection it opened on a restored file: the file's
+  // payments tables can be read.
+  bool holds_data();
+
+  const std::string& last_error() const { return db_.last_error(); }
+
+  // True when the database path no longer names the file this connection has open (removed,
+  // renamed or replaced). Such a connection only ever answers `unavailable`; reopen it.
+  bool file_moved() { return db_.file_moved(); }
+
+  // Reads an integer or text PRAGMA back, so tests can check what open() set.
+  std::string test_pragma(const char* name) { return db_.test_pragma(name); }
+
+  // SQLite's own counters (sqlite3_stmt_status) for the two due-work queries (the idle look and
+  // the claim's select), summed since this connection was opened: tests check with them that the
+  // queries read the payments_due index (no step of a full scan, no sort) whatever the backlog.
+  struct QueryCost {
+    int64_t fullscan_steps = 0;
+    int64_t sorts = 0;
+    int64_t vm_steps = 0;
+  };
+  QueryCost test_due_query_cost();
 
  private:
-  explicit PaymentsConnection(const Options& options, WriterLock* writer_lock);
-  Status fail(int rc, const char* step);
-  Status finish_write(Status status);
+  PaymentsConnection(const Options& options, WriterLock* writer_lock, FaultLog* fault_log);
+  // The checks and the report around one autocommit write: takes the writer lock, checks for a
+  // moved file, runs the bound statement; ok when a row changed, refused when none did.
+  Status write_one(SQLite::Statement& statement, const char* step);
   Status run_write(SQLite::Statement& statement, const char* step, bool* changed);
   Status end_one(const AttemptEnd& end);  // settle() and requeue().
   // The parts of the writes above, for a caller that holds the writer lock (and, for lease_due,
@@ -149,19 +178,18 @@ class PaymentsConnection {
                    const std::function<void(PaymentJob*)>& decide, std::vector<PaymentJob>* jobs);
   // Whether a payment is due (a read, no lock); *status says whether the read itself failed.
   bool any_due(int64_t now_ms, Status* status);
-  static int on_busy(void* self, int attempts);
-  bool install_busy_handler();
+  Status end_and_claim_checked(const std::vector<AttemptEnd>& ends, std::vector<Status>* ended,
+                               int64_t now_ms, int64_t lease_until_ms, int claims_max,
+                               const std::function<void(PaymentJob*)>& decide,
+                               std::vector<PaymentJob>* jobs);
+  Status summary_checked(int64_t from_ms, int64_t to_ms, int64_t settled_until_ms,
+                         std::array<ProcessorTotals, 2>* totals, int64_t* in_flight);
+  Status counts_checked(QueueCounts* out);
+  Status read_health_checked(std::array<HealthRow, 2>* rows);
 
   // Constant after construction.
-  const Options options_;
+  Database db_;  // First: the statements below are prepared on it.
   WriterLock* const writer_lock_;
-  SQLite::Database db_;
-  // Installed before any statement is prepared: preparing reads the schema, which can meet a lock
-  // held by the other instance (e.g. while it prepares the file at start).
-  const bool busy_handler_installed_;
-  SQLite::Statement begin_;
-  SQLite::Statement commit_;
-  SQLite::Statement rollback_;
   SQLite::Statement insert_;
   SQLite::Statement any_due_;
   SQLite::Statement select_due_;
@@ -177,9 +205,7 @@ class PaymentsConnection {
   SQLite::Statement write_health_;
 
   // Used by the owning thread only.
-  int64_t busy_since_us_ = 0;
   uint64_t token_state_ = 0;
-  std::string last_error_;
 };
 
 }  // namespace store

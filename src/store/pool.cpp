@@ -8,35 +8,50 @@
 
 namespace store {
 
-std::unique_ptr<Pool> Pool::open(const Options& options, int size, std::string* error) {
+template <class C>
+std::unique_ptr<ConnectionPool<C>> ConnectionPool<C>::open(const Options& options, int size,
+                                                           int kept, std::string* error) {
   CREBITO_ASSERT(size > 0);
+  CREBITO_ASSERT(kept >= 0);
   std::shared_ptr<WriterLock> writer_lock = WriterLock::open(options.path, error);
   if (!writer_lock) return nullptr;
-  std::unique_ptr<Pool> pool(new Pool(options, std::move(writer_lock)));
-  for (int i = 0; i <= size; ++i) {  // The writer, then `size` to lend.
-    std::unique_ptr<Connection> connection =
-        Connection::open(options, pool->writer_lock_.get(), error, &pool->fault_log_);
+  std::unique_ptr<ConnectionPool> pool(new ConnectionPool(options, std::move(writer_lock), kept));
+  for (int i = 0; i < kept + size; ++i) {
+    std::unique_ptr<C> connection =
+        C::open(options, pool->writer_lock_.get(), error, &pool->fault_log_);
     if (!connection) return nullptr;
-    if (i > 0) pool->free_.push_back(connection.get());
+    if (i >= kept) pool->free_.push_back(connection.get());
     pool->connections_.push_back(std::move(connection));
   }
-  pool->writer_ = pool->connections_[0].get();
   return pool;
 }
 
-Pool::Lease Pool::acquire() {
+template <class C>
+typename ConnectionPool<C>::Lease ConnectionPool<C>::acquire() {
   std::unique_lock<std::mutex> lock(free_mutex_);
   free_changed_.wait(lock, [this] { return !free_.empty(); });
-  Connection* connection = free_.back();
+  C* connection = free_.back();
   free_.pop_back();
   lock.unlock();
-  // A moved file makes every operation fail (and say so in the fault log) until it is reopened;
-  // checking only during such an episode spares each request a stat().
-  if (may_have_moved() && connection->file_moved()) connection = reopen(connection);
-  return Lease(this, connection);
+  return Lease(this, refresh(connection));
 }
 
-Connection* Pool::reopen(Connection* connection) {
+template <class C>
+C* ConnectionPool<C>::kept(int index) const {
+  CREBITO_ASSERT(index >= 0 && index < kept_);
+  return connections_[index].get();
+}
+
+template <class C>
+C* ConnectionPool<C>::refresh(C* connection) {
+  // A moved file makes every operation fail (and say so in the fault log) until it is reopened;
+  // checking only during such an episode spares each request a stat().
+  if (may_have_moved() && connection->file_moved()) return reopen(connection);
+  return connection;
+}
+
+template <class C>
+C* ConnectionPool<C>::reopen(C* connection) {
   using namespace std::chrono;
   const int64_t now_us =
       duration_cast<microseconds>(steady_clock::now().time_since_epoch()).count();
@@ -46,24 +61,22 @@ Connection* Pool::reopen(Connection* connection) {
     return connection;  // Another attempt was made recently, or is being made right now.
   }
   std::string error;
-  std::unique_ptr<Connection> fresh =
-      Connection::open(options_, writer_lock_.get(), &error, &fault_log_);
+  std::unique_ptr<C> fresh = C::open(options_, writer_lock_.get(), &error, &fault_log_);
   if (!fresh) return connection;  // Still no usable database at the path; the old one says so.
-  // Without CREATE, open() succeeds only on an existing file in WAL mode; it must hold a ledger.
-  std::vector<AccountRow> accounts;
-  if (fresh->read_accounts(&accounts) != Status::ok || accounts.empty()) return connection;
-  Connection* replacement = fresh.get();
-  std::unique_ptr<Connection> old;
+  // Without CREATE, open() succeeds only on an existing file in WAL mode; it must hold our data.
+  if (!fresh->holds_data()) return connection;
+  C* replacement = fresh.get();
+  std::unique_ptr<C> old;
   {
     std::lock_guard<std::mutex> lock(free_mutex_);
-    for (std::unique_ptr<Connection>& slot : connections_) {
+    for (std::unique_ptr<C>& slot : connections_) {
       if (slot.get() == connection) {
         old = std::move(slot);
         slot = std::move(fresh);
         break;
       }
     }
-    // The other connections of this process still hold the old file; each is checked and replaced
+    // The other connections of this pool still hold the old file; each is checked and replaced
     // at its next use, also once the fault log says the fault is over (reads and writes may have
     // recovered through other connections), and the attempt interval does not apply to them.
     const int stale = stale_connections_.load();
@@ -71,7 +84,28 @@ Connection* Pool::reopen(Connection* connection) {
   }
   CREBITO_ASSERT(old != nullptr);
   next_reopen_us_ = 0;
-  return replacement;  // `old` closes here, keeping the restored -wal/-shm (see ~Connection).
+  return replacement;  // `old` closes here, keeping the restored -wal/-shm (see ~Database).
+}
+
+template <class C>
+void ConnectionPool<C>::release(C* connection) {
+  {
+    std::lock_guard<std::mutex> lock(free_mutex_);
+    // Kept connections are never lent.
+    CREBITO_ASSERT(free_.size() < connections_.size() - static_cast<size_t>(kept_));
+    free_.push_back(connection);
+  }
+  free_changed_.notify_one();
+}
+
+template class ConnectionPool<Connection>;
+template class ConnectionPool<PaymentsConnection>;
+
+std::unique_ptr<Pool> Pool::open(const Options& options, int size, std::string* error) {
+  std::unique_ptr<ConnectionPool<Connection>> connections =
+      ConnectionPool<Connection>::open(options, size, /*kept=*/1, error);  // The writer.
+  if (!connections) return nullptr;
+  return std::unique_ptr<Pool>(new Pool(std::move(connections)));
 }
 
 // The calling thread's turn (see begin_turn()).
@@ -83,7 +117,7 @@ struct Pool::TurnState final : WriterLock::Holder {
   bool depends = false;   // The current request used the turn's transaction.
 
   void give_up(WriterLock* lock) override {
-    if (!open || pool->writer_lock_.get() != lock) return;
+    if (!open || pool->writer_lock_ != lock) return;
     pool->close_turn_transaction();
     batching = false;
   }
@@ -140,7 +174,7 @@ Status Pool::post_in_turn(const Posting& posting, AccountRow* after, std::string
   if (!turn.open) {
     writer_lock_->lock();
     // The writer connection is used by the lock's holder only, so only it replaces the connection.
-    if (may_have_moved() && writer_->file_moved()) writer_ = reopen(writer_);
+    writer_ = connections_->refresh(writer_);
     const Status begun = writer_->begin_write();
     if (begun != Status::ok) {
       *error_text = writer_->last_error();
@@ -189,7 +223,7 @@ Status Pool::post(const Posting& posting, AccountRow* after, std::string* error_
   mine.error_text.clear();
   group_commit_.submit(&mine, [this](GroupCommit::Entry* const* entries, size_t count) {
     // The writer connection is used by the leader only, so only a leader replaces it.
-    if (may_have_moved() && writer_->file_moved()) writer_ = reopen(writer_);
+    writer_ = connections_->refresh(writer_);
     Connection::Write* writes[limits::write_batch_max];
     for (size_t i = 0; i < count; ++i) writes[i] = &static_cast<QueuedWrite*>(entries[i])->write;
     const Status committed = writer_->post_batch_holding_lock(writes, count);
@@ -205,15 +239,6 @@ Status Pool::post(const Posting& posting, AccountRow* after, std::string* error_
     *error_text = mine.error_text;
   }
   return mine.write.status;
-}
-
-void Pool::release(Connection* connection) {
-  {
-    std::lock_guard<std::mutex> lock(free_mutex_);
-    CREBITO_ASSERT(free_.size() < connections_.size() - 1);  // The writer is never lent.
-    free_.push_back(connection);
-  }
-  free_changed_.notify_one();
 }
 
 }  // namespace store

@@ -1,13 +1,18 @@
-// store::Pool holds a fixed set of Connections for one process and lends them to request
-// threads. Thread-safe. With one connection per worker thread, acquire() never waits in practice;
-// if it must, it waits on a condition variable, never spins.
+// store::ConnectionPool<C> holds a fixed set of connections of one kind (store::Connection for
+// the ledger, store::PaymentsConnection for the payments face) for one process and lends them to
+// request threads. Thread-safe. With one connection per thread that may borrow, acquire() never
+// waits in practice; if it must, it waits on a condition variable, never spins.
 //
-// A connection whose file was removed or replaced (Connection::file_moved) is replaced by a fresh
-// one when it is next lent, once a database is back at the path; attempts are at most one per
+// A connection whose file was removed or replaced (file_moved(), store/database.h) is replaced by a
+// fresh one when it is next lent, once a database is back at the path; attempts are at most one per
 // limits::store_reopen_interval_ms, so a lasting fault costs requests one stat() each, not an open.
-// Lending checks for a moved file only while the fault log reports failures, or while connections
-// opened before a replacement are still in use: a moved file makes every operation fail, and a
-// healthy store then costs no stat() at lending.
+// Lending checks for a moved file only while the pool's fault log reports failures, or while
+// connections opened before a replacement are still in use: a moved file makes every operation
+// fail, and a healthy store then costs no stat() at lending.
+//
+// store::Pool is the ledger's: a ConnectionPool<Connection> plus the writer connection, the group
+// commit and the turns. store::PaymentsPool is the payments face's: a ConnectionPool of
+// PaymentsConnections, nothing more.
 #pragma once
 
 #include <atomic>
@@ -20,30 +25,94 @@
 #include "crebito_limits.h"
 #include "store/connection.h"
 #include "store/group_commit.h"
+#include "store/payments.h"
 
 namespace store {
 
-class Pool {
+// C is Connection or PaymentsConnection (explicitly instantiated in pool.cpp). It provides
+// open(options, writer_lock, error, fault_log), file_moved() and holds_data().
+template <class C>
+class ConnectionPool {
  public:
   // A connection on loan; returned to the pool when the Lease is destroyed.
   class Lease {
    public:
-    Lease(Pool* pool, Connection* connection) : pool_(pool), connection_(connection) {}
+    Lease(ConnectionPool* pool, C* connection) : pool_(pool), connection_(connection) {}
     ~Lease() { pool_->release(connection_); }
     Lease(const Lease&) = delete;
     Lease& operator=(const Lease&) = delete;
-    Connection* operator->() const { return connection_; }
-    Connection& operator*() const { return *connection_; }
+    C* operator->() const { return connection_; }
+    C& operator*() const { return *connection_; }
 
    private:
-    Pool* const pool_;
-    Connection* const connection_;
+    ConnectionPool* const pool_;
+    C* const connection_;
   };
 
-  // Opens `size` connections (schema must already be applied). nullptr and *error on failure.
-  static std::unique_ptr<Pool> open(const Options& options, int size, std::string* error);
+  // Opens `size` connections to lend and `kept` more that are never lent (kept(i) gives them to
+  // the owner, e.g. the ledger's writer connection); the schema must already be applied. Their
+  // writes take the process's WriterLock for options.path. nullptr and *error on failure.
+  static std::unique_ptr<ConnectionPool> open(const Options& options, int size, int kept,
+                                              std::string* error);
 
   Lease acquire();
+
+  C* kept(int index) const;
+
+  // For a kept connection, by the one thread that uses it: `connection`, or a fresh connection in
+  // its place when its file moved and a database is back at the path.
+  C* refresh(C* connection);
+
+  WriterLock* writer_lock() const { return writer_lock_.get(); }
+
+ private:
+  ConnectionPool(const Options& options, std::shared_ptr<WriterLock> writer_lock, int kept)
+      : options_(options), writer_lock_(std::move(writer_lock)), kept_(kept) {}
+
+  void release(C* connection);
+  // Called by the thread that holds `connection` (on loan, or kept). Returns a fresh connection in
+  // its place when one can be opened, else `connection` itself.
+  C* reopen(C* connection);
+  bool may_have_moved() const {
+    return fault_log_.failing() || stale_connections_.load(std::memory_order_relaxed) > 0;
+  }
+
+  const Options options_;
+  // Shared by every connection of this pool and with the other processes (writer_lock.h).
+  std::shared_ptr<WriterLock> writer_lock_;
+  const int kept_;
+  FaultLog fault_log_;
+  std::atomic<int64_t> next_reopen_us_{0};
+  // Connections still open on a file that was removed or replaced, counted when the first of them
+  // was replaced; guarded by free_mutex_ for writes. While it is above 0, or while the fault log
+  // reports failures, a connection checks its file (one stat()) before it is used.
+  std::atomic<int> stale_connections_{0};
+
+  // Guarded by free_mutex_ (a slot changes only when its connection is replaced by reopen()).
+  // The first kept_ are the kept connections.
+  std::vector<std::unique_ptr<C>> connections_;
+
+  std::mutex free_mutex_;
+  std::condition_variable free_changed_;
+  std::vector<C*> free_;  // Guarded by free_mutex_.
+};
+
+extern template class ConnectionPool<Connection>;
+extern template class ConnectionPool<PaymentsConnection>;
+
+// The payments face's connections (payments::Payments borrows them).
+using PaymentsPool = ConnectionPool<PaymentsConnection>;
+
+// The ledger's pool.
+class Pool {
+ public:
+  using Lease = ConnectionPool<Connection>::Lease;
+
+  // Opens `size` connections to lend and the writer (schema must already be applied). nullptr and
+  // *error on failure.
+  static std::unique_ptr<Pool> open(const Options& options, int size, std::string* error);
+
+  Lease acquire() { return connections_->acquire(); }
 
   // Applies one posting, committed together with the postings other threads of this process are
   // posting at the same moment (group commit): the first queued thread takes the writer lock, then
@@ -78,40 +147,24 @@ class Pool {
   bool take_turn_dependency();
 
  private:
-  Pool(const Options& options, std::shared_ptr<WriterLock> writer_lock)
-      : options_(options),
-        writer_lock_(std::move(writer_lock)),
-        group_commit_(writer_lock_.get(), limits::write_batch_max) {}
+  explicit Pool(std::unique_ptr<ConnectionPool<Connection>> connections)
+      : connections_(std::move(connections)),
+        writer_lock_(connections_->writer_lock()),
+        writer_(connections_->kept(0)),
+        group_commit_(writer_lock_, limits::write_batch_max) {}
   struct TurnState;
   static thread_local TurnState turn_;
   Status post_in_turn(const Posting& posting, AccountRow* after, std::string* error_text);
   void close_turn_transaction();  // Commits the open turn transaction, unlocks.
   void lose_turn_transaction();   // After a failure rolled it back: marks the turn lost, unlocks.
 
-  void release(Connection* connection);
-  // Called by the thread that holds `connection` on loan (the leader, for the writer). Returns a
-  // fresh connection in its place when one can be opened, else `connection` itself.
-  Connection* reopen(Connection* connection);
-
-  const Options options_;
-  // Shared by every connection of this pool and with the other processes (invariant 6).
-  std::shared_ptr<WriterLock> writer_lock_;
-  FaultLog fault_log_;
-  std::atomic<int64_t> next_reopen_us_{0};
-  // Connections still open on a file that was removed or replaced, counted when the first of them
-  // was replaced; guarded by free_mutex_ for writes. While it is above 0, or while the fault log
-  // reports failures, a connection checks its file (one stat()) before it is used.
-  std::atomic<int> stale_connections_{0};
-  bool may_have_moved() const {
-    return fault_log_.failing() || stale_connections_.load(std::memory_order_relaxed) > 0;
-  }
-
-  // Guarded by free_mutex_ (a slot changes only when its connection is replaced by reopen()).
-  // The first is the writer connection: never lent, used by the group commit's leader only, so
-  // its page cache survives its own commits (SQLite drops a connection's cache whenever another
-  // connection has written).
-  std::vector<std::unique_ptr<Connection>> connections_;
-  Connection* writer_ = nullptr;  // connections_[0]'s; used and replaced only by the leader.
+  const std::unique_ptr<ConnectionPool<Connection>> connections_;
+  WriterLock* const writer_lock_;  // connections_'s.
+  // The writer connection: never lent, used by the group commit's leader (or a turn that holds the
+  // writer lock) only, so its page cache survives its own commits (SQLite drops a connection's
+  // cache whenever another connection has written). Replaced (connections_->refresh) by that
+  // thread only.
+  Connection* writer_;
 
   // A thread's posting in the group commit (thread_local, see group_commit.h).
   struct QueuedWrite : GroupCommit::Entry {
@@ -119,10 +172,6 @@ class Pool {
     std::string error_text;  // The batch's failure, for the log.
   };
   GroupCommit group_commit_;
-
-  std::mutex free_mutex_;
-  std::condition_variable free_changed_;
-  std::vector<Connection*> free_;  // Guarded by free_mutex_.
 };
 
 }  // namespace store

@@ -1,5 +1,6 @@
-// The store's guarantees that do not depend on the ledger: the PRAGMAs every connection runs with,
-// the schema's own defence of the money invariant, and a race-free start on an empty directory.
+// The store's guarantees that do not depend on the ledger: the schema's own defence of the money
+// invariant, and a race-free start on an empty directory. (The PRAGMAs every connection runs with:
+// database_test.cpp.)
 #include <SQLiteCpp/Database.h>
 
 #include <catch2/catch.hpp>
@@ -8,22 +9,6 @@
 #include "store/pool.h"
 #include "store/schema.h"
 #include "support/temp_dir.h"
-
-TEST_CASE("every connection runs WAL with synchronous=NORMAL", "[store][pragmas]") {
-  TempDir dir;
-  std::string error;
-  REQUIRE(store::apply_schema(dir.file("crebito.db"), &error));
-  auto writer_lock = store::WriterLock::open(dir.file("crebito.db"), &error);
-  REQUIRE(writer_lock);
-  auto connection =
-      store::Connection::open({dir.file("crebito.db"), 100}, writer_lock.get(), &error);
-  INFO(error);
-  REQUIRE(connection);
-  CHECK(connection->test_pragma("journal_mode") == "wal");
-  CHECK(connection->test_pragma("synchronous") == "1");  // NORMAL; Debian's default is 2 (FULL).
-  CHECK(connection->test_pragma("foreign_keys") == "1");
-  CHECK(connection->test_pragma("temp_store") == "2");  // MEMORY
-}
 
 TEST_CASE("applying the schema twice changes nothing", "[store][schema]") {
   TempDir dir;

@@ -1,0 +1,291 @@
+// The SQLite core every store connection is built on (src/store/database.h), seen through each kind
+// of connection: the ledger's (lent and the writer), the payments face's, and the checkpointer's.
+//   - each runs the one PRAGMA set, read back from the connection itself;
+//   - a write waits for a lock held outside crebito for the request timeout, not the schema's;
+//   - a file removed while open: every kind answers unavailable, writes nothing into the unlinked
+//     file, creates no file, and its pool replaces it once a database is back at the path (the
+//     checkpointer too: it checkpoints the restored file).
+#include "store/database.h"
+
+#include <SQLiteCpp/Database.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <thread>
+
+#include "crebito_limits.h"
+#include "store/checkpointer.h"
+#include "store/pool.h"
+#include "store/schema.h"
+#include "support/temp_dir.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using std::chrono::milliseconds;
+
+const std::string id_a = "4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b1";
+const std::string id_b = "4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b2";
+const std::string id_c = "4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b3";
+
+// The pool reopens at most once per store_reopen_interval_ms; this leaves room for a loaded
+// machine.
+constexpr auto recovery_deadline = std::chrono::seconds(10);
+
+bool wait_until(const std::function<bool()>& condition,
+                std::chrono::steady_clock::duration deadline = recovery_deadline) {
+  const auto end = std::chrono::steady_clock::now() + deadline;
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() >= end) return false;
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  return true;
+}
+
+std::string prepared_db(const TempDir& dir) {
+  std::string error;
+  REQUIRE(store::apply_schema(dir.file("crebito.db"), &error));
+  return dir.file("crebito.db");
+}
+
+store::Posting credit(int64_t account, int64_t amount, const std::string& tag) {
+  return {account, amount, amount, 'c', tag, "2024-01-01T00:00:00.000000Z"};
+}
+
+// What every kind of connection must read back (store/database.h, invariant 3).
+template <class C>
+void check_pragma_set(C& connection, const std::string& cache_size) {
+  CHECK(connection.test_pragma("journal_mode") == "wal");
+  CHECK(connection.test_pragma("synchronous") == "1");  // NORMAL; Debian's default is 2 (FULL).
+  CHECK(connection.test_pragma("foreign_keys") == "1");
+  CHECK(connection.test_pragma("temp_store") == "2");          // MEMORY
+  CHECK(connection.test_pragma("wal_autocheckpoint") == "0");  // Only the checkpointer's thread.
+  CHECK(connection.test_pragma("journal_size_limit") == std::to_string(limits::wal_bytes_max));
+  CHECK(connection.test_pragma("cache_size") == cache_size);
+  // SQLite's timeout handler (PRAGMA busy_timeout) was replaced by the core's own busy handler.
+  CHECK(connection.test_pragma("busy_timeout") == "0");
+}
+
+// The rows of the file at `path` with that correlationId, read by a connection of the test's own.
+int payments_rows(const std::string& path, const std::string& correlation_id) {
+  SQLite::Database db(path);
+  SQLite::Statement query(db, "SELECT count(*) FROM payments WHERE correlation_id = ?");
+  query.bind(1, correlation_id);
+  REQUIRE(query.executeStep());
+  return query.getColumn(0).getInt();
+}
+
+// Read-write (never created): the checkpointer test's copy has no -shm yet.
+int transaction_rows(const std::string& path, const std::string& description) {
+  SQLite::Database db(path, SQLite::OPEN_READWRITE);
+  SQLite::Statement query(db, "SELECT count(*) FROM transactions WHERE description = ?");
+  query.bind(1, description);
+  if (!query.executeStep()) return -1;
+  return query.getColumn(0).getInt();
+}
+
+// An operator's backup of `path`, taken while nothing writes, in WAL mode like the original.
+std::string backup_of(const std::string& path, const TempDir& dir) {
+  const std::string backup = dir.file("backup.db");
+  {
+    SQLite::Database db(path);
+    db.exec("VACUUM INTO '" + backup + "'");
+  }
+  SQLite::Database db(backup, SQLite::OPEN_READWRITE);
+  db.exec("PRAGMA journal_mode = WAL");
+  return backup;
+}
+
+void remove_database(const std::string& path) {
+  for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(path + suffix);
+}
+
+}  // namespace
+
+TEST_CASE("every kind of connection runs the one PRAGMA set", "[store][pragmas]") {
+  TempDir dir;
+  const std::string path = prepared_db(dir);
+  std::string error;
+  SECTION("the ledger's") {
+    auto pool = store::Pool::open({path, 100}, 1, &error);
+    INFO(error);
+    REQUIRE(pool);
+    auto connection = pool->acquire();
+    check_pragma_set(*connection, "-2000");  // SQLite's default page cache.
+  }
+  SECTION("the payments face's") {
+    auto pool = store::PaymentsPool::open({path, 100}, 1, 0, &error);
+    INFO(error);
+    REQUIRE(pool);
+    auto connection = pool->acquire();
+    check_pragma_set(*connection, std::to_string(-limits::payments_cache_kib));
+  }
+  SECTION("the checkpointer's") {
+    auto connection = store::Checkpointer::open_connection(path, &error);
+    INFO(error);
+    REQUIRE(connection);
+    check_pragma_set(*connection, "-2000");
+  }
+}
+
+TEST_CASE("no kind of connection opens a file not in WAL mode", "[store][pragmas]") {
+  TempDir dir;
+  const std::string path = prepared_db(dir);
+  std::string error;
+  auto writer_lock = store::WriterLock::open(path, &error);
+  REQUIRE(writer_lock);
+  {
+    SQLite::Database db(path, SQLite::OPEN_READWRITE);
+    db.exec("PRAGMA journal_mode = DELETE");
+  }
+  CHECK_FALSE(store::Connection::open({path, 100}, writer_lock.get(), &error));
+  CHECK_THAT(error, Catch::Contains("journal_mode is 'delete'"));
+  error.clear();
+  CHECK_FALSE(store::PaymentsConnection::open({path, 100}, writer_lock.get(), &error));
+  CHECK_THAT(error, Catch::Contains("journal_mode is 'delete'"));
+  error.clear();
+  CHECK_FALSE(store::Checkpointer::open_connection(path, &error));
+  CHECK_THAT(error, Catch::Contains("journal_mode is 'delete'"));
+}
+
+TEST_CASE("a write waits for a lock held outside crebito for the request timeout, not longer",
+          "[store][busy]") {
+  TempDir dir;
+  const std::string path = prepared_db(dir);
+  // An operator's shell holds the write lock; it does not take crebito's WriterLock.
+  SQLite::Database shell(path, SQLite::OPEN_READWRITE);
+  shell.exec("BEGIN IMMEDIATE");
+  constexpr int busy_timeout_ms = 100;
+  std::string error;
+  const auto timed = [](const std::function<store::Status()>& write, store::Status* status) {
+    const auto start = std::chrono::steady_clock::now();
+    *status = write();
+    return std::chrono::steady_clock::now() - start;
+  };
+  store::Status status;
+  SECTION("the ledger's") {
+    auto pool = store::Pool::open({path, busy_timeout_ms}, 1, &error);
+    REQUIRE(pool);
+    store::AccountRow after;
+    const auto waited =
+        timed([&] { return pool->post(credit(1, 1, "x"), &after, &error); }, &status);
+    CHECK(status == store::Status::busy);
+    CHECK(waited >= milliseconds(busy_timeout_ms));
+    CHECK(waited < milliseconds(limits::schema_busy_timeout_ms));
+  }
+  SECTION("the payments face's") {
+    auto pool = store::PaymentsPool::open({path, busy_timeout_ms}, 1, 0, &error);
+    REQUIRE(pool);
+    auto connection = pool->acquire();
+    const auto waited = timed([&] { return connection->accept(id_a, 100, 1000); }, &status);
+    CHECK(status == store::Status::busy);
+    CHECK(waited >= milliseconds(busy_timeout_ms));
+    CHECK(waited < milliseconds(limits::schema_busy_timeout_ms));
+  }
+  shell.exec("ROLLBACK");
+}
+
+TEST_CASE("a removed ledger: unavailable, nothing created, reopened once a ledger is back",
+          "[store][moved]") {
+  TempDir dir;
+  const std::string path = prepared_db(dir);
+  std::string error;
+  auto pool = store::Pool::open({path, 100}, 2, &error);
+  REQUIRE(pool);
+  store::AccountRow after;
+  std::vector<store::EntryRow> entries;
+  REQUIRE(pool->post(credit(1, 10, "before"), &after, &error) == store::Status::ok);
+  const std::string backup = backup_of(path, dir);
+
+  remove_database(path);
+  // The writer (group commit) and the lent connections alike.
+  CHECK(pool->post(credit(1, 10, "ghost"), &after, &error) == store::Status::unavailable);
+  CHECK_THAT(error, Catch::Contains("was removed or replaced while open"));
+  CHECK(pool->read_statement(1, 10, &after, &entries, &error) == store::Status::unavailable);
+  CHECK_FALSE(fs::exists(path));
+
+  fs::copy_file(backup, path);
+  CHECK(wait_until(
+      [&] { return pool->post(credit(1, 10, "after"), &after, &error) == store::Status::ok; }));
+  CHECK(wait_until(
+      [&] { return pool->read_statement(1, 10, &after, &entries, &error) == store::Status::ok; }));
+  CHECK(transaction_rows(path, "before") == 1);
+  CHECK(transaction_rows(path, "ghost") == 0);
+  CHECK(transaction_rows(path, "after") == 1);
+}
+
+TEST_CASE("a removed file under payments connections: unavailable, nothing created, reopened",
+          "[store][moved][payments]") {
+  TempDir dir;
+  const std::string path = prepared_db(dir);
+  std::string error;
+  auto pool = store::PaymentsPool::open({path, 100}, 2, 0, &error);
+  REQUIRE(pool);
+  REQUIRE(pool->acquire()->accept(id_a, 100, 1000) == store::Status::ok);
+  const std::string backup = backup_of(path, dir);
+
+  remove_database(path);
+  {
+    auto connection = pool->acquire();
+    CHECK(connection->accept(id_b, 100, 1001) == store::Status::unavailable);
+    CHECK_THAT(connection->last_error(), Catch::Contains("was removed or replaced while open"));
+    store::QueueCounts counts;
+    CHECK(connection->counts(&counts) == store::Status::unavailable);
+    std::array<store::HealthRow, 2> health;
+    CHECK(connection->read_health(&health) == store::Status::unavailable);
+    CHECK(connection->take_lease("health", "a", 1000, 2000) == store::Status::unavailable);
+    store::PaymentJob job;
+    const auto decide = [](store::PaymentJob* j) {
+      j->processor = static_cast<decltype(j->processor)>(0);  // The default processor.
+      j->requested_at_ms = 1000;
+      ++j->attempts;
+    };
+    CHECK(connection->claim(5000, 6000, decide, &job) == store::Status::unavailable);
+  }
+  CHECK_FALSE(fs::exists(path));
+
+  fs::copy_file(backup, path);
+  CHECK(wait_until([&] { return pool->acquire()->accept(id_c, 100, 1002) == store::Status::ok; }));
+  // Both connections, held at once: the one not yet replaced is replaced at its next loan.
+  CHECK(wait_until([&] {
+    auto first = pool->acquire();
+    auto second = pool->acquire();
+    store::QueueCounts counts;
+    return first->counts(&counts) == store::Status::ok &&
+           second->counts(&counts) == store::Status::ok;
+  }));
+  CHECK(payments_rows(path, id_a) == 1);
+  CHECK(payments_rows(path, id_b) == 0);
+  CHECK(payments_rows(path, id_c) == 1);
+}
+
+TEST_CASE("the checkpointer follows a replaced file and checkpoints the restored one",
+          "[store][moved][checkpointer]") {
+  TempDir dir;
+  const std::string path = prepared_db(dir);
+  std::string error;
+  auto pool = store::Pool::open({path, 100}, 1, &error);
+  REQUIRE(pool);
+  auto checkpointer = store::Checkpointer::start(path, &error);
+  REQUIRE(checkpointer);
+  const std::string backup = backup_of(path, dir);
+  remove_database(path);
+  fs::copy_file(backup, path);
+  store::AccountRow after;
+  REQUIRE(wait_until(
+      [&] { return pool->post(credit(1, 10, "restored"), &after, &error) == store::Status::ok; }));
+  // Checkpointed: the database file alone (a copy without its WAL) holds the row. Without the
+  // checkpointer nothing would copy it there: every connection runs with wal_autocheckpoint=0.
+  CHECK(wait_until([&] {
+    const std::string copy = dir.file("copy.db");
+    remove_database(copy);
+    fs::copy_file(path, copy);
+    try {
+      return transaction_rows(copy, "restored") == 1;
+    } catch (const std::exception&) {
+      return false;  // Copied in the middle of a checkpoint.
+    }
+  }));
+}
