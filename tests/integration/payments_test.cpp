@@ -59,16 +59,29 @@ nlohmann::json consistency(const Stack& stack) {
   return to_answer(stack.client()->Get("/payments-consistency")).body;
 }
 
-// Waits until nothing is queued or in flight; returns the last consistency report.
-nlohmann::json wait_until_settled(const Stack& stack, std::chrono::seconds limit) {
+// Waits until the consistency report satisfies `holds` (polling every 100 ms); returns the last
+// report, which the caller asserts on (it does not satisfy `holds` after `limit`).
+template <typename Condition>
+nlohmann::json wait_for_report(const Stack& stack, std::chrono::seconds limit, Condition holds) {
   const auto deadline = std::chrono::steady_clock::now() + limit;
   nlohmann::json report;
   while (std::chrono::steady_clock::now() < deadline) {
     report = consistency(stack);
-    if (report.is_object() && report["unsettled"] == 0) return report;
+    if (report.is_object() && holds(report)) return report;
     std::this_thread::sleep_for(100ms);
   }
   return report;
+}
+
+int64_t count_of(const nlohmann::json& report, const char* field) {
+  return report.is_object() && report.contains(field) && report[field].is_number_integer()
+             ? report[field].get<int64_t>()
+             : 0;
+}
+
+// Waits until nothing is queued or in flight; returns the last consistency report.
+nlohmann::json wait_until_settled(const Stack& stack, std::chrono::seconds limit) {
+  return wait_for_report(stack, limit, [](const nlohmann::json& r) { return r["unsettled"] == 0; });
 }
 
 struct Books {
@@ -163,9 +176,11 @@ TEST_CASE("a processor slower than our timeout: the payment stays on it, counted
   std::mt19937_64 random(3);
   auto client = stack.client();
   REQUIRE(post_many(*client, 40, random) == 40);
-  std::this_thread::sleep_for(3s);
-  const nlohmann::json during = consistency(stack);
+  // A call that timed out pins its payment to default: the next attempts repeat that call.
+  const nlohmann::json during = wait_for_report(
+      stack, 10s, [](const nlohmann::json& r) { return count_of(r, "pinned") > 0; });
   INFO(during.dump());
+  CHECK(count_of(during, "pinned") > 0);
   REQUIRE(processors.default_sim.set_delay(0));
   check_books(stack, processors, 40);
   const nlohmann::json after = consistency(stack);
@@ -184,10 +199,10 @@ TEST_CASE("an instance killed while holding leased payments: the other settles e
   std::mt19937_64 random(4);
   auto first = stack.instance_client(1);
   REQUIRE(post_many(*first, 8, random) == 8);
-  std::this_thread::sleep_for(300ms);
-  const nlohmann::json before = consistency(stack);
+  const nlohmann::json before = wait_for_report(
+      stack, 10s, [](const nlohmann::json& r) { return count_of(r, "inFlight") > 0; });
   INFO(before.dump());
-  CHECK(before["inFlight"].get<int64_t>() > 0);
+  REQUIRE(count_of(before, "inFlight") > 0);
   stack.stop_instance(1, SIGKILL);
   REQUIRE(processors.default_sim.set_delay(0));
   REQUIRE(processors.fallback_sim.set_delay(0));
@@ -210,9 +225,11 @@ TEST_CASE("both processors down for a while: nothing is dropped, all are process
   std::mt19937_64 random(5);
   auto client = stack.client();
   REQUIRE(post_many(*client, 60, random) == 60);
-  std::this_thread::sleep_for(3s);
-  const nlohmann::json during = consistency(stack);
+  // The forwarder keeps trying: some payments have failed on a processor and been tried again.
+  const nlohmann::json during = wait_for_report(
+      stack, 10s, [](const nlohmann::json& r) { return count_of(r, "retried") > 0; });
   INFO(during.dump());
+  CHECK(count_of(during, "retried") > 0);
   CHECK(during["unsettled"] == 60);
   CHECK(processors.default_sim.summary().requests + processors.fallback_sim.summary().requests ==
         0);
