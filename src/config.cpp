@@ -2,13 +2,17 @@
 
 #include <sys/un.h>
 
+#include <algorithm>
 #include <charconv>
 #include <map>
 
 #include "crebito_limits.h"
 
 const char* const config_usage =
-    "usage: crebito [--db PATH] [--listen ADDR] [--threads N] [--busy-timeout-ms N]\n"
+    "usage: crebito [--faces LIST] [--db PATH] [--listen ADDR] [--threads N] ...\n"
+    "  --faces LIST          the faces served, comma-separated: ledger, payments (CREBITO_FACES;\n"
+    "                        default ledger,payments); a face left out answers 404 and runs\n"
+    "                        no thread\n"
     "  --db PATH             SQLite file shared by the instances (CREBITO_DB; default "
     "data/crebito.db)\n"
     "  --listen ADDR         HOST:PORT, or a unix-socket path containing '/' (CREBITO_LISTEN;\n"
@@ -45,9 +49,31 @@ constexpr Setting fallback_url_setting{"--processor-fallback-url", "PROCESSOR_FA
 constexpr Setting workers_setting{"--payment-workers", "CREBITO_PAYMENT_WORKERS"};
 constexpr Setting timeout_setting{"--processor-timeout-ms", "CREBITO_PROCESSOR_TIMEOUT_MS"};
 constexpr Setting drain_setting{"--drain-ms", "CREBITO_DRAIN_MS"};
-constexpr Setting settings[] = {db_setting,      listen_setting,      threads_setting,
-                                busy_setting,    default_url_setting, fallback_url_setting,
-                                workers_setting, timeout_setting,     drain_setting};
+constexpr Setting faces_setting{"--faces", "CREBITO_FACES"};
+constexpr Setting settings[] = {
+    db_setting,           listen_setting,  threads_setting, busy_setting,  default_url_setting,
+    fallback_url_setting, workers_setting, timeout_setting, drain_setting, faces_setting};
+
+// "ledger", "payments" or both, comma-separated, each at most once.
+bool parse_faces(const std::string& text, const Setting& setting, Faces* out, std::string* error) {
+  Faces faces{false, false};
+  bool ok = !text.empty();
+  for (size_t start = 0; ok && start <= text.size();) {
+    const size_t comma = std::min(text.find(',', start), text.size());
+    const std::string name = text.substr(start, comma - start);
+    bool* face = name == "ledger" ? &faces.ledger : name == "payments" ? &faces.payments : nullptr;
+    ok = face != nullptr && !*face;
+    if (ok) *face = true;
+    start = comma + 1;
+  }
+  if (!ok) {
+    *error = std::string(setting.flag) + " (" + setting.env + "): '" + text +
+             "' is not a comma-separated list of ledger, payments (each at most once)";
+    return false;
+  }
+  *out = faces;
+  return true;
+}
 
 bool parse_int(const std::string& text, int min, int max, const Setting& setting, int* out,
                std::string* error) {
@@ -190,6 +216,10 @@ bool parse_config(const std::vector<std::string>& args, const std::vector<std::s
   if (auto it = values.find(drain_setting.flag);
       it != values.end() && !parse_int(it->second, limits::drain_ms_min, limits::drain_ms_max,
                                        drain_setting, &parsed.drain_ms, error)) {
+    return false;
+  }
+  if (auto it = values.find(faces_setting.flag);
+      it != values.end() && !parse_faces(it->second, faces_setting, &parsed.faces, error)) {
     return false;
   }
   if (parsed.db_path.empty()) {

@@ -7,7 +7,17 @@
 
 #include "http/server.h"
 
+// The two faces one binary serves on the shared database: the 2024 ledger (/clientes/...,
+// /health) and the 2025 payments (/payments, /payments-summary, /purge-payments,
+// /payments-consistency, with its forwarders and health poller). A face that is off has no routes
+// (its paths answer 404) and starts no thread.
+struct Faces {
+  bool ledger = true;
+  bool payments = true;
+};
+
 struct Config {
+  Faces faces;
   std::string db_path = "data/crebito.db";
   http::ListenAddress listen;  // Default 127.0.0.1:9997.
   int threads = 0;

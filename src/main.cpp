@@ -19,6 +19,7 @@
 #include "payments/forwarder.h"
 #include "payments/payments.h"
 #include "store/checkpointer.h"
+#include "store/schema.h"
 
 extern char** environ;
 
@@ -82,14 +83,19 @@ int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
 
   const store::Options store_options{config.db_path, config.busy_timeout_ms};
-  std::unique_ptr<ledger::Ledger> ledger =
-      ledger::Ledger::open(store_options, config.threads, &error);
-  if (!ledger) {
+  std::unique_ptr<ledger::Ledger> ledger;
+  if (config.faces.ledger) {
+    ledger = ledger::Ledger::open(store_options, config.threads, &error);
+    if (!ledger) {
+      std::fprintf(stderr, "crebito: cannot open the database: %s\n", error.c_str());
+      return 1;
+    }
+    std::fprintf(stderr, "crebito: database %s ready, %zu accounts, %d threads\n",
+                 config.db_path.c_str(), ledger->accounts().size(), config.threads);
+  } else if (!store::apply_schema(config.db_path, &error)) {  // The ledger's open does it too.
     std::fprintf(stderr, "crebito: cannot open the database: %s\n", error.c_str());
     return 1;
   }
-  std::fprintf(stderr, "crebito: database %s ready, %zu accounts, %d threads\n",
-               config.db_path.c_str(), ledger->accounts().size(), config.threads);
 
   std::unique_ptr<store::Checkpointer> checkpointer =
       store::Checkpointer::start(config.db_path, &error);
@@ -100,29 +106,35 @@ int main(int argc, char** argv) {
 
   // The payments face shares the file (schema applied above) and nothing else with the ledger.
   // A summary runs on one of the server's blocking threads, every other request on a loop thread.
-  std::unique_ptr<payments::Payments> payments =
-      payments::Payments::open(store_options, config.threads + limits::blocking_threads, &error);
-  payments::Forwarder forwarder({store_options, config.processor_default_url,
-                                 config.processor_fallback_url, config.payment_workers,
-                                 config.processor_timeout_ms});
-  if (!payments || !forwarder.start(&error)) {
-    std::fprintf(stderr, "crebito: cannot open the payments queue: %s\n", error.c_str());
-    return 1;
+  std::unique_ptr<payments::Payments> payments;
+  std::unique_ptr<payments::Forwarder> forwarder;
+  if (config.faces.payments) {
+    payments =
+        payments::Payments::open(store_options, config.threads + limits::blocking_threads, &error);
+    forwarder = std::make_unique<payments::Forwarder>(payments::ForwarderConfig{
+        store_options, config.processor_default_url, config.processor_fallback_url,
+        config.payment_workers, config.processor_timeout_ms});
+    if (!payments || !forwarder->start(&error)) {
+      std::fprintf(stderr, "crebito: cannot open the payments queue: %s\n", error.c_str());
+      return 1;
+    }
+    payments->on_accepted([&forwarder] { forwarder->wake(); });
+    std::fprintf(stderr, "crebito: payments go to %s (fallback %s), %d workers\n",
+                 config.processor_default_url.c_str(), config.processor_fallback_url.c_str(),
+                 config.payment_workers);
   }
-  payments->on_accepted([&forwarder] { forwarder.wake(); });
-  std::fprintf(stderr, "crebito: payments go to %s (fallback %s), %d workers\n",
-               config.processor_default_url.c_str(), config.processor_fallback_url.c_str(),
-               config.payment_workers);
+  std::fprintf(stderr, "crebito: faces:%s%s\n", config.faces.ledger ? " ledger" : "",
+               config.faces.payments ? " payments" : "");
 
   http::Server server(
       [&](httplib::Server* routes) {
-        http::install_routes(routes, ledger.get());
-        http::install_payment_routes(routes, payments.get());
+        if (ledger) http::install_routes(routes, ledger.get());
+        if (payments) http::install_payment_routes(routes, payments.get());
       },
       config.listen, config.threads);
-  server.set_blocking_route(http::payment_request_may_block);
+  if (payments) server.set_blocking_route(http::payment_request_may_block);
   // The ledger's writes of one wake-up commit together, before any of their answers is sent.
-  server.set_turn_hooks(http::ledger_turn_hooks(ledger.get()));
+  if (ledger) server.set_turn_hooks(http::ledger_turn_hooks(ledger.get()));
   std::atomic<bool> finished{false};
   std::thread signal_thread(stop_on_signal, &server, config.drain_ms, &finished);
   const bool served = server.run(&error);
@@ -132,7 +144,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "crebito: %s\n", error.c_str());
     return 1;
   }
-  forwarder.stop();
+  if (forwarder) forwarder->stop();
   payments.reset();
   checkpointer.reset();
   ledger.reset();

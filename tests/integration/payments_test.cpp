@@ -118,7 +118,7 @@ void check_books(const Stack& stack, const Processors& processors, int64_t expec
 TEST_CASE("payments are forwarded once and the summary equals the processors'",
           "[integration][payments]") {
   Processors processors;
-  Stack stack(Stack::Options{"", processors.env()});
+  Stack stack(Stack::Options{"", processors.env(), "ledger,payments"});
   std::mt19937_64 random(1);
   auto client = stack.client();
   REQUIRE(post_many(*client, 150, random) == 150);
@@ -156,7 +156,7 @@ TEST_CASE("payments are forwarded once and the summary equals the processors'",
 TEST_CASE("a failing default processor sends payments to the fallback, none counted twice",
           "[integration][payments]") {
   Processors processors;
-  Stack stack(Stack::Options{"", processors.env()});
+  Stack stack(Stack::Options{"", processors.env(), "ledger,payments"});
   REQUIRE(processors.default_sim.set_failure(true));
   std::mt19937_64 random(2);
   auto client = stack.client();
@@ -171,7 +171,7 @@ TEST_CASE("a processor slower than our timeout: the payment stays on it, counted
   Processors processors;
   // Every call to default times out (unknown outcome) while its delay is 1500 ms, yet default
   // records each one after the delay; the fallback must not receive them.
-  Stack stack(Stack::Options{"", processors.env(300)});
+  Stack stack(Stack::Options{"", processors.env(300), "ledger,payments"});
   REQUIRE(processors.default_sim.set_delay(1500));
   std::mt19937_64 random(3);
   auto client = stack.client();
@@ -193,7 +193,7 @@ TEST_CASE("an instance killed while holding leased payments: the other settles e
   Processors processors;
   // A 2 s delay keeps instance 1's workers inside their calls when it dies; its leases expire
   // after timeout + margins, then instance 2 repeats those calls on the same processor.
-  Stack stack(Stack::Options{"", processors.env(1000)});
+  Stack stack(Stack::Options{"", processors.env(1000), "ledger,payments"});
   REQUIRE(processors.default_sim.set_delay(2000));
   REQUIRE(processors.fallback_sim.set_delay(2000));
   std::mt19937_64 random(4);
@@ -219,7 +219,7 @@ TEST_CASE("an instance killed while holding leased payments: the other settles e
 TEST_CASE("both processors down for a while: nothing is dropped, all are processed after",
           "[integration][payments]") {
   Processors processors;
-  Stack stack(Stack::Options{"", processors.env()});
+  Stack stack(Stack::Options{"", processors.env(), "ledger,payments"});
   REQUIRE(processors.default_sim.set_failure(true));
   REQUIRE(processors.fallback_sim.set_failure(true));
   std::mt19937_64 random(5);
@@ -241,7 +241,7 @@ TEST_CASE("both processors down for a while: nothing is dropped, all are process
 TEST_CASE("payments answers: 422 for invalid bodies, 400 for bad bounds, 200 summary bare",
           "[integration][payments]") {
   Processors processors;
-  Stack stack(Stack::Options{"", processors.env()});
+  Stack stack(Stack::Options{"", processors.env(), "ledger,payments"});
   auto client = stack.client();
   for (const char* body :
        {"", "{}", "[]", R"({"correlationId":"x","amount":1})",

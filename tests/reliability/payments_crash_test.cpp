@@ -372,7 +372,7 @@ TEST_CASE("kill -9 while payments are accepted and forwarded: each counted once,
   const unsigned seed = seed_from_env("CREBITO_PAYMENTS_CRASH_SEED");
   std::mt19937 random(seed);
   Processors processors;
-  Stack stack(Stack::Options{"", processors.env()});
+  Stack stack(Stack::Options{"", processors.env(), "ledger,payments"});
   CrashFigures figures;
   int faults[fault_kinds] = {};
   int64_t pinned_max = 0, unsettled_max = 0, in_flight_max = 0;

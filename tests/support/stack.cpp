@@ -307,14 +307,15 @@ void Stack::start_instance(int instance) {
                                   "CREBITO_LISTEN=" + dir_->file(name + ".sock"),
                                   "CREBITO_DRAIN_MS=0"};
   env.insert(env.end(), options_.instance_env.begin(), options_.instance_env.end());
+  env.push_back("CREBITO_FACES=" + options_.faces);
   slot = spawn({CREBITO_BINARY}, env, dir_->file(name + ".log"));
 }
 
 pid_t Stack::start_extra_instance(int instance, const std::string& name) const {
-  return spawn(
-      {CREBITO_BINARY},
-      {"CREBITO_DB=" + db_path(), "CREBITO_LISTEN=" + socket_path(instance), "CREBITO_DRAIN_MS=0"},
-      log_path(name));
+  return spawn({CREBITO_BINARY},
+               {"CREBITO_DB=" + db_path(), "CREBITO_LISTEN=" + socket_path(instance),
+                "CREBITO_DRAIN_MS=0", "CREBITO_FACES=" + options_.faces},
+               log_path(name));
 }
 
 void Stack::adopt_instance(int instance, pid_t pid) {
@@ -338,8 +339,9 @@ int Stack::stop_instance(int instance, int signal) {
 void Stack::restart_instance(int instance) {
   start_instance(instance);
   const auto deadline = std::chrono::steady_clock::now() + ready_timeout;
+  const bool ledger = options_.faces.find("ledger") != std::string::npos;
   while (true) {
-    const httplib::Result result = instance_client(instance)->Get("/health");
+    const httplib::Result result = instance_client(instance)->Get(ledger ? "/health" : "/ready");
     if (result && result->status == 200) return;
     if (std::chrono::steady_clock::now() >= deadline) {
       throw std::runtime_error("instance " + std::to_string(instance) +
@@ -421,8 +423,11 @@ void Stack::wait_until_ready() {
     const httplib::Result result = client.Get(path);
     return result && result->status == 200;
   };
-  const char* through_haproxy = "/clientes/1/extrato";
-  const char* instance_probe = "/health";
+  // Without the ledger face there is no /clientes/ and no /health: the payments face's summary
+  // through haproxy, and each instance's /ready (it serves).
+  const bool ledger = options_.faces.find("ledger") != std::string::npos;
+  const char* through_haproxy = ledger ? "/clientes/1/extrato" : "/payments-summary";
+  const char* instance_probe = ledger ? "/health" : "/ready";
   while (true) {
     bool ready = answers(*client(), through_haproxy);
     if (!external_) {

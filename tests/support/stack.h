@@ -32,6 +32,10 @@ class Stack {
     std::string data_dir;
     // NAME=VALUE entries added to both instances' environment.
     std::vector<std::string> instance_env;
+    // CREBITO_FACES of both instances: the ledger alone unless a test asks for the payments face
+    // (which would otherwise poll processors no test started). Without the ledger face the Stack
+    // waits for GET /payments-summary and /ready instead of the ledger's routes.
+    std::string faces = "ledger";
   };
 
   // Starts everything and waits until haproxy and both instances answer.
@@ -68,7 +72,8 @@ class Stack {
   // Sends `signal` to instance 1 or 2 and waits for it to exit (SIGKILL after 10 s); returns the
   // wait status. The instance stays down until restart_instance().
   int stop_instance(int instance, int signal);
-  // Starts instance 1 or 2 (after stop_instance) and waits until its /health answers 200.
+  // Starts instance 1 or 2 (after stop_instance) and waits until its /health answers 200 (its
+  // /ready without the ledger face).
   void restart_instance(int instance);
 
   // Starts one more crebito process on instance 1's or 2's socket and database

@@ -82,3 +82,22 @@ TEST_CASE("the SIGTERM drain defaults to 3 s and accepts 0 (stop at once)", "[co
   CHECK(parse_error({"--drain-ms", "-1"}).find("--drain-ms") != std::string::npos);
   CHECK(parse_error({"--drain-ms", "60001"}).find("CREBITO_DRAIN_MS") != std::string::npos);
 }
+
+TEST_CASE("faces: both by default, either alone, refused when empty, unknown or repeated",
+          "[config]") {
+  CHECK(parse_ok({}).faces.ledger);
+  CHECK(parse_ok({}).faces.payments);
+  Config config = parse_ok({"--faces", "ledger"});
+  CHECK(config.faces.ledger);
+  CHECK_FALSE(config.faces.payments);
+  config = parse_ok({}, {"CREBITO_FACES=payments"});
+  CHECK_FALSE(config.faces.ledger);
+  CHECK(config.faces.payments);
+  config = parse_ok({"--faces=payments,ledger"}, {"CREBITO_FACES=ledger"});
+  CHECK(config.faces.ledger);
+  CHECK(config.faces.payments);
+  for (const char* bad : {"", "ledgr", "ledger,ledger", "ledger,", ",payments", "Ledger"}) {
+    INFO(bad);
+    CHECK_THAT(parse_error({"--faces", bad}), Catch::Contains("--faces (CREBITO_FACES)"));
+  }
+}
