@@ -68,7 +68,8 @@ int main(int argc, char** argv) {
   bool help = false;
   std::string error;
   if (!parse_config(args, env, &config, &help, &error) || help) {
-    std::fprintf(stderr, "crebito-null: %s\n%s", error.c_str(), config_usage);
+    std::fprintf(stderr, "crebito-null: %s\n%s", error.c_str(),
+                 config_usage("crebito-null").c_str());
     return help ? 0 : 2;
   }
   sigset_t signals;

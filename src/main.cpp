@@ -66,11 +66,11 @@ int main(int argc, char** argv) {
   bool help = false;
   std::string error;
   if (!parse_config(args, env, &config, &help, &error)) {
-    std::fprintf(stderr, "crebito: %s\n%s", error.c_str(), config_usage);
+    std::fprintf(stderr, "crebito: %s\n%s", error.c_str(), config_usage("crebito").c_str());
     return 2;
   }
   if (help) {
-    std::fputs(config_usage, stdout);
+    std::fputs(config_usage("crebito").c_str(), stdout);
     return 0;
   }
 
