@@ -4,7 +4,10 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdio>
 #include <map>
+
+extern char** environ;
 
 namespace {
 
@@ -276,4 +279,22 @@ std::string config_usage(const std::string& program) {
     usage += line + "\n";
   }
   return usage;
+}
+
+std::optional<int> configure(const std::string& program, int argc, char** argv, Config* config) {
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  std::vector<std::string> env;
+  for (char** entry = environ; *entry != nullptr; ++entry) env.emplace_back(*entry);
+  bool help = false;
+  std::string error;
+  if (!parse_config(args, env, config, &help, &error)) {
+    std::fprintf(stderr, "%s: %s\n%s", program.c_str(), error.c_str(),
+                 config_usage(program).c_str());
+    return 2;
+  }
+  if (help) {
+    std::fputs(config_usage(program).c_str(), stdout);
+    return 0;
+  }
+  return std::nullopt;
 }

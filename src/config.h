@@ -4,6 +4,7 @@
 // are the member initializers below.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -45,3 +46,8 @@ bool parse_listen_address(const std::string& text, http::ListenAddress* address,
 
 // --help: every setting with its variable, its bounds and its default. `program` heads it.
 std::string config_usage(const std::string& program);
+
+// What a program's main() does first: parses argv and the process environment into *config.
+// Returns the exit status when the program should stop here: 0 after printing --help, 2 after a
+// bad setting (the message and --help on stderr, each prefixed with `program`); nullopt to go on.
+std::optional<int> configure(const std::string& program, int argc, char** argv, Config* config);
