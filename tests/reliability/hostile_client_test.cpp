@@ -7,11 +7,7 @@
 // once, so bad connections hold nothing: a good request is answered at once,
 // and each bad connection is dropped at its deadline (limits::first_request_wait_ms for one that
 // never starts a request, limits::request_read_ms_max for one whose request never completes).
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -37,31 +33,6 @@ constexpr int64_t drop_slack_ms = limits::deadline_sweep_interval_ms + 1000;
 // How long the instances may take to accept the attack's connections: well within
 // limits::first_request_wait_ms, after which they drop the idle ones.
 constexpr auto accept_timeout = milliseconds(limits::first_request_wait_ms / 2);
-
-int connect_tcp(const std::string& host, int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<uint16_t>(port));
-  ::inet_pton(AF_INET, host.c_str(), &address.sin_addr);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
-int connect_unix(const std::string& path) {
-  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_un address{};
-  address.sun_family = AF_UNIX;
-  std::snprintf(address.sun_path, sizeof address.sun_path, "%s", path.c_str());
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
 
 // Connections that misbehave until stopped: idle ones, and slowloris ones that send a header
 // byte every slow_byte_interval and never finish the request (the pause between bytes is the

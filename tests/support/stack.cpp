@@ -150,33 +150,32 @@ Stack::HealthChecks read_health_checks(const std::string& config) {
   return checks;
 }
 
+// Sends bytes on a connected socket, reads until close or wait_ms of silence, closes.
+std::string exchange_on(int fd, const std::string& bytes, int wait_ms) {
+  size_t sent = 0;
+  while (sent < bytes.size()) {
+    const ssize_t n = ::send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) break;
+    sent += static_cast<size_t>(n);
+  }
+  std::string response;
+  char buffer[4096];
+  pollfd waiting{fd, POLLIN, 0};
+  while (::poll(&waiting, 1, wait_ms) > 0) {
+    const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
+    if (n <= 0) break;
+    response.append(buffer, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return response;
+}
+
 // One command on haproxy's stats socket; its whole answer (haproxy closes after one command), or
 // an empty string when nothing answers.
 std::string haproxy_command(const std::string& stats_path, const std::string& command) {
-  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_un address{};
-  address.sun_family = AF_UNIX;
-  std::snprintf(address.sun_path, sizeof address.sun_path, "%s", stats_path.c_str());
-  if (fd < 0 || ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
-    if (fd >= 0) ::close(fd);
-    return "";
-  }
-  const std::string line = command + "\n";
-  if (::send(fd, line.data(), line.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(line.size())) {
-    ::close(fd);
-    return "";
-  }
-  std::string answer;
-  char buffer[8192];
-  pollfd waiting{fd, POLLIN, 0};
   constexpr int answer_wait_ms = 2000;
-  while (::poll(&waiting, 1, answer_wait_ms) > 0) {
-    const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
-    if (n <= 0) break;
-    answer.append(buffer, static_cast<size_t>(n));
-  }
-  ::close(fd);
-  return answer;
+  const int fd = connect_unix(stats_path);
+  return fd < 0 ? "" : exchange_on(fd, command + "\n", answer_wait_ms);
 }
 
 std::vector<std::string> split_csv(const std::string& line) {
@@ -448,55 +447,41 @@ void Stack::wait_until_ready() {
   }
 }
 
-namespace {
-
-// Sends bytes on a connected socket, reads until close or wait_ms of silence, closes.
-std::string exchange_on(int fd, const std::string& bytes, int wait_ms) {
-  size_t sent = 0;
-  while (sent < bytes.size()) {
-    const ssize_t n = ::send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
-    if (n <= 0) break;
-    sent += static_cast<size_t>(n);
-  }
-  std::string response;
-  char buffer[4096];
-  pollfd waiting{fd, POLLIN, 0};
-  while (::poll(&waiting, 1, wait_ms) > 0) {
-    const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
-    if (n <= 0) break;
-    response.append(buffer, static_cast<size_t>(n));
-  }
-  ::close(fd);
-  return response;
-}
-
-}  // namespace
-
-std::string raw_exchange(const std::string& host, int port, const std::string& bytes, int wait_ms) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+int connect_tcp(const std::string& host, int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_port = htons(static_cast<uint16_t>(port));
   ::inet_pton(AF_INET, host.c_str(), &address.sin_addr);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
-    ::close(fd);
-    return "";
+  if (fd < 0 || ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+    if (fd >= 0) ::close(fd);
+    return -1;
   }
   const int one = 1;
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  return exchange_on(fd, bytes, wait_ms);
+  return fd;
 }
 
-std::string raw_exchange_unix(const std::string& path, const std::string& bytes, int wait_ms) {
-  const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+int connect_unix(const std::string& path) {
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_un address{};
   address.sun_family = AF_UNIX;
   std::snprintf(address.sun_path, sizeof address.sun_path, "%s", path.c_str());
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
-    ::close(fd);
-    return "";
+  if (fd < 0 || ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+    if (fd >= 0) ::close(fd);
+    return -1;
   }
-  return exchange_on(fd, bytes, wait_ms);
+  return fd;
+}
+
+std::string raw_exchange(const std::string& host, int port, const std::string& bytes, int wait_ms) {
+  const int fd = connect_tcp(host, port);
+  return fd < 0 ? "" : exchange_on(fd, bytes, wait_ms);
+}
+
+std::string raw_exchange_unix(const std::string& path, const std::string& bytes, int wait_ms) {
+  const int fd = connect_unix(path);
+  return fd < 0 ? "" : exchange_on(fd, bytes, wait_ms);
 }
 
 int raw_status(const std::string& response) {

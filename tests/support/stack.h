@@ -144,6 +144,10 @@ bool wait_until(const std::function<bool()>& holds, std::chrono::milliseconds ti
 // status. For processes a test started itself (start_extra_instance).
 int stop_process(pid_t pid, int signal);
 
+// A new connection to HOST:PORT (with TCP_NODELAY) or to a unix socket; -1 if it cannot connect.
+int connect_tcp(const std::string& host, int port);
+int connect_unix(const std::string& path);
+
 // Sends raw bytes over a new TCP connection and returns everything the server sends back before it
 // closes the connection or wait_ms passes without data.
 std::string raw_exchange(const std::string& host, int port, const std::string& bytes,
