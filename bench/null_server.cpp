@@ -6,19 +6,15 @@
 // (nothing is forwarded), an empty summary and 200 for POST /purge-payments. Put behind the same
 // haproxy and limits, it measures the ceiling of the HTTP path; crebito's figures as a ratio of it
 // show what the ledger (or the payments queue) costs.
-// Takes crebito's flags (--listen, --threads; the database flags are accepted and ignored).
-#include <signal.h>
-
-#include <atomic>
-#include <chrono>
+// Takes crebito's flags (--listen, --threads, --faces; the database and payments flags are accepted
+// and ignored).
 #include <cstdio>
-#include <thread>
+#include <optional>
 
 #include "config.h"
 #include "http/answers.h"
 #include "http/server.h"
-
-extern char** environ;
+#include "process.h"
 
 namespace {
 
@@ -34,19 +30,23 @@ std::string constant_statement() {
   return http::statement_json(statement);
 }
 
-void install_constant_routes(httplib::Server* server) {
+void install_constant_routes(httplib::Server* server, const Faces& faces) {
   static const std::string statement = constant_statement();
   static const std::string balance = http::balance_json({100000, -9098});
-  server->Post(R"(/clientes/([^/]*)/transacoes)",
-               [](const httplib::Request&, httplib::Response& res) {
-                 res.set_content(balance, "application/json");
-               });
-  server->Get(R"(/clientes/([^/]*)/extrato)", [](const httplib::Request&, httplib::Response& res) {
-    res.set_content(statement, "application/json");
-  });
-  server->Get("/health", [](const httplib::Request&, httplib::Response& res) {
-    res.set_content(R"({"status":"ok"})", "application/json");
-  });
+  if (faces.ledger) {
+    server->Post(R"(/clientes/([^/]*)/transacoes)",
+                 [](const httplib::Request&, httplib::Response& res) {
+                   res.set_content(balance, "application/json");
+                 });
+    server->Get(R"(/clientes/([^/]*)/extrato)",
+                [](const httplib::Request&, httplib::Response& res) {
+                  res.set_content(statement, "application/json");
+                });
+    server->Get("/health", [](const httplib::Request&, httplib::Response& res) {
+      res.set_content(R"({"status":"ok"})", "application/json");
+    });
+  }
+  if (!faces.payments) return;
   server->Post("/payments",
                [](const httplib::Request&, httplib::Response& res) { res.status = 202; });
   server->Get("/payments-summary", [](const httplib::Request&, httplib::Response& res) {
@@ -61,39 +61,21 @@ void install_constant_routes(httplib::Server* server) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::vector<std::string> args(argv + 1, argv + argc);
-  std::vector<std::string> env;
-  for (char** entry = environ; *entry != nullptr; ++entry) env.emplace_back(*entry);
   Config config;
-  bool help = false;
-  std::string error;
-  if (!parse_config(args, env, &config, &help, &error) || help) {
-    std::fprintf(stderr, "crebito-null: %s\n%s", error.c_str(), config_usage);
-    return help ? 0 : 2;
+  if (const std::optional<int> exit_status = configure("crebito-null", argc, argv, &config)) {
+    return *exit_status;
   }
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);
-
-  http::Server server(install_constant_routes, config.listen, config.threads);
-  std::atomic<bool> finished{false};
-  std::thread stopper([&] {
-    int signal = 0;
-    sigwait(&signals, &signal);
-    while (!finished) {
-      server.stop();
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-  });
-  const bool served = server.run(&error);
-  finished = true;
+  process::block_stop_signals();
+  std::string error;
+  http::Server server(
+      [&config](httplib::Server* routes) { install_constant_routes(routes, config.faces); },
+      config.listen, config.threads);
+  // No drain: nothing is lost when a benchmark's server stops at once.
+  const bool served = process::serve_until_stop_signal(
+      [&] { return server.run(&error); }, {0, nullptr, [&] { server.stop(); }, "crebito-null"});
   if (!served) {
     std::fprintf(stderr, "crebito-null: %s\n", error.c_str());
-    kill(getpid(), SIGTERM);  // Wake the stopper so it can be joined.
+    return 1;
   }
-  stopper.join();
-  return served ? 0 : 1;
+  return 0;
 }

@@ -30,6 +30,7 @@
 #include "http/routes.h"
 #include "http/server.h"
 #include "ledger/ledger.h"
+#include "support/audit.h"
 #include "support/temp_dir.h"
 
 namespace {
@@ -134,14 +135,7 @@ std::string exchange(const std::string& path, const uint8_t* data, size_t size) 
 }
 
 void audit(const std::string& db_path) {
-  SQLite::Database db(db_path);
-  SQLite::Statement failures(
-      db,
-      "SELECT COUNT(*) FROM (SELECT a.id FROM accounts a LEFT JOIN transactions t "
-      "ON t.account_id = a.id GROUP BY a.id HAVING a.balance_cents != COALESCE(SUM(CASE t.kind "
-      "WHEN 'c' THEN t.amount_cents ELSE -t.amount_cents END), 0) "
-      "OR a.balance_cents < -a.limit_cents)");
-  require(failures.executeStep() && failures.getColumn(0).getInt() == 0,
+  require(audit_failures(db_path).empty(),
           "the audit query fails: a balance disagrees with its transactions");
 }
 

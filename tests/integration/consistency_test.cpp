@@ -9,26 +9,8 @@
 #include <thread>
 
 #include "support/api.h"
+#include "support/audit.h"
 #include "support/stack.h"
-
-namespace {
-
-// Every account's balance equals the sum of its transactions and respects its limit; returns the
-// accounts that break it.
-std::vector<int64_t> audit_failures(const std::string& db_path) {
-  SQLite::Database db(db_path);
-  SQLite::Statement audit(
-      db,
-      "SELECT a.id FROM accounts a LEFT JOIN transactions t ON t.account_id = a.id "
-      "GROUP BY a.id HAVING a.balance_cents != COALESCE(SUM(CASE t.kind WHEN 'c' "
-      "THEN t.amount_cents ELSE -t.amount_cents END), 0) "
-      "OR a.balance_cents < -a.limit_cents");
-  std::vector<int64_t> failures;
-  while (audit.executeStep()) failures.push_back(audit.getColumn(0).getInt64());
-  return failures;
-}
-
-}  // namespace
 
 TEST_CASE("a write on one instance is visible at once on the other", "[integration][consistency]") {
   Stack stack;

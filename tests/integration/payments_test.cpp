@@ -59,16 +59,29 @@ nlohmann::json consistency(const Stack& stack) {
   return to_answer(stack.client()->Get("/payments-consistency")).body;
 }
 
-// Waits until nothing is queued or in flight; returns the last consistency report.
-nlohmann::json wait_until_settled(const Stack& stack, std::chrono::seconds limit) {
+// Waits until the consistency report satisfies `holds` (polling every 100 ms); returns the last
+// report, which the caller asserts on (it does not satisfy `holds` after `limit`).
+template <typename Condition>
+nlohmann::json wait_for_report(const Stack& stack, std::chrono::seconds limit, Condition holds) {
   const auto deadline = std::chrono::steady_clock::now() + limit;
   nlohmann::json report;
   while (std::chrono::steady_clock::now() < deadline) {
     report = consistency(stack);
-    if (report.is_object() && report["unsettled"] == 0) return report;
+    if (report.is_object() && holds(report)) return report;
     std::this_thread::sleep_for(100ms);
   }
   return report;
+}
+
+int64_t count_of(const nlohmann::json& report, const char* field) {
+  return report.is_object() && report.contains(field) && report[field].is_number_integer()
+             ? report[field].get<int64_t>()
+             : 0;
+}
+
+// Waits until nothing is queued or in flight; returns the last consistency report.
+nlohmann::json wait_until_settled(const Stack& stack, std::chrono::seconds limit) {
+  return wait_for_report(stack, limit, [](const nlohmann::json& r) { return r["unsettled"] == 0; });
 }
 
 struct Books {
@@ -105,7 +118,7 @@ void check_books(const Stack& stack, const Processors& processors, int64_t expec
 TEST_CASE("payments are forwarded once and the summary equals the processors'",
           "[integration][payments]") {
   Processors processors;
-  Stack stack(Stack::Options{"", processors.env()});
+  Stack stack(Stack::Options{"", processors.env(), "ledger,payments"});
   std::mt19937_64 random(1);
   auto client = stack.client();
   REQUIRE(post_many(*client, 150, random) == 150);
@@ -143,7 +156,7 @@ TEST_CASE("payments are forwarded once and the summary equals the processors'",
 TEST_CASE("a failing default processor sends payments to the fallback, none counted twice",
           "[integration][payments]") {
   Processors processors;
-  Stack stack(Stack::Options{"", processors.env()});
+  Stack stack(Stack::Options{"", processors.env(), "ledger,payments"});
   REQUIRE(processors.default_sim.set_failure(true));
   std::mt19937_64 random(2);
   auto client = stack.client();
@@ -158,14 +171,16 @@ TEST_CASE("a processor slower than our timeout: the payment stays on it, counted
   Processors processors;
   // Every call to default times out (unknown outcome) while its delay is 1500 ms, yet default
   // records each one after the delay; the fallback must not receive them.
-  Stack stack(Stack::Options{"", processors.env(300)});
+  Stack stack(Stack::Options{"", processors.env(300), "ledger,payments"});
   REQUIRE(processors.default_sim.set_delay(1500));
   std::mt19937_64 random(3);
   auto client = stack.client();
   REQUIRE(post_many(*client, 40, random) == 40);
-  std::this_thread::sleep_for(3s);
-  const nlohmann::json during = consistency(stack);
+  // A call that timed out pins its payment to default: the next attempts repeat that call.
+  const nlohmann::json during = wait_for_report(
+      stack, 10s, [](const nlohmann::json& r) { return count_of(r, "pinned") > 0; });
   INFO(during.dump());
+  CHECK(count_of(during, "pinned") > 0);
   REQUIRE(processors.default_sim.set_delay(0));
   check_books(stack, processors, 40);
   const nlohmann::json after = consistency(stack);
@@ -178,16 +193,16 @@ TEST_CASE("an instance killed while holding leased payments: the other settles e
   Processors processors;
   // A 2 s delay keeps instance 1's workers inside their calls when it dies; its leases expire
   // after timeout + margins, then instance 2 repeats those calls on the same processor.
-  Stack stack(Stack::Options{"", processors.env(1000)});
+  Stack stack(Stack::Options{"", processors.env(1000), "ledger,payments"});
   REQUIRE(processors.default_sim.set_delay(2000));
   REQUIRE(processors.fallback_sim.set_delay(2000));
   std::mt19937_64 random(4);
   auto first = stack.instance_client(1);
   REQUIRE(post_many(*first, 8, random) == 8);
-  std::this_thread::sleep_for(300ms);
-  const nlohmann::json before = consistency(stack);
+  const nlohmann::json before = wait_for_report(
+      stack, 10s, [](const nlohmann::json& r) { return count_of(r, "inFlight") > 0; });
   INFO(before.dump());
-  CHECK(before["inFlight"].get<int64_t>() > 0);
+  REQUIRE(count_of(before, "inFlight") > 0);
   stack.stop_instance(1, SIGKILL);
   REQUIRE(processors.default_sim.set_delay(0));
   REQUIRE(processors.fallback_sim.set_delay(0));
@@ -204,15 +219,17 @@ TEST_CASE("an instance killed while holding leased payments: the other settles e
 TEST_CASE("both processors down for a while: nothing is dropped, all are processed after",
           "[integration][payments]") {
   Processors processors;
-  Stack stack(Stack::Options{"", processors.env()});
+  Stack stack(Stack::Options{"", processors.env(), "ledger,payments"});
   REQUIRE(processors.default_sim.set_failure(true));
   REQUIRE(processors.fallback_sim.set_failure(true));
   std::mt19937_64 random(5);
   auto client = stack.client();
   REQUIRE(post_many(*client, 60, random) == 60);
-  std::this_thread::sleep_for(3s);
-  const nlohmann::json during = consistency(stack);
+  // The forwarder keeps trying: some payments have failed on a processor and been tried again.
+  const nlohmann::json during = wait_for_report(
+      stack, 10s, [](const nlohmann::json& r) { return count_of(r, "retried") > 0; });
   INFO(during.dump());
+  CHECK(count_of(during, "retried") > 0);
   CHECK(during["unsettled"] == 60);
   CHECK(processors.default_sim.summary().requests + processors.fallback_sim.summary().requests ==
         0);
@@ -224,7 +241,7 @@ TEST_CASE("both processors down for a while: nothing is dropped, all are process
 TEST_CASE("payments answers: 422 for invalid bodies, 400 for bad bounds, 200 summary bare",
           "[integration][payments]") {
   Processors processors;
-  Stack stack(Stack::Options{"", processors.env()});
+  Stack stack(Stack::Options{"", processors.env(), "ledger,payments"});
   auto client = stack.client();
   for (const char* body :
        {"", "{}", "[]", R"({"correlationId":"x","amount":1})",

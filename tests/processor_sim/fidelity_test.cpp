@@ -87,7 +87,11 @@ TEST_CASE("POST /payments: the delay comes first, and a client that gave up is s
                                                  R"("requestedAt":"2025-07-15T12:00:00.000Z"})")),
                100)
             .status == 0);
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  // Recorded once its delay has passed: wait for it, with a deadline well past the delay.
+  const auto deadline = Clock::now() + std::chrono::seconds(5);
+  while (s.summary()["totalRequests"] != 2 && Clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
   CHECK(s.summary()["totalRequests"] == 2);
 }
 

@@ -1,12 +1,10 @@
 #include "reliability/crash_cycle.h"
 
 #include <signal.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <algorithm>
-#include <fstream>
-#include <iterator>
+#include <cstdio>
 #include <thread>
 
 namespace {
@@ -14,47 +12,13 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
-constexpr auto haproxy_state_timeout = std::chrono::seconds(10);
-constexpr auto log_poll_interval = milliseconds(5);
+// How long haproxy may take to put a restarted instance back (one good check, every inter) or to
+// have one fully UP before a kill: many intervals, for a loaded machine.
+constexpr auto back_in_rotation_timeout = std::chrono::seconds(10);
+// A single kill not marked DOWN within this many detection bounds is "not detected".
+constexpr int not_detected_after_bounds = 3;
 
-size_t file_bytes(const std::string& path) {
-  struct stat st {};
-  return ::stat(path.c_str(), &st) == 0 ? static_cast<size_t>(st.st_size) : 0;
-}
-
-std::string read_from(const std::string& path, size_t offset) {
-  std::ifstream file(path);
-  file.seekg(static_cast<std::streamoff>(offset));
-  return std::string((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
-}
-
-std::string server_line(int instance, const char* state) {
-  return std::string("instances/api0") + std::to_string(instance) + " is " + state;
-}
-
-// Waits until haproxy logs `state` for the instance after byte `offset` of its log; false after
-// haproxy_state_timeout.
-bool wait_for_state(const std::string& log, size_t offset, int instance, const char* state) {
-  const auto deadline = Clock::now() + haproxy_state_timeout;
-  while (Clock::now() < deadline) {
-    if (read_from(log, offset).find(server_line(instance, state)) != std::string::npos) return true;
-    std::this_thread::sleep_for(log_poll_interval);
-  }
-  return false;
-}
-
-// Waits until haproxy has the instance in rotation: its last state line, if any, is UP.
-bool wait_in_rotation(const std::string& log, int instance) {
-  const auto deadline = Clock::now() + haproxy_state_timeout;
-  while (Clock::now() < deadline) {
-    const std::string text = read_from(log, 0);
-    const size_t down = text.rfind(server_line(instance, "DOWN"));
-    const size_t up = text.rfind(server_line(instance, "UP"));
-    if (down == std::string::npos || (up != std::string::npos && up > down)) return true;
-    std::this_thread::sleep_for(log_poll_interval);
-  }
-  return false;
-}
+std::string server_name(int instance) { return "api0" + std::to_string(instance); }
 
 }  // namespace
 
@@ -67,6 +31,21 @@ unsigned seed_from_env(const char* variable) {
   return text ? static_cast<unsigned>(std::stoul(text)) : std::random_device{}();
 }
 
+std::string CrashFigures::describe_detection(const Stack::HealthChecks& checks) const {
+  char text[320];
+  std::snprintf(text, sizeof text,
+                "detection of a dead instance: %d detected, max %lld ms, mean %lld ms (bound %lld "
+                "ms = fall %d x inter %lld ms + timeout check %lld ms); %d not detected within "
+                "%lld ms",
+                detected, static_cast<long long>(detection_ms_max),
+                static_cast<long long>(detection_ms_mean()),
+                static_cast<long long>(checks.detection_bound_ms()), checks.fall,
+                static_cast<long long>(checks.inter_ms),
+                static_cast<long long>(checks.timeout_check_ms), not_detected,
+                static_cast<long long>(not_detected_after_bounds * checks.detection_bound_ms()));
+  return text;
+}
+
 std::vector<int> choose_victims(std::mt19937& random) {
   const int pattern = static_cast<int>(random() % 3);
   return pattern == 0   ? std::vector<int>{1}
@@ -76,8 +55,15 @@ std::vector<int> choose_victims(std::mt19937& random) {
 
 void crash_cycle(Stack& stack, const std::function<int64_t()>& failed,
                  const std::vector<int>& victims, std::mt19937& random, CrashFigures* figures) {
-  const std::string haproxy_log = stack.log_path("haproxy");
-  const size_t offset = file_bytes(haproxy_log);
+  // A victim killed in another state (a check already failed, or not yet back after a restart)
+  // would be detected after fewer checks, or never change state at all.
+  for (int victim : victims) {
+    if (!stack.wait_haproxy_status(victim, "UP", back_in_rotation_timeout)) {
+      figures->problems.push_back("haproxy did not have " + server_name(victim) +
+                                  " fully UP before the kill (status '" +
+                                  stack.haproxy_status(victim) + "')");
+    }
+  }
   const int64_t failed_before = failed();
   const auto killed_at = Clock::now();
   for (int victim : victims) {
@@ -86,30 +72,34 @@ void crash_cycle(Stack& stack, const std::function<int64_t()>& failed,
     ++figures->kills;
   }
   if (victims.size() == 1) {
-    if (!wait_for_state(haproxy_log, offset, victims[0], "DOWN")) {
-      figures->problems.push_back("haproxy never marked " + server_line(victims[0], "DOWN"));
-    }
-    const int64_t detection_ms = elapsed_ms(killed_at);
-    const int64_t failures = failed() - failed_before;
     figures->single_kills += 1;
-    figures->detection_ms_max = std::max(figures->detection_ms_max, detection_ms);
-    figures->detection_ms_total += detection_ms;
-    figures->failures_per_kill_max = std::max(figures->failures_per_kill_max, failures);
-    figures->failures_single_total += failures;
+    const auto wait =
+        milliseconds(not_detected_after_bounds * stack.health_checks().detection_bound_ms());
+    if (stack.wait_haproxy_status(victims[0], "DOWN", wait)) {
+      const int64_t detection_ms = elapsed_ms(killed_at);
+      const int64_t failures = failed() - failed_before;
+      figures->detected += 1;
+      figures->detection_ms_max = std::max(figures->detection_ms_max, detection_ms);
+      figures->detection_ms_total += detection_ms;
+      figures->failures_per_kill_max = std::max(figures->failures_per_kill_max, failures);
+      figures->failures_single_total += failures;
+    } else {
+      figures->not_detected += 1;
+      figures->problems.push_back("haproxy had not marked " + server_name(victims[0]) + " DOWN " +
+                                  std::to_string(wait.count()) + " ms after its kill (status '" +
+                                  stack.haproxy_status(victims[0]) + "')");
+    }
   }
-  // Everything down for a random while (both), or the survivor alone (single).
+  // Everything down for a random while (both), or the survivor alone (single): the scenario.
   std::this_thread::sleep_for(milliseconds(100 + random() % 700));
   for (int victim : victims) stack.restart_instance(victim);
-  // The next cycle starts with both in rotation. A check that failed just before the restart may
-  // still mark an instance DOWN: look twice.
-  for (int look = 0; look < 2; ++look) {
-    for (int victim : victims) {
-      if (!wait_in_rotation(haproxy_log, victim)) {
-        figures->problems.push_back("haproxy never put api0" + std::to_string(victim) +
-                                    " back in rotation");
-      }
+  // The next cycle starts with both in rotation.
+  for (int victim : victims) {
+    if (!stack.wait_haproxy_status(victim, "UP", back_in_rotation_timeout)) {
+      figures->problems.push_back("haproxy did not put " + server_name(victim) +
+                                  " back in rotation (status '" + stack.haproxy_status(victim) +
+                                  "')");
     }
-    std::this_thread::sleep_for(milliseconds(100));
   }
   if (victims.size() == 2) figures->failures_both_total += failed() - failed_before;
 }

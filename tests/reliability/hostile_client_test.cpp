@@ -7,11 +7,7 @@
 // once, so bad connections hold nothing: a good request is answered at once,
 // and each bad connection is dropped at its deadline (limits::first_request_wait_ms for one that
 // never starts a request, limits::request_read_ms_max for one whose request never completes).
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -34,34 +30,13 @@ constexpr int64_t answer_through_haproxy_ms_bound = 1000;
 // A bad connection is closed by the instance within its deadline plus one sweep of the loop's
 // deadlines, plus scheduling slack.
 constexpr int64_t drop_slack_ms = limits::deadline_sweep_interval_ms + 1000;
-
-int connect_tcp(const std::string& host, int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<uint16_t>(port));
-  ::inet_pton(AF_INET, host.c_str(), &address.sin_addr);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
-int connect_unix(const std::string& path) {
-  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_un address{};
-  address.sun_family = AF_UNIX;
-  std::snprintf(address.sun_path, sizeof address.sun_path, "%s", path.c_str());
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
+// How long the instances may take to accept the attack's connections: well within
+// limits::first_request_wait_ms, after which they drop the idle ones.
+constexpr auto accept_timeout = milliseconds(limits::first_request_wait_ms / 2);
 
 // Connections that misbehave until stopped: idle ones, and slowloris ones that send a header
-// byte every slow_byte_interval and never finish the request. Closed when destroyed.
+// byte every slow_byte_interval and never finish the request (the pause between bytes is the
+// attack itself, not a wait). Closed when destroyed.
 class Attack {
  public:
   static constexpr auto slow_byte_interval = milliseconds(200);
@@ -109,6 +84,24 @@ class Attack {
   std::thread slow_thread_;
 };
 
+// Open descriptors of both instances together.
+int instance_descriptors(const Stack& stack) {
+  return open_descriptors(stack.instance_pid(1)) + open_descriptors(stack.instance_pid(2));
+}
+
+// Descriptors counted before an attack that may be gone by the time it is counted again: a
+// connection of the stack's readiness probes, or a health check of haproxy's.
+constexpr int transient_descriptors_max = 4;
+
+// Waits until the instances hold `connections` more descriptors than `before` (less the transient
+// ones): the attack's connections have been accepted (through haproxy, each client connection has
+// its own connection to an instance) and are held while the good client is served.
+bool wait_accepted(const std::function<int()>& descriptors, int before, int connections) {
+  return wait_until(
+      [&] { return descriptors() >= before + connections - transient_descriptors_max; },
+      accept_timeout);
+}
+
 struct Timed {
   int status = 0;
   int64_t ms = 0;
@@ -131,8 +124,14 @@ std::string flood_headers(size_t count) {
 TEST_CASE("through haproxy, idle and slow clients and floods do not delay a good client",
           "[reliability][hostile]") {
   Stack stack;
+  const int descriptors_before = instance_descriptors(stack);
   Attack attack([&stack] { return connect_tcp(stack.host(), stack.port()); }, 300, 50);
   REQUIRE(attack.connected() == 350);
+  const bool accepted =
+      wait_accepted([&stack] { return instance_descriptors(stack); }, descriptors_before, 350);
+  INFO("instances' descriptors: " << descriptors_before << " before, "
+                                  << instance_descriptors(stack) << " now");
+  REQUIRE(accepted);
 
   // Floods and a long pipeline on their own connections, while a good client works.
   std::atomic<int> flood_5xx{0};
@@ -191,8 +190,15 @@ TEST_CASE("straight at an instance, idle and slow connections hold nothing and a
           "[reliability][hostile]") {
   Stack stack;
   for (const auto& [idle, slow] : {std::pair{300, 0}, std::pair{0, 50}}) {
+    const pid_t pid = stack.instance_pid(1);
+    const int descriptors_before = open_descriptors(pid);
     Attack attack([&stack] { return connect_unix(stack.socket_path(1)); }, idle, slow);
     REQUIRE(attack.connected() == idle + slow);
+    const bool accepted =
+        wait_accepted([pid] { return open_descriptors(pid); }, descriptors_before, idle + slow);
+    INFO("instance's descriptors: " << descriptors_before << " before, " << open_descriptors(pid)
+                                    << " now");
+    REQUIRE(accepted);
     auto client = stack.instance_client(1);
     const Timed answer = timed_statement(*client, 1);
     // Every bad connection was still open while the good request was served.
@@ -212,7 +218,7 @@ TEST_CASE("straight at an instance, idle and slow connections hold nothing and a
     const auto started = Clock::now();
     int64_t waited_ms = 0;
     while (attack.closed_by_server() < idle + slow && waited_ms <= deadline_ms) {
-      std::this_thread::sleep_for(milliseconds(20));
+      std::this_thread::sleep_for(milliseconds(20));  // A poll: the loop's condition is the fact.
       waited_ms =
           std::chrono::duration_cast<milliseconds>(Clock::now() - started).count() + answer.ms;
     }

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "support/api.h"
+#include "support/audit.h"
 
 size_t Journal::count_status(int status) const {
   size_t n = 0;
@@ -138,13 +139,7 @@ LedgerCheck check_ledger(const std::string& db_path, const Journal& journal,
   }
   for (const auto& [description, found] : rows) check.unknown_rows += !sent.count(description);
 
-  SQLite::Statement audit(
-      db,
-      "SELECT a.id FROM accounts a LEFT JOIN transactions t ON t.account_id = a.id "
-      "GROUP BY a.id HAVING a.balance_cents != COALESCE(SUM(CASE t.kind WHEN 'c' "
-      "THEN t.amount_cents ELSE -t.amount_cents END), 0) "
-      "OR a.balance_cents < -a.limit_cents");
-  while (audit.executeStep()) check.audit_failures.push_back(audit.getColumn(0).getInt64());
+  check.audit_failures = audit_failures(db);
   check_statements(db, statement_clients, &check);
   return check;
 }

@@ -118,17 +118,10 @@ bool wait_until_writable(Stack& stack, std::vector<Sent>* sent, int* sequence) {
   return true;
 }
 
-// haproxy takes an instance back after one good health check (up to a second).
+// haproxy has both instances fully UP again (its runtime API says so).
 bool wait_until_balanced(const Stack& stack) {
-  const auto deadline = std::chrono::steady_clock::now() + recovery_timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (stack.client()->Get("/health")->status == 200 &&
-        stack.client()->Get("/health")->status == 200) {
-      return true;
-    }
-    std::this_thread::sleep_for(milliseconds(100));
-  }
-  return false;
+  return stack.wait_haproxy_status(1, "UP", recovery_timeout) &&
+         stack.wait_haproxy_status(2, "UP", recovery_timeout);
 }
 
 }  // namespace
@@ -164,7 +157,8 @@ TEST_CASE("a full disk gives 503 without a partial write, one log line, and heal
     CHECK(wait_until_writable(stack, &sent, &sequence));
     CHECK(wait_until_balanced(stack));
     // The fault is over once writes have worked for limits::fault_quiet_ms (the store's fault log
-    // treats a full disk that comes and goes as one episode); the writes below end it.
+    // treats a full disk that comes and goes as one episode); the writes below end it. The rule
+    // under test is a span of time, so this pause is the scenario, not a wait for a state.
     std::this_thread::sleep_for(milliseconds(2 * limits::fault_quiet_ms));
     for (int i = 0; i < 10; ++i) CHECK(post_recorded(*stack.client(), &sent, sequence++) == 200);
 
@@ -224,7 +218,11 @@ TEST_CASE("a removed data directory gives 503 until a writable ledger is put bac
     CHECK(stack.instance_client(1)->Get("/health")->status == 503);
     CHECK(post_recorded(*stack.client(), &sent, sequence++) == 503);  // haproxy too.
 
-    // An empty directory where the ledger was is still a fault: nothing is created in it.
+    // An empty directory where the ledger was is still a fault: nothing is created in it. The
+    // requests are spread over a second, so that the instances try to reopen the database
+    // (every limits::store_reopen_interval_ms) several times meanwhile: the pauses are the
+    // scenario.
+    static_assert(10 * 100 >= 4 * limits::store_reopen_interval_ms);
     fs::create_directory(data_dir);
     for (int i = 0; i < 10; ++i) {
       CHECK(post_recorded(*stack.instance_client(1 + i % 2), &sent, sequence++) == 503);
@@ -236,7 +234,7 @@ TEST_CASE("a removed data directory gives 503 until a writable ledger is put bac
     restored = std::make_unique<Tmpfs>(data_dir, 16 * 1024 * 1024);
     fs::copy_file(backup, data_dir + "/crebito.db");
     restored->remount(true);
-    for (int i = 0; i < 10; ++i) {
+    for (int i = 0; i < 10; ++i) {  // Spread over a second, as above.
       CHECK(post_recorded(*stack.instance_client(1 + i % 2), &sent, sequence++) == 503);
       std::this_thread::sleep_for(milliseconds(100));
     }
@@ -246,7 +244,7 @@ TEST_CASE("a removed data directory gives 503 until a writable ledger is put bac
     CHECK(wait_until_writable(stack, &sent, &sequence));
     CHECK(wait_until_balanced(stack));
     // The fault is over once writes have worked for limits::fault_quiet_ms; the writes below end
-    // it on both instances.
+    // it on both instances (a span of time is the rule under test: a pause, not a wait).
     std::this_thread::sleep_for(milliseconds(2 * limits::fault_quiet_ms));
     for (int i = 0; i < 10; ++i) {
       CHECK(post_recorded(*stack.instance_client(1 + i % 2), &sent, sequence++) == 200);

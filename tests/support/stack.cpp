@@ -12,12 +12,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <sstream>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -92,6 +95,97 @@ int reap(pid_t pid) {
   return status;
 }
 
+// A copy of the repository's haproxy.cfg with a stats socket (haproxy's runtime API, level admin)
+// at stats_path, added as the first line of the `global` section.
+std::string haproxy_config_with_stats(const std::string& stats_path) {
+  std::ifstream file(CREBITO_SOURCE_DIR "/haproxy.cfg");
+  std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  const std::string section = "\nglobal\n";
+  const size_t at = text.find(section);
+  if (at == std::string::npos) throw std::runtime_error("haproxy.cfg has no global section");
+  text.insert(at + section.size(), "    stats socket " + stats_path + " level admin\n");
+  return text;
+}
+
+// A haproxy time: a number with an optional unit (us, ms, s, m, h; none means ms).
+int64_t haproxy_time_ms(const std::string& text) {
+  size_t digits = 0;
+  const int64_t value = std::stoll(text, &digits);
+  const std::string unit = text.substr(digits);
+  if (unit.empty() || unit == "ms") return value;
+  if (unit == "us") return value / 1000;
+  if (unit == "s") return value * 1000;
+  if (unit == "m") return value * 60'000;
+  if (unit == "h") return value * 3'600'000;
+  throw std::runtime_error("haproxy.cfg: cannot read the time '" + text + "'");
+}
+
+// The health-check settings of haproxy.cfg: `inter`, `fall` and `rise` on its default-server line,
+// and `timeout check`. Each must be set there (haproxy's defaults would hide the bound in code).
+Stack::HealthChecks read_health_checks(const std::string& config) {
+  Stack::HealthChecks checks;
+  std::istringstream lines(config);
+  std::string line;
+  while (std::getline(lines, line)) {
+    line = line.substr(0, line.find('#'));
+    std::istringstream words(line);
+    std::vector<std::string> tokens{std::istream_iterator<std::string>(words), {}};
+    for (size_t i = 0; i + 1 < tokens.size(); ++i) {
+      if (tokens[0] == "default-server" && tokens[i] == "inter") {
+        checks.inter_ms = haproxy_time_ms(tokens[i + 1]);
+      } else if (tokens[0] == "default-server" && tokens[i] == "fall") {
+        checks.fall = std::stoi(tokens[i + 1]);
+      } else if (tokens[0] == "default-server" && tokens[i] == "rise") {
+        checks.rise = std::stoi(tokens[i + 1]);
+      } else if (i == 0 && tokens[0] == "timeout" && tokens[1] == "check" && tokens.size() > 2) {
+        checks.timeout_check_ms = haproxy_time_ms(tokens[2]);
+      }
+    }
+  }
+  if (checks.inter_ms <= 0 || checks.fall <= 0 || checks.rise <= 0 ||
+      checks.timeout_check_ms <= 0) {
+    throw std::runtime_error(
+        "haproxy.cfg must set inter, fall and rise on default-server, and timeout check");
+  }
+  return checks;
+}
+
+// Sends bytes on a connected socket, reads until close or wait_ms of silence, closes.
+std::string exchange_on(int fd, const std::string& bytes, int wait_ms) {
+  size_t sent = 0;
+  while (sent < bytes.size()) {
+    const ssize_t n = ::send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) break;
+    sent += static_cast<size_t>(n);
+  }
+  std::string response;
+  char buffer[4096];
+  pollfd waiting{fd, POLLIN, 0};
+  while (::poll(&waiting, 1, wait_ms) > 0) {
+    const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
+    if (n <= 0) break;
+    response.append(buffer, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return response;
+}
+
+// One command on haproxy's stats socket; its whole answer (haproxy closes after one command), or
+// an empty string when nothing answers.
+std::string haproxy_command(const std::string& stats_path, const std::string& command) {
+  constexpr int answer_wait_ms = 2000;
+  const int fd = connect_unix(stats_path);
+  return fd < 0 ? "" : exchange_on(fd, command + "\n", answer_wait_ms);
+}
+
+std::vector<std::string> split_csv(const std::string& line) {
+  std::vector<std::string> fields;
+  std::istringstream in(line);
+  std::string field;
+  while (std::getline(in, field, ',')) fields.push_back(field);
+  return fields;
+}
+
 void terminate_and_reap(pid_t pid) {
   if (pid <= 0) return;
   ::kill(pid, SIGTERM);
@@ -109,6 +203,34 @@ bool wait_for_exit(pid_t pid, std::chrono::milliseconds timeout, int* status) {
   return true;
 }
 
+namespace {
+
+int count_entries(const std::string& directory) {
+  std::error_code error;
+  int n = 0;
+  for (std::filesystem::directory_iterator it(directory, error), end; !error && it != end;
+       it.increment(error)) {
+    ++n;
+  }
+  return error ? -1 : n;
+}
+
+}  // namespace
+
+int open_descriptors(pid_t pid) { return count_entries("/proc/" + std::to_string(pid) + "/fd"); }
+
+int thread_count(pid_t pid) { return count_entries("/proc/" + std::to_string(pid) + "/task"); }
+
+bool wait_until(const std::function<bool()>& holds, std::chrono::milliseconds timeout,
+                std::chrono::milliseconds poll_interval) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!holds()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(poll_interval);
+  }
+  return true;
+}
+
 int stop_process(pid_t pid, int signal) {
   ::kill(pid, signal);
   return reap(pid);
@@ -117,10 +239,13 @@ int stop_process(pid_t pid, int signal) {
 Stack::Stack() : Stack(Options{}) {}
 
 Stack::Stack(Options options) : options_(std::move(options)), dir_(std::make_unique<TempDir>()) {
+  const std::string config = haproxy_config_with_stats(dir_->file("haproxy.stats"));
+  health_checks_ = read_health_checks(config);
+  std::ofstream(dir_->file("haproxy.cfg")) << config;
   start_instances();
   const int listen_fd = bind_free_loopback_port(&port_);
   haproxy_pid_ = spawn(
-      {HAPROXY_BINARY, "-db", "-f", CREBITO_SOURCE_DIR "/haproxy.cfg"},
+      {HAPROXY_BINARY, "-db", "-f", dir_->file("haproxy.cfg")},
       {"CREBITO_LB_BIND=fd@" + std::to_string(inherited_listen_fd),
        "CREBITO_API1=" + dir_->file("api01.sock"), "CREBITO_API2=" + dir_->file("api02.sock")},
       dir_->file("haproxy.log"), listen_fd);
@@ -181,14 +306,15 @@ void Stack::start_instance(int instance) {
                                   "CREBITO_LISTEN=" + dir_->file(name + ".sock"),
                                   "CREBITO_DRAIN_MS=0"};
   env.insert(env.end(), options_.instance_env.begin(), options_.instance_env.end());
+  env.push_back("CREBITO_FACES=" + options_.faces);
   slot = spawn({CREBITO_BINARY}, env, dir_->file(name + ".log"));
 }
 
 pid_t Stack::start_extra_instance(int instance, const std::string& name) const {
-  return spawn(
-      {CREBITO_BINARY},
-      {"CREBITO_DB=" + db_path(), "CREBITO_LISTEN=" + socket_path(instance), "CREBITO_DRAIN_MS=0"},
-      log_path(name));
+  return spawn({CREBITO_BINARY},
+               {"CREBITO_DB=" + db_path(), "CREBITO_LISTEN=" + socket_path(instance),
+                "CREBITO_DRAIN_MS=0", "CREBITO_FACES=" + options_.faces},
+               log_path(name));
 }
 
 void Stack::adopt_instance(int instance, pid_t pid) {
@@ -212,8 +338,9 @@ int Stack::stop_instance(int instance, int signal) {
 void Stack::restart_instance(int instance) {
   start_instance(instance);
   const auto deadline = std::chrono::steady_clock::now() + ready_timeout;
+  const bool ledger = options_.faces.find("ledger") != std::string::npos;
   while (true) {
-    const httplib::Result result = instance_client(instance)->Get("/health");
+    const httplib::Result result = instance_client(instance)->Get(ledger ? "/health" : "/ready");
     if (result && result->status == 200) return;
     if (std::chrono::steady_clock::now() >= deadline) {
       throw std::runtime_error("instance " + std::to_string(instance) +
@@ -245,6 +372,33 @@ bool Stack::stop_instances() {
   return clean;
 }
 
+std::string Stack::haproxy_status(int instance) const {
+  const std::string server = instance == 1 ? "api01" : "api02";
+  std::istringstream lines(haproxy_command(dir_->file("haproxy.stats"), "show stat"));
+  std::string line;
+  size_t status_column = 0;
+  while (std::getline(lines, line)) {
+    const std::vector<std::string> fields =
+        split_csv(line.rfind("# ", 0) == 0 ? line.substr(2) : line);
+    if (line.rfind("# ", 0) == 0) {
+      const auto it = std::find(fields.begin(), fields.end(), "status");
+      status_column = it == fields.end() ? 0 : static_cast<size_t>(it - fields.begin());
+      continue;
+    }
+    if (status_column > 0 && fields.size() > status_column && fields[0] == "instances" &&
+        fields[1] == server) {
+      return fields[status_column];
+    }
+  }
+  return "";
+}
+
+bool Stack::wait_haproxy_status(int instance, const std::string& status,
+                                std::chrono::milliseconds timeout,
+                                std::chrono::milliseconds poll_interval) const {
+  return wait_until([&] { return haproxy_status(instance) == status; }, timeout, poll_interval);
+}
+
 std::unique_ptr<httplib::Client> Stack::client() const {
   auto client = std::make_unique<httplib::Client>(host_, port_);
   client->set_tcp_nodelay(true);
@@ -268,11 +422,16 @@ void Stack::wait_until_ready() {
     const httplib::Result result = client.Get(path);
     return result && result->status == 200;
   };
+  // Without the ledger face there is no /clientes/ and no /health: the payments face's summary
+  // through haproxy, and each instance's /ready (it serves).
+  const bool ledger = options_.faces.find("ledger") != std::string::npos;
+  const char* through_haproxy = ledger ? "/clientes/1/extrato" : "/payments-summary";
+  const char* instance_probe = ledger ? "/health" : "/ready";
   while (true) {
-    bool ready = answers(*client(), "/clientes/1/extrato");
+    bool ready = answers(*client(), through_haproxy);
     if (!external_) {
-      ready = ready && answers(*instance_client(1), "/health") &&
-              answers(*instance_client(2), "/health");
+      ready = ready && answers(*instance_client(1), instance_probe) &&
+              answers(*instance_client(2), instance_probe) && !haproxy_status(1).empty();
     }
     if (ready) return;
     if (std::chrono::steady_clock::now() >= deadline) {
@@ -288,55 +447,41 @@ void Stack::wait_until_ready() {
   }
 }
 
-namespace {
-
-// Sends bytes on a connected socket, reads until close or wait_ms of silence, closes.
-std::string exchange_on(int fd, const std::string& bytes, int wait_ms) {
-  size_t sent = 0;
-  while (sent < bytes.size()) {
-    const ssize_t n = ::send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
-    if (n <= 0) break;
-    sent += static_cast<size_t>(n);
-  }
-  std::string response;
-  char buffer[4096];
-  pollfd waiting{fd, POLLIN, 0};
-  while (::poll(&waiting, 1, wait_ms) > 0) {
-    const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
-    if (n <= 0) break;
-    response.append(buffer, static_cast<size_t>(n));
-  }
-  ::close(fd);
-  return response;
-}
-
-}  // namespace
-
-std::string raw_exchange(const std::string& host, int port, const std::string& bytes, int wait_ms) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+int connect_tcp(const std::string& host, int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_port = htons(static_cast<uint16_t>(port));
   ::inet_pton(AF_INET, host.c_str(), &address.sin_addr);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
-    ::close(fd);
-    return "";
+  if (fd < 0 || ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+    if (fd >= 0) ::close(fd);
+    return -1;
   }
   const int one = 1;
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  return exchange_on(fd, bytes, wait_ms);
+  return fd;
 }
 
-std::string raw_exchange_unix(const std::string& path, const std::string& bytes, int wait_ms) {
-  const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+int connect_unix(const std::string& path) {
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_un address{};
   address.sun_family = AF_UNIX;
   std::snprintf(address.sun_path, sizeof address.sun_path, "%s", path.c_str());
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
-    ::close(fd);
-    return "";
+  if (fd < 0 || ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+    if (fd >= 0) ::close(fd);
+    return -1;
   }
-  return exchange_on(fd, bytes, wait_ms);
+  return fd;
+}
+
+std::string raw_exchange(const std::string& host, int port, const std::string& bytes, int wait_ms) {
+  const int fd = connect_tcp(host, port);
+  return fd < 0 ? "" : exchange_on(fd, bytes, wait_ms);
+}
+
+std::string raw_exchange_unix(const std::string& path, const std::string& bytes, int wait_ms) {
+  const int fd = connect_unix(path);
+  return fd < 0 ? "" : exchange_on(fd, bytes, wait_ms);
 }
 
 int raw_status(const std::string& response) {

@@ -5,6 +5,10 @@
 // instance is started only once its slot's previous process has exited (or the start refuses,
 // naming that process), as scripts/up does for a run directory.
 //
+// haproxy runs on a copy of the repository's haproxy.cfg written into that directory, with one
+// line added: a stats socket there (haproxy's runtime API), from which tests read how haproxy
+// sees each instance.
+//
 // With CREBITO_TARGET=HOST:PORT in the environment, external() returns a target for an already
 // running stack instead (for example the docker deployment); nothing is started then.
 #pragma once
@@ -13,6 +17,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -27,6 +32,10 @@ class Stack {
     std::string data_dir;
     // NAME=VALUE entries added to both instances' environment.
     std::vector<std::string> instance_env;
+    // CREBITO_FACES of both instances: the ledger alone unless a test asks for the payments face
+    // (which would otherwise poll processors no test started). Without the ledger face the Stack
+    // waits for GET /payments-summary and /ready instead of the ledger's routes.
+    std::string faces = "ledger";
   };
 
   // Starts everything and waits until haproxy and both instances answer.
@@ -63,7 +72,8 @@ class Stack {
   // Sends `signal` to instance 1 or 2 and waits for it to exit (SIGKILL after 10 s); returns the
   // wait status. The instance stays down until restart_instance().
   int stop_instance(int instance, int signal);
-  // Starts instance 1 or 2 (after stop_instance) and waits until its /health answers 200.
+  // Starts instance 1 or 2 (after stop_instance) and waits until its /health answers 200 (its
+  // /ready without the ledger face).
   void restart_instance(int instance);
 
   // Starts one more crebito process on instance 1's or 2's socket and database
@@ -75,6 +85,29 @@ class Stack {
   // Makes pid (from start_extra_instance) the process of instance 1 or 2, whose previous process
   // has been stopped: the Stack stops it like its own from now on.
   void adopt_instance(int instance, pid_t pid);
+
+  // haproxy's health checks as the generated haproxy.cfg sets them (`default-server ... inter
+  // fall rise` and `timeout check`). A check of a dead instance fails at once (its socket refuses
+  // the connection); one that hangs fails after timeout_check_ms. So an instance that dies while
+  // fully UP is out of rotation within detection_bound_ms(). REQUIRES: !is_external().
+  struct HealthChecks {
+    int64_t inter_ms = 0;
+    int fall = 0;
+    int rise = 0;
+    int64_t timeout_check_ms = 0;
+    int64_t detection_bound_ms() const { return fall * inter_ms + timeout_check_ms; }
+  };
+  const HealthChecks& health_checks() const { return health_checks_; }
+
+  // How haproxy sees instance 1 or 2 now, from its runtime API (`show stat` on the stats socket):
+  // "UP" (every recent check passed), "UP 1/2" (a check failed: going down), "DOWN",
+  // "DOWN 1/2" (going up), ...; empty when haproxy did not answer. REQUIRES: !is_external().
+  std::string haproxy_status(int instance) const;
+  // Polls haproxy_status(instance) every poll_interval until it is exactly `status`; false after
+  // timeout. REQUIRES: !is_external().
+  bool wait_haproxy_status(
+      int instance, const std::string& status, std::chrono::milliseconds timeout,
+      std::chrono::milliseconds poll_interval = std::chrono::milliseconds(5)) const;
 
   // Returns a Stack for CREBITO_TARGET if set, else starts a local one.
   static std::unique_ptr<Stack> local_or_external();
@@ -92,14 +125,28 @@ class Stack {
   int port_ = 0;
   pid_t api_pids_[2] = {-1, -1};
   pid_t haproxy_pid_ = -1;
+  HealthChecks health_checks_;
 };
 
 // Waits up to timeout for the child pid to exit; true and its wait status in *status if it did.
 bool wait_for_exit(pid_t pid, std::chrono::milliseconds timeout, int* status);
 
+// The number of entries in /proc/PID/fd (open descriptors) or /proc/PID/task (threads) of a
+// process; -1 if it cannot be read.
+int open_descriptors(pid_t pid);
+int thread_count(pid_t pid);
+
+// Calls `holds` every poll_interval until it returns true; false if it has not by `timeout`.
+bool wait_until(const std::function<bool()>& holds, std::chrono::milliseconds timeout,
+                std::chrono::milliseconds poll_interval = std::chrono::milliseconds(20));
+
 // Sends signal to the child pid and waits for it to exit (SIGKILL after 10 s); returns the wait
 // status. For processes a test started itself (start_extra_instance).
 int stop_process(pid_t pid, int signal);
+
+// A new connection to HOST:PORT (with TCP_NODELAY) or to a unix socket; -1 if it cannot connect.
+int connect_tcp(const std::string& host, int port);
+int connect_unix(const std::string& path);
 
 // Sends raw bytes over a new TCP connection and returns everything the server sends back before it
 // closes the connection or wait_ms passes without data.

@@ -82,3 +82,101 @@ TEST_CASE("the SIGTERM drain defaults to 3 s and accepts 0 (stop at once)", "[co
   CHECK(parse_error({"--drain-ms", "-1"}).find("--drain-ms") != std::string::npos);
   CHECK(parse_error({"--drain-ms", "60001"}).find("CREBITO_DRAIN_MS") != std::string::npos);
 }
+
+TEST_CASE("faces: both by default, either alone, refused when empty, unknown or repeated",
+          "[config]") {
+  CHECK(parse_ok({}).faces.ledger);
+  CHECK(parse_ok({}).faces.payments);
+  Config config = parse_ok({"--faces", "ledger"});
+  CHECK(config.faces.ledger);
+  CHECK_FALSE(config.faces.payments);
+  config = parse_ok({}, {"CREBITO_FACES=payments"});
+  CHECK_FALSE(config.faces.ledger);
+  CHECK(config.faces.payments);
+  config = parse_ok({"--faces=payments,ledger"}, {"CREBITO_FACES=ledger"});
+  CHECK(config.faces.ledger);
+  CHECK(config.faces.payments);
+  for (const char* bad : {"", "ledgr", "ledger,ledger", "ledger,", ",payments", "Ledger"}) {
+    INFO(bad);
+    CHECK_THAT(parse_error({"--faces", bad}), Catch::Contains("--faces (CREBITO_FACES)"));
+  }
+}
+
+TEST_CASE("payments settings: flags, environment, and their bad values", "[config]") {
+  Config config = parse_ok(
+      {"--processor-default-url", "http://127.0.0.1:8001", "--payment-workers=8"},
+      {"PROCESSOR_FALLBACK_URL=http://127.0.0.1:8002", "CREBITO_PROCESSOR_TIMEOUT_MS=300"});
+  CHECK(config.processor_default_url == "http://127.0.0.1:8001");
+  CHECK(config.processor_fallback_url == "http://127.0.0.1:8002");
+  CHECK(config.payment_workers == 8);
+  CHECK(config.processor_timeout_ms == 300);
+  CHECK(parse_ok({}).payment_workers == 64);
+  CHECK(parse_ok({}).processor_timeout_ms == 6000);
+  for (const char* bad : {"", "http://", "https://x:1", "http://x:1/path", "x:1"}) {
+    INFO(bad);
+    CHECK_THAT(parse_error({"--processor-default-url", bad}),
+               Catch::Contains("--processor-default-url (PROCESSOR_DEFAULT_URL)") &&
+                   Catch::Contains("is not http://HOST[:PORT] without a path"));
+  }
+  CHECK_THAT(parse_error({}, {"PROCESSOR_FALLBACK_URL=ftp://x"}),
+             Catch::Contains("PROCESSOR_FALLBACK_URL"));
+  CHECK_THAT(parse_error({"--payment-workers", "257"}),
+             Catch::Contains("--payment-workers (CREBITO_PAYMENT_WORKERS): '257' is not an integer "
+                             "in 1..256"));
+  CHECK_THAT(parse_error({}, {"CREBITO_PROCESSOR_TIMEOUT_MS=99"}), Catch::Contains("100..60000"));
+}
+
+TEST_CASE("a bad value of each kind names the flag, its variable and the text given", "[config]") {
+  // An integer, a path, an address, a URL and a list, each from a flag and from the environment.
+  const std::pair<std::vector<std::string>, std::vector<std::string>> cases[] = {
+      {{"--busy-timeout-ms", "abc"}, {}},
+      {{}, {"CREBITO_BUSY_TIMEOUT_MS=abc"}},
+      {{"--db", ""}, {}},
+      {{}, {"CREBITO_DB="}},
+      {{"--listen", "nowhere"}, {}},
+      {{}, {"CREBITO_LISTEN=nowhere"}},
+      {{"--processor-fallback-url", "nowhere"}, {}},
+      {{}, {"PROCESSOR_FALLBACK_URL=nowhere"}},
+      {{"--faces", "nowhere"}, {}},
+      {{}, {"CREBITO_FACES=nowhere"}},
+  };
+  for (const auto& [args, env] : cases) {
+    const std::string error = parse_error(args, env);
+    INFO(error);
+    CHECK(error.find(" (") != std::string::npos);  // "--flag (VARIABLE): ..."
+    CHECK((error.find("'abc'") != std::string::npos ||
+           error.find("'nowhere'") != std::string::npos ||
+           error.find("empty path") != std::string::npos));
+  }
+}
+
+TEST_CASE("--help lists every flag with its variable and its default", "[config]") {
+  const std::string usage = config_usage("crebito");
+  for (const char* text : {"--faces",
+                           "CREBITO_FACES",
+                           "--db",
+                           "CREBITO_DB",
+                           "--listen",
+                           "CREBITO_LISTEN",
+                           "--threads",
+                           "CREBITO_THREADS",
+                           "--busy-timeout-ms",
+                           "CREBITO_BUSY_TIMEOUT_MS",
+                           "--drain-ms",
+                           "CREBITO_DRAIN_MS",
+                           "--processor-default-url",
+                           "PROCESSOR_DEFAULT_URL",
+                           "--processor-fallback-url",
+                           "PROCESSOR_FALLBACK_URL",
+                           "--payment-workers",
+                           "CREBITO_PAYMENT_WORKERS",
+                           "--processor-timeout-ms",
+                           "CREBITO_PROCESSOR_TIMEOUT_MS",
+                           "default ledger,payments",
+                           "default data/crebito.db",
+                           "default 127.0.0.1:9997",
+                           "1..64"}) {
+    INFO(text);
+    CHECK(usage.find(text) != std::string::npos);
+  }
+}

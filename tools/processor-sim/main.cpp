@@ -5,7 +5,6 @@
 //                 [--permits 800] [--permit-queue 500] [--connections 16384]
 // Environment as the real one: TRANSACTION_FEE, INITIAL_TOKEN, RATE_LIMIT_SECONDS (flags win).
 // Stops on SIGTERM/SIGINT (answers still due within stop_grace_ms go out first).
-#include <signal.h>
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -14,6 +13,7 @@
 #include <string>
 
 #include "event_server.h"
+#include "process.h"
 #include "processor.h"
 
 namespace {
@@ -105,13 +105,7 @@ int main(int argc, char** argv) {
   const std::string host = listen.substr(0, colon);
   const int port = static_cast<int>(number(listen.substr(colon + 1), 1, 65535, "--listen port"));
 
-  // The loop takes these through a signalfd.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);
+  process::block_stop_signals();  // The loop takes them through a signalfd.
 
   processor_sim::EventServer server({host, port, fit_descriptors(connections)});
   if (const auto error = server.listen()) {

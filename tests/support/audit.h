@@ -1,0 +1,30 @@
+// The audit of the ledger, in one place for every test: each account's balance equals the sum of
+// its transactions (credits minus debits) and is not below minus its limit. README.md gives the
+// same query for an operator's sqlite3.
+#pragma once
+
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+// The ids of the accounts that break the audit; empty when every balance is sound.
+inline constexpr const char* audit_failures_sql =
+    "SELECT a.id FROM accounts a LEFT JOIN transactions t ON t.account_id = a.id "
+    "GROUP BY a.id HAVING a.balance_cents != COALESCE(SUM(CASE t.kind WHEN 'c' "
+    "THEN t.amount_cents ELSE -t.amount_cents END), 0) "
+    "OR a.balance_cents < -a.limit_cents";
+
+inline std::vector<int64_t> audit_failures(SQLite::Database& db) {
+  SQLite::Statement audit(db, audit_failures_sql);
+  std::vector<int64_t> failures;
+  while (audit.executeStep()) failures.push_back(audit.getColumn(0).getInt64());
+  return failures;
+}
+
+inline std::vector<int64_t> audit_failures(const std::string& db_path) {
+  SQLite::Database db(db_path);
+  return audit_failures(db);
+}
