@@ -164,11 +164,12 @@ void Forwarder::work(int index) {
       job = std::move(jobs_.front());
       jobs_.pop_front();
     }
-    const Processor processor = static_cast<Processor>(job.processor);
+    CREBITO_ASSERT(job.processor.has_value());
+    const Processor processor = *job.processor;
     int64_t elapsed_ms = 0;
-    call_processor_[index].store(job.processor, std::memory_order_relaxed);
+    call_processor_[index].store(static_cast<int>(processor), std::memory_order_relaxed);
     call_started_ms_[index].store(now_ms(), std::memory_order_relaxed);
-    const AttemptOutcome outcome = clients[job.processor].post_payment(
+    const AttemptOutcome outcome = clients[processor_index(processor)].post_payment(
         job.correlation_id, job.amount_cents, job.requested_at_ms, &elapsed_ms);
     call_started_ms_[index].store(0, std::memory_order_relaxed);
     const int64_t done = now_ms();
@@ -178,9 +179,8 @@ void Forwarder::work(int index) {
     // Until the dispatcher writes it, the payment stays leased: a summary counts it as in flight,
     // and should this instance die first, the lease expires and the call is taken as unknown.
     store::PaymentsConnection::AttemptEnd ended{
-        std::move(job),       next.settled,
-        next.pinned,          static_cast<int>(next.processor),
-        next.requested_at_ms, next.settled ? done : done + next.retry_delay_ms};
+        std::move(job), next.settled,         next.pinned,
+        next.processor, next.requested_at_ms, next.settled ? done : done + next.retry_delay_ms};
     bool first;
     {
       std::lock_guard<std::mutex> lock(queue_mutex_);
@@ -229,7 +229,7 @@ void Forwarder::dispatch(std::unique_ptr<store::PaymentsConnection> connection) 
     const int64_t now = now_ms();
     refresh_view(*connection, now);
     const auto decide = [&](store::PaymentJob* job) {
-      Attempt attempt{static_cast<Processor>(std::max(job->processor, 0)), job->requested_at_ms,
+      Attempt attempt{job->processor.value_or(Processor::default_processor), job->requested_at_ms,
                       job->pinned, job->attempts};
       if (job->state == store::PaymentState::leased) {
         // The worker that held it vanished mid-call: that call's outcome is unknown.
@@ -237,9 +237,8 @@ void Forwarder::dispatch(std::unique_ptr<store::PaymentsConnection> connection) 
         job->pinned = next.pinned;
       }
       if (!job->pinned) {
-        job->processor =
-            static_cast<int>(choose_processor(view_of(Processor::default_processor, now),
-                                              view_of(Processor::fallback_processor, now), now));
+        job->processor = choose_processor(view_of(Processor::default_processor, now),
+                                          view_of(Processor::fallback, now), now);
         job->requested_at_ms = now;
       }
       ++job->attempts;
@@ -300,7 +299,7 @@ void Forwarder::poll_health(std::unique_ptr<store::PaymentsConnection> connectio
         row.min_response_ms = answer.min_response_ms;
       }
       row.checked_ms = now_ms();
-      (void)connection->write_health(p, row);
+      (void)connection->write_health(static_cast<Processor>(p), row);
     }
   }
 }

@@ -11,14 +11,14 @@ const char* processor_name(Processor processor) {
   switch (processor) {
     case Processor::default_processor:
       return "default";
-    case Processor::fallback_processor:
+    case Processor::fallback:
       return "fallback";
   }
   return "?";
 }
 
 Processor other(Processor processor) {
-  return processor == Processor::default_processor ? Processor::fallback_processor
+  return processor == Processor::default_processor ? Processor::fallback
                                                    : Processor::default_processor;
 }
 
@@ -100,7 +100,7 @@ Processor choose_processor(const ProcessorView& default_view, const ProcessorVie
   }
   if (fallback_usable &&
       (!default_usable || expected_ms(fallback_view) < expected_ms(default_view))) {
-    return Processor::fallback_processor;
+    return Processor::fallback;
   }
   return Processor::default_processor;
 }

@@ -16,10 +16,14 @@
 
 #include <cstdint>
 
+#include "store/payments.h"
+
 namespace payments {
 
-enum class Processor : int { default_processor = 0, fallback_processor = 1 };
-inline constexpr int processor_count = 2;
+// The processors as the queue stores them: Processor::default_processor and Processor::fallback.
+using store::Processor;
+using store::processor_count;
+using store::processor_index;
 
 const char* processor_name(Processor processor);  // "default" or "fallback"
 Processor other(Processor processor);

@@ -21,6 +21,21 @@ constexpr const char* insert_sql =
     "INSERT INTO payments (correlation_id, amount_cents, due_ms, accepted_ms) "
     "VALUES (?1, ?2, ?3, ?3) ON CONFLICT (correlation_id) DO NOTHING";
 
+// The SQL spells PaymentState and Processor as the numbers the columns hold, in the same terms as
+// schema.sql's partial indexes (SQLite uses a partial index only for a query whose WHERE implies
+// the index's): `state < 2` is queued or leased, i.e. unsettled.
+static_assert(static_cast<int>(PaymentState::queued) == 0);
+static_assert(static_cast<int>(PaymentState::leased) == 1);
+static_assert(static_cast<int>(PaymentState::settled) == 2);
+static_assert(static_cast<int>(Processor::default_processor) == 0);
+static_assert(static_cast<int>(Processor::fallback) == 1);
+
+// A processor column's value; schema.sql's CHECK allows no other.
+Processor processor_from_column(int value) {
+  CREBITO_ASSERT(value == 0 || value == 1);
+  return static_cast<Processor>(value);
+}
+
 // Both due-work queries read the partial index payments_due (schema.sql), which their
 // `state < 2` names: the first entry with due_ms <= now is the answer, however long the backlog.
 // The cheap look before taking the write lock: idle workers poll with this read only.
@@ -113,7 +128,7 @@ std::unique_ptr<PaymentsConnection> PaymentsConnection::open(const Options& opti
 }
 
 bool PaymentsConnection::holds_data() {
-  std::array<HealthRow, 2> rows;
+  std::array<HealthRow, processor_count> rows;
   return read_health(&rows) == Status::ok;
 }
 
@@ -260,7 +275,9 @@ Status PaymentsConnection::lease_due(int64_t now_ms, int64_t lease_until_ms, int
     job.amount_cents = select_due_.getColumn(2).getInt64();
     job.state = static_cast<PaymentState>(select_due_.getColumn(3).getInt());
     job.pinned = select_due_.getColumn(4).getInt() != 0;
-    job.processor = select_due_.getColumn(5).isNull() ? -1 : select_due_.getColumn(5).getInt();
+    if (!select_due_.getColumn(5).isNull()) {
+      job.processor = processor_from_column(select_due_.getColumn(5).getInt());
+    }
     job.requested_at_ms =
         select_due_.getColumn(6).isNull() ? 0 : select_due_.getColumn(6).getInt64();
     job.attempts = select_due_.getColumn(7).getInt();
@@ -275,14 +292,14 @@ Status PaymentsConnection::lease_due(int64_t now_ms, int64_t lease_until_ms, int
     const int attempts_before = job.attempts;
     decide(&job);
     CREBITO_ASSERT(job.attempts == attempts_before + 1);
-    CREBITO_ASSERT(job.processor == 0 || job.processor == 1);
+    CREBITO_ASSERT(job.processor.has_value());
     CREBITO_ASSERT(job.requested_at_ms > 0);
     token_state_ = token_state_ * 6364136223846793005ULL + 1442695040888963407ULL;
     job.lease_token = static_cast<int64_t>(token_state_ >> 1);
     job.state = PaymentState::leased;
     lease_.bind(1, job.id);
     lease_.bind(2, job.pinned ? 1 : 0);
-    lease_.bind(3, job.processor);
+    lease_.bind(3, static_cast<int>(*job.processor));
     lease_.bind(4, job.requested_at_ms);
     lease_.bind(5, job.attempts);
     lease_.bind(6, lease_until_ms);
@@ -294,12 +311,12 @@ Status PaymentsConnection::lease_due(int64_t now_ms, int64_t lease_until_ms, int
   return Status::ok;
 }
 
-Status PaymentsConnection::settle(const PaymentJob& job, int processor, int64_t requested_at_ms,
-                                  int64_t now_ms) {
+Status PaymentsConnection::settle(const PaymentJob& job, Processor processor,
+                                  int64_t requested_at_ms, int64_t now_ms) {
   return end_one({job, /*settled=*/true, /*pinned=*/false, processor, requested_at_ms, now_ms});
 }
 
-Status PaymentsConnection::requeue(const PaymentJob& job, bool pinned, int processor,
+Status PaymentsConnection::requeue(const PaymentJob& job, bool pinned, Processor processor,
                                    int64_t requested_at_ms, int64_t due_ms) {
   return end_one({job, /*settled=*/false, pinned, processor, requested_at_ms, due_ms});
 }
@@ -313,18 +330,17 @@ Status PaymentsConnection::end_one(const AttemptEnd& end) {
 }
 
 Status PaymentsConnection::write_end(const AttemptEnd& end) {
-  CREBITO_ASSERT(end.processor == 0 || end.processor == 1);
   SQLite::Statement& statement = end.settled ? settle_ : requeue_;
   statement.bind(1, end.job.id);
   statement.bind(2, end.job.lease_token);
   if (end.settled) {
     CREBITO_ASSERT(end.requested_at_ms > 0);
-    settle_.bind(3, end.processor);
+    settle_.bind(3, static_cast<int>(end.processor));
     settle_.bind(4, end.requested_at_ms);
     settle_.bind(5, end.at_ms);
   } else {
     requeue_.bind(3, end.pinned ? 1 : 0);
-    requeue_.bind(4, end.processor);
+    requeue_.bind(4, static_cast<int>(end.processor));
     requeue_.bind(5, end.requested_at_ms);
     requeue_.bind(6, end.at_ms);
   }
@@ -336,7 +352,8 @@ Status PaymentsConnection::write_end(const AttemptEnd& end) {
 }
 
 Status PaymentsConnection::summary(int64_t from_ms, int64_t to_ms, int64_t settled_until_ms,
-                                   std::array<ProcessorTotals, 2>* totals, int64_t* in_flight) {
+                                   std::array<ProcessorTotals, processor_count>* totals,
+                                   int64_t* in_flight) {
   *totals = {};
   *in_flight = 0;
   if (from_ms > to_ms) return Status::ok;
@@ -345,7 +362,7 @@ Status PaymentsConnection::summary(int64_t from_ms, int64_t to_ms, int64_t settl
 }
 
 Status PaymentsConnection::summary_checked(int64_t from_ms, int64_t to_ms, int64_t settled_until_ms,
-                                           std::array<ProcessorTotals, 2>* totals,
+                                           std::array<ProcessorTotals, processor_count>* totals,
                                            int64_t* in_flight) {
   if (db_.file_moved()) return db_.moved();
   // One read transaction, so the totals and the in-flight count come from one snapshot.
@@ -356,9 +373,9 @@ Status PaymentsConnection::summary_checked(int64_t from_ms, int64_t to_ms, int64
     summary_.bind(3, settled_until_ms);
     int rc;
     while ((rc = summary_.tryExecuteStep()) == SQLITE_ROW) {
-      const int processor = summary_.getColumn(0).getInt();
-      CREBITO_ASSERT(processor == 0 || processor == 1);
-      (*totals)[processor] = {summary_.getColumn(1).getInt64(), summary_.getColumn(2).getInt64()};
+      const Processor processor = processor_from_column(summary_.getColumn(0).getInt());
+      (*totals)[processor_index(processor)] = {summary_.getColumn(1).getInt64(),
+                                               summary_.getColumn(2).getInt64()};
     }
     summary_.tryReset();
     if (rc != SQLITE_DONE) return db_.fail(rc, "SELECT summary");
@@ -412,29 +429,27 @@ Status PaymentsConnection::take_lease(const std::string& name, const std::string
   return write_one(take_lease_, "UPDATE payment_leases");
 }
 
-Status PaymentsConnection::read_health(std::array<HealthRow, 2>* rows) {
+Status PaymentsConnection::read_health(std::array<HealthRow, processor_count>* rows) {
   *rows = {};
   return db_.report(FaultLog::Kind::read, read_health_checked(rows));
 }
 
-Status PaymentsConnection::read_health_checked(std::array<HealthRow, 2>* rows) {
+Status PaymentsConnection::read_health_checked(std::array<HealthRow, processor_count>* rows) {
   if (db_.file_moved()) return db_.moved();
   int rc;
   while ((rc = read_health_.tryExecuteStep()) == SQLITE_ROW) {
-    const int processor = read_health_.getColumn(0).getInt();
-    CREBITO_ASSERT(processor == 0 || processor == 1);
-    (*rows)[processor] = {read_health_.getColumn(1).getInt() != 0,
-                          read_health_.getColumn(2).getInt64(),
-                          read_health_.getColumn(3).getInt64()};
+    const Processor processor = processor_from_column(read_health_.getColumn(0).getInt());
+    (*rows)[processor_index(processor)] = {read_health_.getColumn(1).getInt() != 0,
+                                           read_health_.getColumn(2).getInt64(),
+                                           read_health_.getColumn(3).getInt64()};
   }
   read_health_.tryReset();
   if (rc != SQLITE_DONE) return db_.fail(rc, "SELECT processor_health");
   return Status::ok;
 }
 
-Status PaymentsConnection::write_health(int processor, const HealthRow& row) {
-  CREBITO_ASSERT(processor == 0 || processor == 1);
-  write_health_.bind(1, processor);
+Status PaymentsConnection::write_health(Processor processor, const HealthRow& row) {
+  write_health_.bind(1, static_cast<int>(processor));
   write_health_.bind(2, row.failing ? 1 : 0);
   write_health_.bind(3, row.min_response_ms);
   write_health_.bind(4, row.checked_ms);

@@ -26,6 +26,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,7 +35,15 @@
 
 namespace store {
 
+// The values are the `state` and `processor` columns' (schema.sql).
 enum class PaymentState : int { queued = 0, leased = 1, settled = 2 };
+enum class Processor : int { default_processor = 0, fallback = 1 };
+inline constexpr int processor_count = 2;
+
+// A processor's place in arrays of processor_count entries (totals, health rows, counts).
+inline constexpr size_t processor_index(Processor processor) {
+  return static_cast<size_t>(processor);
+}
 
 // A due payment as claim() finds it, and the attempt the caller decides to make.
 struct PaymentJob {
@@ -43,7 +52,7 @@ struct PaymentJob {
   int64_t amount_cents = 0;
   PaymentState state = PaymentState::queued;  // leased here means its lease expired.
   bool pinned = false;
-  int processor = -1;  // -1 when no attempt was made yet.
+  std::optional<Processor> processor;  // None when no attempt was made yet.
   int64_t requested_at_ms = 0;
   int attempts = 0;
   int64_t lease_token = 0;
@@ -65,9 +74,9 @@ struct QueueCounts {
   int64_t queued = 0;
   int64_t pinned = 0;  // Queued or leased with an unknown earlier outcome.
   int64_t in_flight = 0;
-  int64_t retried = 0;                       // Payments that needed more than one attempt.
-  std::array<int64_t, 2> settled = {0, 0};   // By processor.
-  int64_t oldest_unsettled_accepted_ms = 0;  // 0 when nothing is unsettled.
+  int64_t retried = 0;  // Payments that needed more than one attempt.
+  std::array<int64_t, processor_count> settled = {0, 0};  // By processor_index.
+  int64_t oldest_unsettled_accepted_ms = 0;               // 0 when nothing is unsettled.
 };
 
 class PaymentsConnection {
@@ -99,8 +108,9 @@ class PaymentsConnection {
 
   // Ends a leased attempt. settle: counted for processor with requested_at_ms. requeue: due again
   // at due_ms. refused: the lease is no longer ours (nothing written).
-  Status settle(const PaymentJob& job, int processor, int64_t requested_at_ms, int64_t now_ms);
-  Status requeue(const PaymentJob& job, bool pinned, int processor, int64_t requested_at_ms,
+  Status settle(const PaymentJob& job, Processor processor, int64_t requested_at_ms,
+                int64_t now_ms);
+  Status requeue(const PaymentJob& job, bool pinned, Processor processor, int64_t requested_at_ms,
                  int64_t due_ms);
 
   // How a leased attempt ends, as settle() or requeue() would write it.
@@ -108,7 +118,7 @@ class PaymentsConnection {
     PaymentJob job;  // As claim() leased it: its id and lease token name the row.
     bool settled = false;
     bool pinned = false;  // Requeued only.
-    int processor = 0;
+    Processor processor = Processor::default_processor;
     int64_t requested_at_ms = 0;
     int64_t at_ms = 0;  // Settled: when. Requeued: due again then.
   };
@@ -127,7 +137,7 @@ class PaymentsConnection {
   // Payments settled by settled_until_ms with from_ms <= requested_at_ms <= to_ms, by processor;
   // *in_flight counts leased attempts whose requestedAt lies in the same range. One snapshot.
   Status summary(int64_t from_ms, int64_t to_ms, int64_t settled_until_ms,
-                 std::array<ProcessorTotals, 2>* totals, int64_t* in_flight);
+                 std::array<ProcessorTotals, processor_count>* totals, int64_t* in_flight);
 
   Status counts(QueueCounts* out);
 
@@ -138,8 +148,9 @@ class PaymentsConnection {
   Status take_lease(const std::string& name, const std::string& owner, int64_t now_ms,
                     int64_t until_ms);
 
-  Status read_health(std::array<HealthRow, 2>* rows);
-  Status write_health(int processor, const HealthRow& row);
+  // By processor_index.
+  Status read_health(std::array<HealthRow, processor_count>* rows);
+  Status write_health(Processor processor, const HealthRow& row);
 
   // What a pool checks before it lends a connection it opened on a restored file: the file's
   // payments tables can be read.
@@ -183,9 +194,9 @@ class PaymentsConnection {
                                const std::function<void(PaymentJob*)>& decide,
                                std::vector<PaymentJob>* jobs);
   Status summary_checked(int64_t from_ms, int64_t to_ms, int64_t settled_until_ms,
-                         std::array<ProcessorTotals, 2>* totals, int64_t* in_flight);
+                         std::array<ProcessorTotals, processor_count>* totals, int64_t* in_flight);
   Status counts_checked(QueueCounts* out);
-  Status read_health_checked(std::array<HealthRow, 2>* rows);
+  Status read_health_checked(std::array<HealthRow, processor_count>* rows);
 
   // Constant after construction.
   Database db_;  // First: the statements below are prepared on it.

@@ -15,7 +15,7 @@ namespace {
 
 constexpr int64_t sent_at_ms = 1'752'582'896'000;
 const Attempt fresh{Processor::default_processor, sent_at_ms, false, 0};
-const Attempt pinned_repeat{Processor::fallback_processor, sent_at_ms, true, 3};
+const Attempt pinned_repeat{Processor::fallback, sent_at_ms, true, 3};
 
 }  // namespace
 
@@ -31,7 +31,7 @@ TEST_CASE("422 means already recorded there: settles on that processor once",
           "[unit][payments][forwarding]") {
   const auto next = payments::next_after(pinned_repeat, AttemptOutcome::duplicate);
   CHECK(next.settled);
-  CHECK(next.processor == Processor::fallback_processor);
+  CHECK(next.processor == Processor::fallback);
   CHECK(next.requested_at_ms == sent_at_ms);
 }
 
@@ -58,10 +58,10 @@ TEST_CASE("a timeout or reset after sending pins the payment to that processor a
 
 TEST_CASE("an expired lease counts as an unknown outcome: pinned where the dead worker sent it",
           "[unit][payments][forwarding]") {
-  const Attempt in_flight{Processor::fallback_processor, sent_at_ms, false, 1};
+  const Attempt in_flight{Processor::fallback, sent_at_ms, false, 1};
   const auto next = payments::next_after(in_flight, AttemptOutcome::lease_expired);
   CHECK(next.pinned);
-  CHECK(next.processor == Processor::fallback_processor);
+  CHECK(next.processor == Processor::fallback);
   CHECK(next.requested_at_ms == sent_at_ms);
 }
 
@@ -73,7 +73,7 @@ TEST_CASE("a pinned payment stays pinned through 500, 429, refused and timeouts"
     const auto next = payments::next_after(pinned_repeat, outcome);
     CHECK_FALSE(next.settled);
     CHECK(next.pinned);
-    CHECK(next.processor == Processor::fallback_processor);
+    CHECK(next.processor == Processor::fallback);
     CHECK(next.requested_at_ms == sent_at_ms);
   }
 }
@@ -99,9 +99,9 @@ TEST_CASE("processor choice: default while fast, fallback when default fails or 
   using payments::choose_processor;
   CHECK(choose_processor(healthy, healthy, now) == Processor::default_processor);
   CHECK(choose_processor(bit_slow, healthy, now) == Processor::default_processor);
-  CHECK(choose_processor(failing, healthy, now) == Processor::fallback_processor);
-  CHECK(choose_processor(slow, healthy, now) == Processor::fallback_processor);
-  CHECK(choose_processor(avoided, healthy, now) == Processor::fallback_processor);
+  CHECK(choose_processor(failing, healthy, now) == Processor::fallback);
+  CHECK(choose_processor(slow, healthy, now) == Processor::fallback);
+  CHECK(choose_processor(avoided, healthy, now) == Processor::fallback);
   CHECK(choose_processor(avoided, healthy, now + 1) == Processor::default_processor);
   // Slow default but a slower fallback: default is cheaper.
   CHECK(choose_processor(slow, ProcessorView{false, 2000, 0, 0}, now) ==

@@ -15,6 +15,8 @@
 
 namespace {
 
+constexpr store::Processor to_default = store::Processor::default_processor;
+constexpr store::Processor to_fallback = store::Processor::fallback;
 const std::string id_a = "4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b1";
 const std::string id_b = "4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b2";
 
@@ -46,12 +48,12 @@ void claim_and_settle(store::PaymentsConnection& connection, int claims, int64_t
   for (int i = 0; i < claims; ++i) {
     store::PaymentJob job;
     const auto decide = [now_ms](store::PaymentJob* j) {
-      j->processor = static_cast<decltype(j->processor)>(0);  // The default processor.
+      j->processor = to_default;
       j->requested_at_ms = now_ms;
       ++j->attempts;
     };
     if (connection.claim(now_ms, now_ms + 1000, decide, &job) == store::Status::ok) {
-      REQUIRE(connection.settle(job, job.processor, now_ms, now_ms) == store::Status::ok);
+      REQUIRE(connection.settle(job, to_default, now_ms, now_ms) == store::Status::ok);
     }
   }
 }
@@ -67,7 +69,7 @@ store::PaymentsConnection::QueryCost claims_cost(Queue& q, int claims, int64_t n
 }
 
 // A decision that sends the attempt to `processor` at `now`.
-auto send_to(int processor, int64_t now) {
+auto send_to(store::Processor processor, int64_t now) {
   return [processor, now](store::PaymentJob* job) {
     job->processor = processor;
     job->requested_at_ms = now;
@@ -92,10 +94,10 @@ TEST_CASE("a leased payment is not claimed again until its lease expires",
   Queue q;
   REQUIRE(q.one->accept(id_a, 2005, 1000) == store::Status::ok);
   store::PaymentJob first, second;
-  REQUIRE(q.one->claim(1000, 2000, send_to(0, 1000), &first) == store::Status::ok);
+  REQUIRE(q.one->claim(1000, 2000, send_to(to_default, 1000), &first) == store::Status::ok);
   CHECK(first.correlation_id == id_a);
   CHECK(first.attempts == 1);
-  CHECK(q.two->claim(1999, 3000, send_to(1, 1999), &second) == store::Status::refused);
+  CHECK(q.two->claim(1999, 3000, send_to(to_fallback, 1999), &second) == store::Status::refused);
 
   // After the lease: the next claimer sees the dead worker's attempt (leased, processor 0).
   store::PaymentJob seen;
@@ -106,14 +108,14 @@ TEST_CASE("a leased payment is not claimed again until its lease expires",
   };
   REQUIRE(q.two->claim(2001, 4000, record, &second) == store::Status::ok);
   CHECK(seen.state == store::PaymentState::leased);
-  CHECK(seen.processor == 0);
+  CHECK(seen.processor == to_default);
   CHECK(seen.requested_at_ms == 1000);
   CHECK(second.lease_token != first.lease_token);
 
   // The first worker comes back late: its lease is gone, it writes nothing.
-  CHECK(q.one->settle(first, 0, 1000, 2002) == store::Status::refused);
-  CHECK(q.one->requeue(first, false, 1, 1000, 2002) == store::Status::refused);
-  CHECK(q.two->settle(second, 0, 1000, 2003) == store::Status::ok);
+  CHECK(q.one->settle(first, to_default, 1000, 2002) == store::Status::refused);
+  CHECK(q.one->requeue(first, false, to_fallback, 1000, 2002) == store::Status::refused);
+  CHECK(q.two->settle(second, to_default, 1000, 2003) == store::Status::ok);
   store::QueueCounts counts;
   REQUIRE(q.one->counts(&counts) == store::Status::ok);
   CHECK(counts.settled[0] == 1);
@@ -125,10 +127,10 @@ TEST_CASE("a requeued payment waits for its due time", "[unit][payments][store]"
   Queue q;
   REQUIRE(q.one->accept(id_a, 2005, 1000) == store::Status::ok);
   store::PaymentJob job;
-  REQUIRE(q.one->claim(1000, 9000, send_to(0, 1000), &job) == store::Status::ok);
-  REQUIRE(q.one->requeue(job, true, 0, 1000, 1500) == store::Status::ok);
-  CHECK(q.two->claim(1499, 9000, send_to(0, 1499), &job) == store::Status::refused);
-  CHECK(q.two->claim(1500, 9000, send_to(0, 1500), &job) == store::Status::ok);
+  REQUIRE(q.one->claim(1000, 9000, send_to(to_default, 1000), &job) == store::Status::ok);
+  REQUIRE(q.one->requeue(job, true, to_default, 1000, 1500) == store::Status::ok);
+  CHECK(q.two->claim(1499, 9000, send_to(to_default, 1499), &job) == store::Status::refused);
+  CHECK(q.two->claim(1500, 9000, send_to(to_default, 1500), &job) == store::Status::ok);
 }
 
 TEST_CASE("outcomes and claims in one transaction: each outcome written only under its lease",
@@ -138,10 +140,10 @@ TEST_CASE("outcomes and claims in one transaction: each outcome written only und
   REQUIRE(q.one->accept(id_a, 2005, 1000) == store::Status::ok);
   REQUIRE(q.one->accept(id_b, 1000, 1000) == store::Status::ok);
   store::PaymentJob a, b, b_again;
-  REQUIRE(q.one->claim(1000, 2000, send_to(0, 1000), &a) == store::Status::ok);
-  REQUIRE(q.one->claim(1000, 1500, send_to(1, 1000), &b) == store::Status::ok);
+  REQUIRE(q.one->claim(1000, 2000, send_to(to_default, 1000), &a) == store::Status::ok);
+  REQUIRE(q.one->claim(1000, 1500, send_to(to_fallback, 1000), &b) == store::Status::ok);
   // b's lease expires and another worker takes it: b's first worker must write nothing.
-  REQUIRE(q.two->claim(1600, 9000, send_to(1, 1600), &b_again) == store::Status::ok);
+  REQUIRE(q.two->claim(1600, 9000, send_to(to_fallback, 1600), &b_again) == store::Status::ok);
   REQUIRE(b_again.id == b.id);
   REQUIRE(q.one->accept(id_c, 700, 1650) == store::Status::ok);
 
@@ -149,9 +151,9 @@ TEST_CASE("outcomes and claims in one transaction: each outcome written only und
   std::vector<store::PaymentJob> jobs;
   // a settles, b's stale outcome is refused, and the one payment due (c) is claimed, though
   // three were asked for.
-  REQUIRE(q.one->end_and_claim({{a, /*settled=*/true, false, 0, 1000, 1700},
-                                {b, /*settled=*/false, false, 1, 1000, 1800}},
-                               &ended, 1700, 9000, 3, send_to(0, 1700),
+  REQUIRE(q.one->end_and_claim({{a, /*settled=*/true, false, to_default, 1000, 1700},
+                                {b, /*settled=*/false, false, to_fallback, 1000, 1800}},
+                               &ended, 1700, 9000, 3, send_to(to_default, 1700),
                                &jobs) == store::Status::ok);
   CHECK(ended == std::vector<store::Status>{store::Status::ok, store::Status::refused});
   REQUIRE(jobs.size() == 1);
@@ -163,9 +165,10 @@ TEST_CASE("outcomes and claims in one transaction: each outcome written only und
   CHECK(counts.in_flight == 2);  // b with its second worker, and c.
 
   // Nothing due: the outcomes are still written, and the answer is refused.
-  REQUIRE(q.two->end_and_claim(
-              {{b_again, true, false, 1, 1600, 1900}, {jobs[0], true, false, 0, 1700, 1900}},
-              &ended, 1900, 9000, 3, send_to(0, 1900), &jobs) == store::Status::refused);
+  REQUIRE(q.two->end_and_claim({{b_again, true, false, to_fallback, 1600, 1900},
+                                {jobs[0], true, false, to_default, 1700, 1900}},
+                               &ended, 1900, 9000, 3, send_to(to_default, 1900),
+                               &jobs) == store::Status::refused);
   CHECK(ended == std::vector<store::Status>{store::Status::ok, store::Status::ok});
   CHECK(jobs.empty());
   REQUIRE(q.one->counts(&counts) == store::Status::ok);
@@ -180,17 +183,17 @@ TEST_CASE("one claim leases up to as many due payments as asked, the most overdu
   for (int n = 0; n < 5; ++n) REQUIRE(q.one->accept(id_of(n), 100, 1000 + n) == store::Status::ok);
   std::vector<store::Status> ended;
   std::vector<store::PaymentJob> jobs;
-  REQUIRE(q.one->end_and_claim({}, &ended, 2000, 9000, 3, send_to(0, 2000), &jobs) ==
+  REQUIRE(q.one->end_and_claim({}, &ended, 2000, 9000, 3, send_to(to_default, 2000), &jobs) ==
           store::Status::ok);
   REQUIRE(jobs.size() == 3);
   CHECK(jobs[0].correlation_id == id_of(0));
   CHECK(jobs[1].correlation_id == id_of(1));
   CHECK(jobs[2].correlation_id == id_of(2));
   CHECK(jobs[0].lease_token != jobs[1].lease_token);
-  REQUIRE(q.two->end_and_claim({}, &ended, 2000, 9000, 3, send_to(0, 2000), &jobs) ==
+  REQUIRE(q.two->end_and_claim({}, &ended, 2000, 9000, 3, send_to(to_default, 2000), &jobs) ==
           store::Status::ok);
   CHECK(jobs.size() == 2);
-  CHECK(q.two->end_and_claim({}, &ended, 2000, 9000, 3, send_to(0, 2000), &jobs) ==
+  CHECK(q.two->end_and_claim({}, &ended, 2000, 9000, 3, send_to(to_default, 2000), &jobs) ==
         store::Status::refused);
 }
 
@@ -200,15 +203,15 @@ TEST_CASE("the summary counts settled payments with requestedAt inside both boun
   REQUIRE(q.one->accept(id_a, 2005, 1000) == store::Status::ok);
   REQUIRE(q.one->accept(id_b, 1000, 1000) == store::Status::ok);
   store::PaymentJob a, b;
-  REQUIRE(q.one->claim(1000, 9000, send_to(0, 1000), &a) == store::Status::ok);
-  REQUIRE(q.one->claim(1000, 9000, send_to(1, 1000), &b) == store::Status::ok);
+  REQUIRE(q.one->claim(1000, 9000, send_to(to_default, 1000), &a) == store::Status::ok);
+  REQUIRE(q.one->claim(1000, 9000, send_to(to_fallback, 1000), &b) == store::Status::ok);
   std::array<store::ProcessorTotals, 2> totals;
   int64_t in_flight = 0;
   REQUIRE(q.one->summary(0, 5000, 9999, &totals, &in_flight) == store::Status::ok);
   CHECK(in_flight == 2);
   CHECK(totals[0].requests == 0);
-  REQUIRE(q.one->settle(a, 0, 1234, 1500) == store::Status::ok);
-  REQUIRE(q.one->settle(b, 1, 1235, 1500) == store::Status::ok);
+  REQUIRE(q.one->settle(a, to_default, 1234, 1500) == store::Status::ok);
+  REQUIRE(q.one->settle(b, to_fallback, 1235, 1500) == store::Status::ok);
   // Asked as of 1499: neither had settled yet.
   REQUIRE(q.one->summary(1234, 1235, 1499, &totals, &in_flight) == store::Status::ok);
   CHECK(totals[0].requests + totals[1].requests == 0);

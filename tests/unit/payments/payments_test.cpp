@@ -41,20 +41,20 @@ struct Face {
   }
   // Settles every queued payment for `processor` with requestedAt = requested_at_ms, as a
   // forwarding worker would.
-  void settle_all(int processor, int64_t requested_at_ms) {
+  void settle_all(store::Processor processor, int64_t requested_at_ms) {
     std::string error;
     auto lock = store::WriterLock::open(path, &error);
     auto connection = store::PaymentsConnection::open({path, 100}, lock.get(), &error);
     REQUIRE(connection);
     store::PaymentJob job;
     const auto decide = [&](store::PaymentJob* j) {
-      j->processor = static_cast<decltype(j->processor)>(processor);
+      j->processor = processor;
       j->requested_at_ms = requested_at_ms;
       ++j->attempts;
     };
     const int64_t now = payments::now_ms();
     while (connection->claim(now, now + 10'000, decide, &job) == store::Status::ok) {
-      REQUIRE(connection->settle(job, job.processor, requested_at_ms, now) == store::Status::ok);
+      REQUIRE(connection->settle(job, processor, requested_at_ms, now) == store::Status::ok);
     }
   }
 };
@@ -94,9 +94,9 @@ TEST_CASE("Payments' summary counts settled payments by processor within both bo
   Face face;
   REQUIRE(face.payments->accept(id_a, 1990) == payments::Outcome::ok);
   REQUIRE(face.payments->accept(id_b, 10) == payments::Outcome::ok);
-  face.settle_all(0, 5000);
+  face.settle_all(store::Processor::default_processor, 5000);
   REQUIRE(face.payments->accept(id_c, 300) == payments::Outcome::ok);
-  face.settle_all(1, 6000);
+  face.settle_all(store::Processor::fallback, 6000);
 
   payments::Summary summary;
   REQUIRE(face.payments->summary(0, 10'000, &summary) == payments::Outcome::ok);

@@ -238,7 +238,7 @@ TEST_CASE("a removed file under payments connections: unavailable, nothing creat
     CHECK(connection->take_lease("health", "a", 1000, 2000) == store::Status::unavailable);
     store::PaymentJob job;
     const auto decide = [](store::PaymentJob* j) {
-      j->processor = static_cast<decltype(j->processor)>(0);  // The default processor.
+      j->processor = store::Processor::default_processor;
       j->requested_at_ms = 1000;
       ++j->attempts;
     };
