@@ -5,7 +5,7 @@
 
 #include "crebito_limits.h"
 #include "http/answers.h"
-#include "payments/processor_client.h"
+#include "payments/amount.h"
 #include "payments/timestamp.h"
 
 namespace http {
@@ -54,7 +54,7 @@ class PaymentBodyReader : public nlohmann::json_sax<nlohmann::json> {
   }
   bool number(const std::string& text) {
     if (depth_ == 1 && key_ == "amount") {
-      amount_cents = parse_amount_cents(text);
+      amount_cents = payments::parse_amount_cents(text);
       if (!amount_cents) bad_amount = true;
       key_.clear();
       return true;
@@ -157,29 +157,6 @@ void get_consistency(payments::Payments& payments, httplib::Response& res) {
 
 }  // namespace
 
-std::optional<int64_t> parse_amount_cents(std::string_view text) {
-  const size_t dot = text.find('.');
-  const std::string_view whole = text.substr(0, dot);
-  const std::string_view fraction =
-      dot == std::string_view::npos ? std::string_view() : text.substr(dot + 1);
-  if (whole.empty() || whole.size() > 16) return std::nullopt;
-  if (dot != std::string_view::npos && (fraction.empty() || fraction.size() > 2)) {
-    return std::nullopt;
-  }
-  int64_t cents = 0;
-  for (const char c : whole) {
-    if (c < '0' || c > '9') return std::nullopt;
-    cents = cents * 10 + (c - '0');
-  }
-  for (size_t i = 0; i < 2; ++i) {
-    const char c = i < fraction.size() ? fraction[i] : '0';
-    if (c < '0' || c > '9') return std::nullopt;
-    cents = cents * 10 + (c - '0');
-  }
-  if (cents < limits::payment_cents_min || cents > limits::payment_cents_max) return std::nullopt;
-  return cents;
-}
-
 std::optional<PaymentRequest> parse_payment_body(std::string_view body) {
   PaymentBodyReader reader;
   const bool parsed = nlohmann::json::sax_parse(body, &reader);
@@ -193,7 +170,7 @@ std::optional<PaymentRequest> parse_payment_body(std::string_view body) {
 std::string summary_json(const payments::Summary& summary) {
   auto totals = [](const payments::Totals& t) {
     return R"({"totalRequests":)" + std::to_string(t.requests) + R"(,"totalAmount":)" +
-           payments::cents_json(t.amount_cents) + "}";
+           payments::format_amount_cents(t.amount_cents) + "}";
   };
   return R"({"default":)" + totals(summary.default_totals) + R"(,"fallback":)" +
          totals(summary.fallback_totals) + "}";

@@ -26,10 +26,6 @@ struct PaymentRequest {
 // ignored. nullopt for anything else (the caller answers 422).
 std::optional<PaymentRequest> parse_payment_body(std::string_view body);
 
-// The text of a JSON number to cents: digits, optionally '.' and one or two digits. nullopt for a
-// sign, an exponent, more decimals, or a value outside limits::payment_cents_min..max.
-std::optional<int64_t> parse_amount_cents(std::string_view text);
-
 // {"default":{"totalRequests":N,"totalAmount":X},"fallback":{...}}
 std::string summary_json(const payments::Summary& summary);
 

@@ -3,8 +3,8 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 
-#include "check.h"
 #include "crebito_limits.h"
+#include "payments/amount.h"
 #include "payments/timestamp.h"
 
 namespace payments {
@@ -27,17 +27,12 @@ bool valid_processor_url(const std::string& url, std::string* error) {
   return ok;
 }
 
-std::string cents_json(int64_t cents) {
-  CREBITO_ASSERT(cents >= 0);
-  const int64_t fraction = cents % 100;
-  return std::to_string(cents / 100) + (fraction < 10 ? ".0" : ".") + std::to_string(fraction);
-}
-
 std::string payment_json(const std::string& correlation_id, int64_t amount_cents,
                          int64_t requested_at_ms) {
   // correlation_id was validated as a UUID (hex and dashes): nothing to escape.
-  return R"({"correlationId":")" + correlation_id + R"(","amount":)" + cents_json(amount_cents) +
-         R"(,"requestedAt":")" + format_ms(requested_at_ms) + R"("})";
+  return R"({"correlationId":")" + correlation_id + R"(","amount":)" +
+         format_amount_cents(amount_cents) + R"(,"requestedAt":")" + format_ms(requested_at_ms) +
+         R"("})";
 }
 
 ProcessorClient::ProcessorClient(const std::string& url, int timeout_ms)

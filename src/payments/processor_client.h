@@ -39,11 +39,8 @@ class ProcessorClient {
   std::unique_ptr<httplib::Client> client_;
 };
 
-// The request body, exactly as sent: amount with two decimals from integer cents.
+// The request body, exactly as sent: amount with two decimals from integer cents (amount.h).
 std::string payment_json(const std::string& correlation_id, int64_t amount_cents,
                          int64_t requested_at_ms);
-
-// Integer cents as a JSON number with exactly two decimals ("20.05", "0.07").
-std::string cents_json(int64_t cents);
 
 }  // namespace payments
