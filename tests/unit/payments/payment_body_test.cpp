@@ -3,7 +3,6 @@
 #include <catch2/catch.hpp>
 
 #include "http/payments_routes.h"
-#include "payments/processor_client.h"
 
 namespace {
 const std::string id = "4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b1";
@@ -33,11 +32,4 @@ TEST_CASE("invalid bodies are refused", "[unit][payments][body]") {
     INFO(text);
     CHECK_FALSE(http::parse_payment_body(text));
   }
-}
-
-TEST_CASE("the body sent to a processor carries the amount with two decimals",
-          "[unit][payments][body]") {
-  CHECK(payments::payment_json(id, 2005, 1'752'582'896'789) ==
-        R"({"correlationId":")" + id +
-            R"(","amount":20.05,"requestedAt":"2025-07-15T12:34:56.789Z"})");
 }
