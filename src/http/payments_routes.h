@@ -1,33 +1,23 @@
-// The payments face's HTTP routes (specs/payments.md): POST /payments, GET /payments-summary,
-// POST /purge-payments and the operators' GET /payments-consistency. Each handler parses, guards
-// and returns on bad input, makes one call into payments::Payments, and replies.
+// The payments face's HTTP routes (docs/PAYMENTS.md): POST /payments, GET /payments-summary,
+// POST /purge-payments and the operators' GET /payments-consistency. Each handler reads like the
+// ledger's (routes.h): parse (payments_request_body.h), guard and return on bad input, one call
+// into payments::Payments, map the outcome, reply (payments_answers.h).
 //
 // The handlers hold a pointer to the Payments, which must outlive the server. Thread-safe.
 #pragma once
 
 #include <httplib.h>
 
-#include <cstdint>
-#include <optional>
-#include <string>
 #include <string_view>
 
 #include "payments/payments.h"
 
 namespace http {
 
-struct PaymentRequest {
-  std::string correlation_id;
-  int64_t amount_cents = 0;
-};
-
-// {"correlationId": "<UUID>", "amount": <number>}: a UUID string and a positive JSON number with
-// at most two decimals (no exponent), read from its text, never through a float. Extra fields are
-// ignored. nullopt for anything else (the caller answers 422).
-std::optional<PaymentRequest> parse_payment_body(std::string_view body);
-
-// {"default":{"totalRequests":N,"totalAmount":X},"fallback":{...}}
-std::string summary_json(const payments::Summary& summary);
+// The single place where a payments outcome becomes an HTTP status: 4xx when the client should
+// fix its request, 503 when it may retry the same request later. (A route's success status is its
+// own: 202 for an accepted payment, 200 otherwise.)
+int status_for(payments::Outcome outcome);
 
 void install_payment_routes(httplib::Server* server, payments::Payments* payments);
 

@@ -103,13 +103,22 @@ Outcome Payments::purge() {
 }
 
 Outcome Payments::consistency(Consistency* out) {
+  store::QueueCounts counts;
   {
     store::PaymentsPool::Lease connection = pool_->acquire();
-    const store::Status status = connection->counts(&out->counts);
+    const store::Status status = connection->counts(&counts);
     if (status != store::Status::ok) return unavailable(status, *connection, "consistency");
   }
-  const int64_t oldest = out->counts.oldest_unsettled_accepted_ms;
-  out->oldest_unsettled_age_ms = oldest > 0 ? std::max<int64_t>(0, now_ms() - oldest) : 0;
+  const int64_t oldest = counts.oldest_unsettled_accepted_ms;
+  *out = {counts.accepted,
+          counts.queued,
+          counts.in_flight,
+          counts.pinned,
+          counts.retried,
+          counts.settled[store::processor_index(store::Processor::default_processor)],
+          counts.settled[store::processor_index(store::Processor::fallback)],
+          oldest,
+          oldest > 0 ? std::max<int64_t>(0, now_ms() - oldest) : 0};
   return Outcome::ok;
 }
 

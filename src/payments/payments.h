@@ -21,7 +21,9 @@ namespace payments {
 
 enum class [[nodiscard]] Outcome{
     ok,
-    unavailable,  // The database cannot be written or read now; nothing was written.
+    invalid_payment,  // Not a payment: correlationId not a UUID, or amount breaks amount.h.
+    invalid_range,    // A summary bound is not an ISO-8601 UTC time (timestamp.h).
+    unavailable,      // The database cannot be written or read now; nothing was written.
 };
 
 struct Totals {
@@ -34,9 +36,17 @@ struct Summary {
   Totals fallback_totals;
 };
 
+// The queue as operators see it (GET /payments-consistency), from one snapshot.
 struct Consistency {
-  store::QueueCounts counts;
-  int64_t oldest_unsettled_age_ms = 0;  // 0 when nothing is unsettled.
+  int64_t accepted = 0;
+  int64_t queued = 0;
+  int64_t in_flight = 0;
+  int64_t pinned = 0;   // Unsettled with an unknown earlier outcome (forwarding.h).
+  int64_t retried = 0;  // Payments that needed more than one attempt.
+  int64_t settled_default = 0;
+  int64_t settled_fallback = 0;
+  int64_t oldest_unsettled_accepted_ms = 0;  // 0 when nothing is unsettled.
+  int64_t oldest_unsettled_age_ms = 0;       // 0 when nothing is unsettled.
 };
 
 class Payments {

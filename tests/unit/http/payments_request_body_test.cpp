@@ -1,8 +1,10 @@
-// POST /payments bodies (src/http/payments_routes.h): the amount read from its JSON text into
-// integer cents (src/payments/amount.h), and every invalid body refused.
+// The payments face's request bodies and bounds (src/http/payments_request_body.h): a body's
+// correlationId and amount read exactly, every invalid body refused, and the summary's bounds.
+#include "http/payments_request_body.h"
+
 #include <catch2/catch.hpp>
 
-#include "http/payments_routes.h"
+#include "payments/timestamp.h"
 
 namespace {
 const std::string id = "4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b1";
@@ -32,4 +34,27 @@ TEST_CASE("invalid bodies are refused", "[unit][payments][body]") {
     INFO(text);
     CHECK_FALSE(http::parse_payment_body(text));
   }
+}
+
+TEST_CASE("summary bounds: missing ends are open, present ones must be ISO-8601 UTC",
+          "[unit][payments][body]") {
+  const auto open = http::parse_summary_range(std::nullopt, std::nullopt);
+  REQUIRE(open);
+  CHECK(open->from_ms == 0);
+  CHECK(open->to_ms == std::numeric_limits<int64_t>::max());
+
+  const auto both =
+      http::parse_summary_range("2025-07-15T12:34:56.000Z", "2025-07-15T12:35:56.999Z");
+  REQUIRE(both);
+  CHECK(both->from_ms == 1'752'582'896'000);
+  CHECK(both->to_ms == 1'752'582'956'999);
+
+  const auto from_only = http::parse_summary_range("2025-07-15T12:34:56Z", std::nullopt);
+  REQUIRE(from_only);
+  CHECK(from_only->from_ms == 1'752'582'896'000);
+  CHECK(from_only->to_ms == std::numeric_limits<int64_t>::max());
+
+  CHECK_FALSE(http::parse_summary_range("yesterday", std::nullopt));
+  CHECK_FALSE(http::parse_summary_range(std::nullopt, ""));
+  CHECK_FALSE(http::parse_summary_range("2025-07-15T12:34:56.000Z", "2025-07-15 12:35:56"));
 }
