@@ -1,0 +1,125 @@
+#include "payments/dispatcher.h"
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cstdio>
+
+#include "check.h"
+#include "crebito_limits.h"
+#include "payments/timestamp.h"
+
+namespace payments {
+
+Dispatcher::Dispatcher(std::unique_ptr<store::PaymentsConnection> connection, int64_t lease_ms,
+                       JobQueue* jobs, ProcessorViews* views)
+    : connection_(std::move(connection)), lease_ms_(lease_ms), jobs_(jobs), views_(views) {
+  CREBITO_ASSERT(connection_ != nullptr);
+  CREBITO_ASSERT(lease_ms_ > 0);
+}
+
+Dispatcher::~Dispatcher() { stop(); }
+
+void Dispatcher::start() {
+  CREBITO_ASSERT(!thread_.joinable());
+  thread_ = std::thread(&Dispatcher::run, this);
+}
+
+void Dispatcher::stop() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+  }
+  round_needed_.notify_one();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Dispatcher::wake() {
+  bool first;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    first = !accepted_;
+    accepted_ = true;
+  }
+  // The first since the last round is enough: the round takes every payment that is due.
+  if (first) round_needed_.notify_one();
+}
+
+void Dispatcher::ended(store::PaymentsConnection::AttemptEnd end) {
+  bool first;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    first = ends_.empty();
+    ends_.push_back(std::move(end));
+  }
+  if (first) round_needed_.notify_one();
+}
+
+void Dispatcher::decide(store::PaymentJob* job, int64_t now_ms) const {
+  Attempt attempt{job->processor.value_or(Processor::default_processor), job->requested_at_ms,
+                  job->pinned, job->attempts};
+  if (job->state == store::PaymentState::leased) {
+    // The worker that held it vanished mid-call: that call's outcome is unknown.
+    const Transition next = next_after(attempt, AttemptOutcome::lease_expired);
+    job->pinned = next.pinned;
+  }
+  if (!job->pinned) {
+    job->processor = choose_processor(views_->view(Processor::default_processor, now_ms),
+                                      views_->view(Processor::fallback, now_ms), now_ms);
+    job->requested_at_ms = now_ms;
+  }
+  ++job->attempts;
+}
+
+void Dispatcher::run() {
+  std::vector<store::PaymentsConnection::AttemptEnd> ends;
+  std::vector<store::Status> ended;
+  std::vector<store::PaymentJob> claimed;
+  bool full_round = false;  // The last round claimed all it could: more may be due.
+  std::unique_lock<std::mutex> lock(mutex_);
+  while (true) {
+    round_needed_.wait_for(lock, std::chrono::milliseconds(limits::payment_idle_poll_ms),
+                           [&] { return !ends_.empty() || accepted_ || full_round || stopping_; });
+    if (stopping_ && ends_.empty()) break;
+    if (!stopping_ && (!ends_.empty() || accepted_ || full_round)) {
+      round_needed_.wait_for(lock, std::chrono::milliseconds(limits::payment_dispatch_window_ms),
+                             [this] { return stopping_; });
+    }
+    // A round writes a bounded number of rows, so that no accept waits long behind it; what is
+    // left goes in the next round.
+    const size_t taken = std::min(ends_.size(), size_t{limits::payment_dispatch_rows_max});
+    ends.assign(std::make_move_iterator(ends_.begin()),
+                std::make_move_iterator(ends_.begin() + static_cast<std::ptrdiff_t>(taken)));
+    ends_.erase(ends_.begin(), ends_.begin() + static_cast<std::ptrdiff_t>(taken));
+    accepted_ = false;
+    const bool stopping = stopping_;
+    lock.unlock();
+
+    // Payments already put in the queue and not yet taken are spoken for.
+    const int claims_max =
+        stopping ? 0 : std::min(jobs_->idle_unserved(), limits::payment_dispatch_rows_max);
+    const int64_t now = now_ms();
+    if (views_->refresh_due(now)) {
+      std::array<store::HealthRow, processor_count> rows;
+      if (connection_->read_health(&rows) == store::Status::ok) views_->refresh(rows);
+    }
+    const store::Status status = connection_->end_and_claim(
+        ends, &ended, now, now + lease_ms_, claims_max,
+        [this, now](store::PaymentJob* job) { decide(job, now); }, &claimed);
+    if ((status == store::Status::busy || status == store::Status::unavailable) && !ends.empty()) {
+      std::fprintf(stderr,
+                   "crebito: cannot record the outcomes of %zu payment calls (the first: %s, %s): "
+                   "%s\n",
+                   ends.size(), ends.front().job.correlation_id.c_str(),
+                   ends.front().settled ? "settled" : "requeued",
+                   connection_->last_error().c_str());
+    }
+    full_round = status == store::Status::ok &&
+                 claimed.size() == static_cast<size_t>(limits::payment_dispatch_rows_max);
+    if (status == store::Status::ok) jobs_->put(&claimed);
+    claimed.clear();
+    lock.lock();
+  }
+}
+
+}  // namespace payments

@@ -1,0 +1,98 @@
+#include "payments/health_poller.h"
+
+#include <unistd.h>
+
+#include <array>
+#include <chrono>
+#include <random>
+
+#include "check.h"
+#include "crebito_limits.h"
+#include "payments/processor_client.h"
+#include "payments/timestamp.h"
+
+namespace payments {
+namespace {
+
+constexpr const char* health_lease = "health";
+// Between passes. A pass only calls a processor whose answer is older than the poll interval.
+constexpr int64_t tick_ms = int64_t{limits::payment_idle_poll_ms} * 8;
+
+}  // namespace
+
+std::string health_owner() {
+  std::random_device seed;
+  return std::to_string(::getpid()) + "-" + std::to_string(seed());
+}
+
+HealthPoller::HealthPoller(std::unique_ptr<store::PaymentsConnection> connection,
+                           const std::string& default_url, const std::string& fallback_url,
+                           std::string owner)
+    : connection_(std::move(connection)),
+      clients_{ProcessorClient(default_url, limits::health_timeout_ms),
+               ProcessorClient(fallback_url, limits::health_timeout_ms)},
+      owner_(std::move(owner)) {
+  CREBITO_ASSERT(connection_ != nullptr);
+  CREBITO_ASSERT(!owner_.empty());
+}
+
+HealthPoller::~HealthPoller() { stop(); }
+
+void HealthPoller::start() {
+  CREBITO_ASSERT(!thread_.joinable());
+  thread_ = std::thread(&HealthPoller::run, this);
+}
+
+void HealthPoller::request_stop() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+  }
+  stop_requested_.notify_all();
+}
+
+void HealthPoller::stop() {
+  request_stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+void HealthPoller::run() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  while (!stop_requested_.wait_for(lock, std::chrono::milliseconds(tick_ms),
+                                   [this] { return stopping_; })) {
+    lock.unlock();
+    (void)poll();
+    lock.lock();
+  }
+}
+
+int HealthPoller::poll() {
+  const int64_t now = now_ms();
+  if (now - last_activity_ms_.load() > limits::health_active_window_ms) return 0;
+  if (connection_->take_lease(health_lease, owner_, now, now + limits::health_lease_ms) !=
+      store::Status::ok) {
+    return 0;
+  }
+  std::array<store::HealthRow, processor_count> rows;
+  if (connection_->read_health(&rows) != store::Status::ok) return 0;
+  int called = 0;
+  for (size_t p = 0; p < rows.size(); ++p) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (stopping_) break;
+    }
+    if (now_ms() - rows[p].checked_ms < limits::health_poll_interval_ms) continue;
+    HealthAnswer answer;
+    store::HealthRow row = rows[p];
+    if (clients_[p].service_health(&answer)) {
+      row.failing = answer.failing;
+      row.min_response_ms = answer.min_response_ms;
+    }
+    row.checked_ms = now_ms();
+    ++called;
+    (void)connection_->write_health(static_cast<Processor>(p), row);
+  }
+  return called;
+}
+
+}  // namespace payments

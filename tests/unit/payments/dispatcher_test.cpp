@@ -1,0 +1,138 @@
+// payments::Dispatcher on a real SQLite file, with the test as the instance's one worker (it takes
+// from the real JobQueue and reports like a worker would): due payments are leased only for idle
+// workers, with a processor and requestedAt chosen; outcomes are written under their lease; a
+// payment whose lease expired comes back pinned; stop() writes every outcome it was given.
+#include "payments/dispatcher.h"
+
+#include <catch2/catch.hpp>
+#include <future>
+
+#include "payments/forwarder.h"
+#include "payments/timestamp.h"
+#include "payments_fixture.h"
+
+using payments::Processor;
+using payments_fixture::id_of;
+using payments_fixture::QueueFile;
+using payments_fixture::wait_until;
+
+namespace {
+
+constexpr int timeout_ms = 1000;
+
+struct Instance {
+  QueueFile file;
+  payments::JobQueue jobs;
+  payments::ProcessorViews views{1};
+  payments::Dispatcher dispatcher{file.connect(), payments::Forwarder::lease_ms(timeout_ms), &jobs,
+                                  &views};
+  Instance() { dispatcher.start(); }
+
+  void accept(int n) {
+    REQUIRE(file.connect()->accept(id_of(n), 100 * n, payments::now_ms()) == store::Status::ok);
+    dispatcher.wake();
+  }
+  // Waits in take() like an idle worker; nullopt when no job came within the limit.
+  std::optional<store::PaymentJob> take(
+      std::chrono::milliseconds limit = std::chrono::seconds(10)) {
+    auto taken = std::async(std::launch::async, [this] {
+      store::PaymentJob job;
+      return jobs.take(&job) ? std::optional(job) : std::nullopt;
+    });
+    if (taken.wait_for(limit) != std::future_status::ready) jobs.close();  // take() returns.
+    return taken.get();
+  }
+  // What a worker reports after the processor answered 200.
+  void settled(const store::PaymentJob& job) {
+    dispatcher.ended({job, true, false, *job.processor, job.requested_at_ms, payments::now_ms()});
+  }
+};
+
+}  // namespace
+
+TEST_CASE("dispatcher: an accepted payment is leased to the idle worker, sent to a processor",
+          "[unit][payments][dispatcher]") {
+  Instance instance;
+  const int64_t before = payments::now_ms();
+  instance.accept(1);
+  const auto job = instance.take();
+  REQUIRE(job);
+  CHECK(job->correlation_id == id_of(1));
+  CHECK(job->amount_cents == 100);
+  CHECK(job->state == store::PaymentState::leased);
+  CHECK(job->processor == Processor::default_processor);  // Nothing says default is unusable.
+  CHECK(job->requested_at_ms >= before);
+  CHECK(job->attempts == 1);
+  CHECK_FALSE(job->pinned);
+  const store::QueueCounts counts = instance.file.counts();
+  CHECK(counts.in_flight == 1);
+  CHECK(counts.queued == 0);
+}
+
+TEST_CASE("dispatcher: a round claims no more payments than there are idle workers",
+          "[unit][payments][dispatcher]") {
+  Instance instance;
+  for (int n = 1; n <= 3; ++n) instance.accept(n);
+  REQUIRE(instance.take());
+  // The only worker is busy now: later rounds claim nothing.
+  const store::QueueCounts counts = instance.file.counts();
+  CHECK(counts.in_flight == 1);
+  CHECK(counts.queued == 2);
+}
+
+TEST_CASE("dispatcher: what a worker reports is written under its lease, once",
+          "[unit][payments][dispatcher]") {
+  Instance instance;
+  instance.accept(1);
+  const auto job = instance.take();
+  REQUIRE(job);
+  instance.settled(*job);
+  REQUIRE(wait_until([&] { return instance.file.counts().settled[0] == 1; }));
+  // A second report of the same lease writes nothing more.
+  instance.settled(*job);
+  instance.dispatcher.stop();
+  const store::QueueCounts counts = instance.file.counts();
+  CHECK(counts.settled[0] == 1);
+  CHECK(counts.accepted == 1);
+  CHECK(counts.in_flight + counts.queued == 0);
+}
+
+TEST_CASE("dispatcher: stop() writes every outcome it was given before it",
+          "[unit][payments][dispatcher]") {
+  Instance instance;
+  instance.accept(1);
+  const auto job = instance.take();
+  REQUIRE(job);
+  instance.settled(*job);
+  instance.jobs.close();  // As the workers' stop() does before the dispatcher's.
+  instance.dispatcher.stop();
+  const store::QueueCounts counts = instance.file.counts();
+  CHECK(counts.settled[0] == 1);
+  CHECK(counts.in_flight == 0);
+}
+
+TEST_CASE("dispatcher: a payment whose lease expired comes back pinned to that call",
+          "[unit][payments][dispatcher]") {
+  Instance instance;
+  // Another instance leases it for 100 ms, sends it to the fallback, and dies.
+  REQUIRE(instance.file.connect()->accept(id_of(1), 100, payments::now_ms()) == store::Status::ok);
+  const int64_t sent_at = payments::now_ms();
+  store::PaymentJob lost;
+  const auto to_fallback = [sent_at](store::PaymentJob* job) {
+    job->processor = Processor::fallback;
+    job->requested_at_ms = sent_at;
+    ++job->attempts;
+  };
+  REQUIRE(instance.file.connect()->claim(sent_at, sent_at + 100, to_fallback, &lost) ==
+          store::Status::ok);
+  // The idle poll finds it once the lease has expired.
+  const auto job = instance.take();
+  REQUIRE(job);
+  CHECK(job->correlation_id == id_of(1));
+  CHECK(job->pinned);
+  CHECK(job->processor == Processor::fallback);
+  CHECK(job->requested_at_ms == sent_at);
+  CHECK(job->attempts == 2);
+  CHECK(job->lease_token != lost.lease_token);
+  CHECK(payments::now_ms() >= sent_at + 100);
+}
