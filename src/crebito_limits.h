@@ -189,7 +189,7 @@ inline constexpr int payment_lease_margin_ms = 2000;
 inline constexpr int payment_retry_delay_ms_base = 20;
 inline constexpr int payment_retry_delay_ms_max = 1000;
 // An instance's dispatcher lets this much time pass between the first reason for a round and the
-// round (payments/forwarder.h), so that one take of the write lock writes the outcomes of many
+// round (payments/dispatcher.h), so that one take of the write lock writes the outcomes of many
 // calls and claims many payments. A payment is called at most this much later than without it,
 // and settles at most this much later (a summary waits for it, in flight, up to
 // summary_settle_wait_ms_max).
