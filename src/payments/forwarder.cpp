@@ -53,7 +53,7 @@ void Forwarder::stop() {
 }
 
 void Forwarder::wake() {
-  // Set before serving: start() returned true.
+  CREBITO_ASSERT(dispatcher_ && health_poller_);  // start() returned true.
   health_poller_->note_activity(now_ms());
   dispatcher_->wake();
 }

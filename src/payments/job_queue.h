@@ -3,7 +3,9 @@
 //
 // Contract: every job put() is returned by exactly one take(). close() makes take() return false
 // once the queue is empty, but jobs put before close() are still taken: their leases are this
-// instance's, and dropping one would leave its payment waiting until the lease expires.
+// instance's, and dropping one would leave its payment waiting until the lease expires. A job put
+// after close() may find no worker left; its lease then expires and the payment is taken again
+// as an unknown outcome (safe, only later).
 // idle_unserved() is how many workers wait in take() with no queued job for them: the most the
 // next dispatcher round should claim (0 once closed).
 //
