@@ -1,5 +1,6 @@
 #include "store/ledger_store.h"
 
+#include "store/postgres/ledger_store.h"
 #include "store/sqlite_ledger_store.h"
 
 namespace store {
@@ -11,8 +12,7 @@ std::unique_ptr<LedgerStore> open_ledger_store(const Location& location,
     case Location::Kind::sqlite:
       return SqliteLedgerStore::open(location.sqlite_path, options, error);
     case Location::Kind::postgresql:
-      *error = location.describe() + ": the ledger has no PostgreSQL store yet";
-      return nullptr;
+      return PostgresLedgerStore::open(location.postgresql_uri, options, error);
   }
   return nullptr;  // Unreachable: -Wswitch flags a kind left out above.
 }
