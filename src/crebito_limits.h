@@ -168,6 +168,15 @@ inline constexpr int store_connections_default = 4;
 inline constexpr int pg_reconnect_interval_ms = 200;
 // Opening a connection gives up after this long (libpq's connect_timeout, whole seconds).
 inline constexpr int pg_connect_timeout_s = 2;
+// Over TCP, a server that stops answering (host down, network cut) is given up after this long
+// with data unacknowledged (libpq's tcp_user_timeout), or after keepalive probes find an idle
+// connection dead (first after pg_keepalive_idle_s, then every pg_keepalive_interval_s, at most
+// pg_keepalive_count): the request answers 503 instead of waiting for the kernel's minutes.
+// Unix sockets need none of it.
+inline constexpr int pg_tcp_user_timeout_ms = 5000;
+inline constexpr int pg_keepalive_idle_s = 5;
+inline constexpr int pg_keepalive_interval_s = 1;
+inline constexpr int pg_keepalive_count = 3;
 // The schema lock (pg_advisory_xact_lock): one key for every crebito database. Any constant
 // works; this one spells "crebito" in ASCII.
 inline constexpr int64_t pg_schema_lock_key = 0x63726562'69746f;

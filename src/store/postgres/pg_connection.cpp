@@ -158,9 +158,16 @@ Status Connection::connect() {
   next_connect_us_ = monotonic_us() + int64_t{limits::pg_reconnect_interval_ms} * 1000;
   // Ours first: the URI's own settings, expanded from dbname, override them.
   const std::string timeout = std::to_string(limits::pg_connect_timeout_s);
-  const char* const keywords[] = {"connect_timeout", "application_name", "client_encoding",
-                                  "dbname", nullptr};
-  const char* const values[] = {timeout.c_str(), "crebito", "UTF8", uri_.c_str(), nullptr};
+  const std::string user_timeout = std::to_string(limits::pg_tcp_user_timeout_ms);
+  const std::string idle = std::to_string(limits::pg_keepalive_idle_s);
+  const std::string interval = std::to_string(limits::pg_keepalive_interval_s);
+  const std::string count = std::to_string(limits::pg_keepalive_count);
+  const char* const keywords[] = {"connect_timeout",     "tcp_user_timeout", "keepalives_idle",
+                                  "keepalives_interval", "keepalives_count", "application_name",
+                                  "client_encoding",     "dbname",           nullptr};
+  const char* const values[] = {timeout.c_str(),  user_timeout.c_str(), idle.c_str(),
+                                interval.c_str(), count.c_str(),        "crebito",
+                                "UTF8",           uri_.c_str(),         nullptr};
   conn_ = PQconnectdbParams(keywords, values, /*expand_dbname=*/1);
   if (conn_ == nullptr) return fail(Failure::lost, "PostgreSQL: out of memory connecting");
   if (PQstatus(conn_) != CONNECTION_OK) {

@@ -19,7 +19,9 @@
 //   3. A broken connection is opened again, with every statement prepared again, at its next use;
 //      attempts are at most one per limits::pg_reconnect_interval_ms per connection, so a server
 //      that is down costs a request one refused connect (or nothing), never a wait. Opening gives
-//      up after limits::pg_connect_timeout_s unless the URI sets connect_timeout itself.
+//      up after limits::pg_connect_timeout_s, and over TCP a server that stops answering is given
+//      up after limits::pg_tcp_user_timeout_ms (or the keepalive probes), unless the URI sets
+//      these itself.
 //   4. Inside a transaction (begin() .. commit()/rollback()) a lost connection is not reopened
 //      until the transaction is over: the next call fails at once, and rollback() ends it.
 //   5. Parameters and results travel as text; integers are written and read in decimal.
