@@ -15,7 +15,7 @@ LABEL crebito.stage=build
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       cmake g++ make pkg-config \
-      libsqlite3-dev libsqlitecpp-dev libcpp-httplib-dev nlohmann-json3-dev catch2 \
+      libsqlite3-dev libsqlitecpp-dev libcpp-httplib-dev nlohmann-json3-dev catch2 libpq-dev \
  && apt-get clean && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # The whole source tree (less what .dockerignore leaves out), so that the image builds whatever
@@ -30,7 +30,7 @@ LABEL crebito.stage=runtime
 # The same libraries as the API's runtime stage (the same layer, cached once).
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      libsqlite3-0 libcpp-httplib0.11 \
+      libsqlite3-0 libcpp-httplib0.11 libpq5 \
  && apt-get clean && rm -rf /var/lib/apt/lists/*
 RUN useradd --system --uid 10002 --user-group --no-create-home --shell /usr/sbin/nologin processor
 COPY --from=build /src/build/processor-sim /usr/local/bin/processor-sim
@@ -42,10 +42,11 @@ ENTRYPOINT ["/usr/local/bin/processor-sim"]
 FROM debian:bookworm-slim AS runtime
 LABEL crebito.stage=runtime
 # libcpp-httplib0.11 brings libssl3, zlib1g and libbrotli1 with it; SQLiteCpp is linked
-# statically, so libsqlite3-0 is the only other library the binary needs.
+# statically, so libsqlite3-0 and libpq5 (the PostgreSQL store's client library) are the only
+# other libraries the binary needs.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      libsqlite3-0 libcpp-httplib0.11 \
+      libsqlite3-0 libcpp-httplib0.11 libpq5 \
  && apt-get clean && rm -rf /var/lib/apt/lists/*
 # /data holds the SQLite file and /sockets the unix sockets; both are volume mount points.
 # Their mode is copied into an empty named volume on first mount, so the API user can write
