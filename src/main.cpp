@@ -15,6 +15,7 @@
 #include "payments/payments.h"
 #include "process.h"
 #include "store/checkpointer.h"
+#include "store/payments.h"
 #include "store/schema.h"
 
 int main(int argc, char** argv) {
@@ -49,18 +50,23 @@ int main(int argc, char** argv) {
 
   // The payments face shares the file (schema applied above) and nothing else with the ledger.
   // A summary runs on one of the server's blocking threads, every other request on a loop thread.
+  // Its store lends a session to every request thread and to the forwarder's two borrowers.
+  std::unique_ptr<store::PaymentsStore> payments_store;
   std::unique_ptr<payments::Payments> payments;
   std::unique_ptr<payments::Forwarder> forwarder;
   if (config.faces.payments) {
-    payments =
-        payments::Payments::open(store_options, config.threads + limits::blocking_threads, &error);
-    forwarder = std::make_unique<payments::Forwarder>(payments::ForwarderConfig{
-        store_options, config.processor_default_url, config.processor_fallback_url,
-        config.payment_workers, config.processor_timeout_ms});
-    if (!payments || !forwarder->start(&error)) {
+    payments_store = store::SqlitePaymentsStore::open(
+        store_options,
+        config.threads + limits::blocking_threads + payments::Forwarder::sessions_borrowed, &error);
+    if (!payments_store) {
       std::fprintf(stderr, "crebito: cannot open the payments queue: %s\n", error.c_str());
       return 1;
     }
+    payments = std::make_unique<payments::Payments>(payments_store.get());
+    forwarder = std::make_unique<payments::Forwarder>(payments::ForwarderConfig{
+        payments_store.get(), config.processor_default_url, config.processor_fallback_url,
+        config.payment_workers, config.processor_timeout_ms});
+    forwarder->start();
     payments->on_accepted([&forwarder] { forwarder->wake(); });
     std::fprintf(stderr, "crebito: payments go to %s (fallback %s), %d workers\n",
                  config.processor_default_url.c_str(), config.processor_fallback_url.c_str(),
@@ -86,7 +92,9 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (forwarder) forwarder->stop();
+  forwarder.reset();
   payments.reset();
+  payments_store.reset();
   checkpointer.reset();
   ledger.reset();
   std::fprintf(stderr, "crebito: stopped cleanly\n");
