@@ -18,6 +18,7 @@ enum class Kind {
   integer,        // A decimal integer in min..max.
   processor_url,  // http://HOST[:PORT] without a path.
   faces,          // A comma-separated list of ledger, payments, each at most once.
+  store,          // store::parse_location().
 };
 
 // One row per setting. Exactly one of the member pointers is set, matching `kind`.
@@ -33,6 +34,7 @@ struct Setting {
   int max = 0;                          // integer
   http::ListenAddress Config::*listen = nullptr;
   Faces Config::*faces = nullptr;
+  store::Location Config::*store = nullptr;
 };
 
 const Setting settings[] = {
@@ -42,6 +44,12 @@ const Setting settings[] = {
      nullptr, nullptr, 0, 0, nullptr, &Config::faces},
     {"--db", "CREBITO_DB", "PATH", Kind::path, "SQLite file shared by the instances",
      &Config::db_path},
+    {"--store", "CREBITO_STORE", "LOCATION", Kind::store,
+     "sqlite:PATH, or a postgresql://... libpq URI; when given it wins over --db", nullptr, nullptr,
+     0, 0, nullptr, nullptr, &Config::store},
+    {"--store-connections", "CREBITO_STORE_CONNECTIONS", "N", Kind::integer,
+     "connections to PostgreSQL per store and instance (a PostgreSQL store only)", nullptr,
+     &Config::store_connections, limits::store_connections_min, limits::store_connections_max},
     {"--listen", "CREBITO_LISTEN", "ADDR", Kind::listen,
      "HOST:PORT, or a unix-socket path containing '/'", nullptr, nullptr, 0, 0, &Config::listen},
     {"--threads", "CREBITO_THREADS", "N", Kind::integer,
@@ -138,6 +146,14 @@ bool apply(const Setting& setting, const std::string& text, Config* config, std:
         return false;
       }
       return true;
+    case Kind::store: {
+      std::string why;
+      if (!store::parse_location(text, &(config->*setting.store), &why)) {
+        *error = std::string(setting.flag) + " (" + setting.env + "): " + why;
+        return false;
+      }
+      return true;
+    }
   }
   return false;  // Unreachable: -Wswitch flags a kind left out above.
 }
@@ -159,6 +175,8 @@ std::string default_text(const Setting& setting) {
              : faces.ledger                 ? "ledger"
                                             : "payments";
     }
+    case Kind::store:
+      return "sqlite:" + defaults.db_path;
   }
   return "";
 }
@@ -234,6 +252,12 @@ bool parse_config(const std::vector<std::string>& args, const std::vector<std::s
   for (const Setting& setting : settings) {  // In table order: the first refusal is reported.
     const auto it = values.find(&setting);
     if (it != values.end() && !apply(setting, it->second, &parsed, error)) return false;
+  }
+  // --db and --store sqlite:PATH name the same file; --store wins.
+  if (values.count(find_flag("--store")) == 0) {
+    parsed.store = store::Location{store::Location::Kind::sqlite, parsed.db_path, ""};
+  } else if (parsed.store.kind == store::Location::Kind::sqlite) {
+    parsed.db_path = parsed.store.sqlite_path;
   }
   *config = parsed;
   return true;

@@ -10,6 +10,7 @@
 
 #include "crebito_limits.h"
 #include "http/server.h"
+#include "store/location.h"
 
 // The two faces one binary serves on the shared database: the 2024 ledger (/clientes/...,
 // /health) and the 2025 payments (/payments, /payments-summary, /purge-payments,
@@ -23,6 +24,9 @@ struct Faces {
 struct Config {
   Faces faces;
   std::string db_path = "data/crebito.db";
+  // The store: --store when given (a sqlite: one also sets db_path), else the SQLite file db_path.
+  store::Location store{store::Location::Kind::sqlite, "data/crebito.db", ""};
+  int store_connections = limits::store_connections_default;  // PostgreSQL only.
   http::ListenAddress listen{false, "127.0.0.1", 9997, ""};
   int threads = limits::worker_threads_default;
   int busy_timeout_ms = limits::busy_timeout_ms_default;

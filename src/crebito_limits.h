@@ -155,6 +155,23 @@ inline constexpr size_t write_batch_max = 32;
 // long for another instance that is doing the same at the same moment.
 inline constexpr int schema_busy_timeout_ms = 10'000;
 
+// ---- The PostgreSQL store (--store postgresql://..., store/postgres/). ----
+
+// Connections each store of an instance (the ledger's, the payments face's) keeps open to
+// PostgreSQL (--store-connections). A request holds one for one round trip; a thread that finds
+// none free waits for one. PostgreSQL's default max_connections is 100, shared by every instance.
+inline constexpr int store_connections_min = 1;
+inline constexpr int store_connections_max = 64;
+inline constexpr int store_connections_default = 4;
+// A connection that was lost (server restarted, network cut) is opened again at its next use, at
+// most this often, so that a server that is down costs a request one refused connect, not a wait.
+inline constexpr int pg_reconnect_interval_ms = 200;
+// Opening a connection gives up after this long (libpq's connect_timeout, whole seconds).
+inline constexpr int pg_connect_timeout_s = 2;
+// The schema lock (pg_advisory_xact_lock): one key for every crebito database. Any constant
+// works; this one spells "crebito" in ASCII.
+inline constexpr int64_t pg_schema_lock_key = 0x63726562'69746f;
+
 // ---- Payments (specs/payments.md, research/rinha2025.md). ----
 
 // A payment is 1 cent up to the same JSON-safe maximum as the ledger; at most 2 decimals.

@@ -23,6 +23,11 @@ int main(int argc, char** argv) {
   if (const std::optional<int> exit_status = configure("crebito", argc, argv, &config)) {
     return *exit_status;
   }
+  if (config.store.is_postgresql()) {
+    std::fprintf(stderr, "crebito: --store %s: a PostgreSQL store cannot serve yet\n",
+                 config.store.describe().c_str());
+    return 2;
+  }
   process::block_stop_signals();
   std::string error;
 

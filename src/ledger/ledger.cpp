@@ -77,6 +77,7 @@ Outcome Ledger::apply(int64_t account_id, const TransactionRequest& request, Bal
       return Outcome::refused;
     case store::Status::busy:
     case store::Status::unavailable:
+    case store::Status::conflict:  // Not reached: a posting stays inside the constraints.
       // Storage faults are logged by the store's fault log; a lock wait that ran out, here.
       if (status == store::Status::busy) {
         std::fprintf(stderr, "crebito: transaction failed, answering 503: %s\n",
@@ -104,6 +105,7 @@ Outcome Ledger::statement(int64_t account_id, Statement* out) {
       return Outcome::no_such_account;
     case store::Status::busy:
     case store::Status::unavailable:
+    case store::Status::conflict:  // Not reached: a read meets no constraint.
       return unavailable(error_text, status, "statement");
   }
   CREBITO_ASSERT(rows.size() <= limits::statement_entries_max);

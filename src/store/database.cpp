@@ -45,6 +45,8 @@ const char* status_name(Status status) {
       return "busy";
     case Status::unavailable:
       return "unavailable";
+    case Status::conflict:
+      return "conflict";
   }
   return "?";
 }

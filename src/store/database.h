@@ -54,6 +54,9 @@ enum class [[nodiscard]] Status{
     refused,      // The conditional write matched no row (nothing was written), or nothing found.
     busy,         // The write lock stayed with another writer past the busy timeout.
     unavailable,  // I/O error, disk full, read-only or vanished file; nothing was written.
+    conflict,     // PostgreSQL store only: a constraint (unique, check, foreign key) refused the
+                  // statement; nothing of it was written. Our writes stay inside the schema's
+                  // constraints, so only a caller that relies on one (a duplicate key) sees it.
 };
 
 const char* status_name(Status status);

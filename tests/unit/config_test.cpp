@@ -139,6 +139,8 @@ TEST_CASE("a bad value of each kind names the flag, its variable and the text gi
       {{}, {"PROCESSOR_FALLBACK_URL=nowhere"}},
       {{"--faces", "nowhere"}, {}},
       {{}, {"CREBITO_FACES=nowhere"}},
+      {{"--store", "nowhere"}, {}},
+      {{}, {"CREBITO_STORE=nowhere"}},
   };
   for (const auto& [args, env] : cases) {
     const std::string error = parse_error(args, env);
@@ -172,6 +174,11 @@ TEST_CASE("--help lists every flag with its variable and its default", "[config]
                            "CREBITO_PAYMENT_WORKERS",
                            "--processor-timeout-ms",
                            "CREBITO_PROCESSOR_TIMEOUT_MS",
+                           "--store",
+                           "CREBITO_STORE",
+                           "--store-connections",
+                           "CREBITO_STORE_CONNECTIONS",
+                           "default sqlite:data/crebito.db",
                            "default ledger,payments",
                            "default data/crebito.db",
                            "default 127.0.0.1:9997",
@@ -179,4 +186,58 @@ TEST_CASE("--help lists every flag with its variable and its default", "[config]
     INFO(text);
     CHECK(usage.find(text) != std::string::npos);
   }
+}
+
+TEST_CASE("store: the SQLite file of --db by default, sqlite:PATH or a postgresql:// URI",
+          "[config][store]") {
+  Config config = parse_ok({});
+  CHECK(config.store.kind == store::Location::Kind::sqlite);
+  CHECK(config.store.sqlite_path == "data/crebito.db");
+  CHECK(config.store_connections == limits::store_connections_default);
+
+  config = parse_ok({"--db", "/x/a.db"});
+  CHECK(config.store.kind == store::Location::Kind::sqlite);
+  CHECK(config.store.sqlite_path == "/x/a.db");
+
+  // --store wins over --db, and a SQLite one is then the file every part of the instance uses.
+  config = parse_ok({"--store", "sqlite:/y/b.db"}, {"CREBITO_DB=/x/a.db"});
+  CHECK(config.store.sqlite_path == "/y/b.db");
+  CHECK(config.db_path == "/y/b.db");
+
+  const std::string uri = "postgresql:///crebito?host=/tmp/s&port=5432&user=postgres";
+  config = parse_ok({}, {"CREBITO_STORE=" + uri, "CREBITO_STORE_CONNECTIONS=8"});
+  CHECK(config.store.is_postgresql());
+  CHECK(config.store.postgresql_uri == uri);
+  CHECK(config.store_connections == 8);
+  CHECK(parse_ok({"--store=postgres://u@h/db"}).store.is_postgresql());
+}
+
+TEST_CASE("store: a bad location or pool size is refused with a clear message", "[config][store]") {
+  for (const char* text :
+       {"", "sqlite:", "mysql://h/db", "/data/crebito.db", "postgresql:/x", "SQLITE:/x"}) {
+    INFO(text);
+    const std::string error = parse_error({"--store", text});
+    CHECK_THAT(error, Catch::Contains("--store (CREBITO_STORE)"));
+    CHECK_THAT(error, Catch::Contains("sqlite:PATH"));
+  }
+  CHECK_THAT(parse_error({}, {"CREBITO_STORE=nowhere"}), Catch::Contains("'nowhere'"));
+  // A password in a refused value is not repeated in the message.
+  const std::string error = parse_error({"--store", "postgresq://u:secret@h/db"});
+  CHECK_THAT(error, !Catch::Contains("secret"));
+  CHECK_THAT(parse_error({"--store-connections", "0"}), Catch::Contains("1..64"));
+  CHECK_THAT(parse_error({}, {"CREBITO_STORE_CONNECTIONS=65"}),
+             Catch::Contains("CREBITO_STORE_CONNECTIONS"));
+}
+
+TEST_CASE("store: a location is described without its password", "[config][store]") {
+  store::Location location;
+  std::string error;
+  REQUIRE(store::parse_location("postgresql://crebito:s3cret@db:5432/crebito?sslmode=disable",
+                                &location, &error));
+  CHECK(location.describe() == "postgresql://crebito:***@db:5432/crebito?sslmode=disable");
+  REQUIRE(store::parse_location("postgresql:///crebito?user=u&password=s3cret&host=/s", &location,
+                                &error));
+  CHECK(location.describe() == "postgresql:///crebito?user=u&password=***&host=/s");
+  REQUIRE(store::parse_location("sqlite:data/crebito.db", &location, &error));
+  CHECK(location.describe() == "sqlite:data/crebito.db");
 }

@@ -1,0 +1,30 @@
+#include "store/postgres/schema.h"
+
+#include "crebito_limits.h"
+#include "schema_postgresql_sql.h"
+#include "store/location.h"
+#include "store/postgres/pg_connection.h"
+
+namespace store::pg {
+
+bool apply_schema(const std::string& uri, std::string* error) {
+  std::unique_ptr<Connection> connection = Connection::open(uri, {}, error);
+  if (!connection) {
+    *error = redact_uri(uri) + ": " + *error;
+    return false;
+  }
+  const std::string lock_sql =
+      "SELECT pg_advisory_xact_lock(" + std::to_string(limits::pg_schema_lock_key) + ")";
+  const Status status = connection->transaction([&] {
+    const Status locked = connection->run(lock_sql.c_str());
+    if (locked != Status::ok) return locked;
+    return connection->run(schema_sql);
+  });
+  if (status != Status::ok) {
+    *error = redact_uri(uri) + ": " + connection->last_error();
+    return false;
+  }
+  return true;
+}
+
+}  // namespace store::pg

@@ -1,0 +1,15 @@
+// Prepares a PostgreSQL database for crebito: schema-postgresql.sql (compiled in from the
+// repository root), applied in one transaction that first takes
+// pg_advisory_xact_lock(limits::pg_schema_lock_key). Any number of instances may start at once:
+// the first applies it, the others wait for the lock and then find nothing left to change.
+// The database itself must exist (the URI names it).
+#pragma once
+
+#include <string>
+
+namespace store::pg {
+
+// false and *error (the URI with its password hidden, and the reason) on failure.
+bool apply_schema(const std::string& uri, std::string* error);
+
+}  // namespace store::pg
