@@ -39,7 +39,7 @@ Payments::Payments(store::PaymentsStore* store) : store_(store) {
 // end; a lock wait that ran out is logged here, per request.
 Outcome Payments::unavailable(store::Status status, const store::PaymentsSession& session,
                               const char* what) {
-  CREBITO_ASSERT(status == store::Status::busy || status == store::Status::unavailable);
+  CREBITO_ASSERT(status != store::Status::ok && status != store::Status::refused);
   if (status == store::Status::busy) {
     std::fprintf(stderr, "crebito: payments %s failed, answering 503: %s\n", what,
                  session.last_error().c_str());
@@ -54,7 +54,7 @@ Outcome Payments::accept(const std::string& correlation_id, int64_t amount_cents
   {
     store::PaymentsStore::Lease session = store_->acquire();
     status = session->accept(normalized_correlation_id(correlation_id), amount_cents, now_ms());
-    if (status == store::Status::busy || status == store::Status::unavailable) {
+    if (status != store::Status::ok && status != store::Status::refused) {
       return unavailable(status, *session, "accept");
     }
   }
