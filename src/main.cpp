@@ -23,8 +23,13 @@ int main(int argc, char** argv) {
   if (const std::optional<int> exit_status = configure("crebito", argc, argv, &config)) {
     return *exit_status;
   }
-  if (config.store.is_postgresql()) {
-    std::fprintf(stderr, "crebito: --store %s: a PostgreSQL store cannot serve yet\n",
+  // The ledger's store is SQLite or PostgreSQL (store/ledger_store.h); the payments face's store is
+  // SQLite only for now, and an instance never serves one face from each store.
+  const bool postgresql = config.store.is_postgresql();
+  if (postgresql && config.faces.payments) {
+    std::fprintf(stderr,
+                 "crebito: --store %s: the payments face has no PostgreSQL store yet; serve the "
+                 "ledger alone there (--faces ledger) or use a sqlite: store\n",
                  config.store.describe().c_str());
     return 2;
   }
@@ -32,25 +37,31 @@ int main(int argc, char** argv) {
   std::string error;
 
   const store::Options store_options{config.db_path, config.busy_timeout_ms};
+  // SQLite: one connection per event-loop thread; PostgreSQL: --store-connections.
+  const store::LedgerStoreOptions ledger_options{
+      config.busy_timeout_ms, postgresql ? config.store_connections : config.threads};
   std::unique_ptr<ledger::Ledger> ledger;
   if (config.faces.ledger) {
-    ledger = ledger::Ledger::open(store_options, config.threads, &error);
+    ledger = ledger::Ledger::open(config.store, ledger_options, &error);
     if (!ledger) {
       std::fprintf(stderr, "crebito: cannot open the database: %s\n", error.c_str());
       return 1;
     }
     std::fprintf(stderr, "crebito: database %s ready, %zu accounts, %d threads\n",
-                 config.db_path.c_str(), ledger->accounts().size(), config.threads);
+                 config.store.describe().c_str(), ledger->accounts().size(), config.threads);
   } else if (!store::apply_schema(config.db_path, &error)) {  // The ledger's open does it too.
     std::fprintf(stderr, "crebito: cannot open the database: %s\n", error.c_str());
     return 1;
   }
 
-  std::unique_ptr<store::Checkpointer> checkpointer =
-      store::Checkpointer::start(config.db_path, &error);
-  if (!checkpointer) {
-    std::fprintf(stderr, "crebito: %s\n", error.c_str());
-    return 1;
+  // SQLite only: PostgreSQL checkpoints by itself.
+  std::unique_ptr<store::Checkpointer> checkpointer;
+  if (!postgresql) {
+    checkpointer = store::Checkpointer::start(config.db_path, &error);
+    if (!checkpointer) {
+      std::fprintf(stderr, "crebito: %s\n", error.c_str());
+      return 1;
+    }
   }
 
   // The payments face shares the file (schema applied above) and nothing else with the ledger.

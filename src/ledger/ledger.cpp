@@ -5,35 +5,37 @@
 #include "check.h"
 #include "clock.h"
 #include "crebito_limits.h"
-#include "store/schema.h"
 
 namespace ledger {
 
-std::unique_ptr<Ledger> Ledger::open(const store::Options& options, int connections,
-                                     std::string* error) {
-  if (!store::apply_schema(options.path, error)) return nullptr;
-  std::unique_ptr<store::Pool> pool = store::Pool::open(options, connections, error);
-  if (!pool) return nullptr;
+std::unique_ptr<Ledger> Ledger::open(const store::Location& location,
+                                     const store::LedgerStoreOptions& options, std::string* error) {
+  std::unique_ptr<store::LedgerStore> store = store::open_ledger_store(location, options, error);
+  if (!store) return nullptr;
 
   std::vector<store::AccountRow> rows;
-  {
-    store::Pool::Lease connection = pool->acquire();
-    if (connection->read_accounts(&rows) != store::Status::ok) {
-      *error = options.path + ": " + connection->last_error();
-      return nullptr;
-    }
+  std::string error_text;
+  if (store->read_accounts(&rows, &error_text) != store::Status::ok) {
+    *error = location.describe() + ": " + error_text;
+    return nullptr;
   }
   if (rows.empty()) {
-    *error = options.path + ": no accounts";
+    *error = location.describe() + ": no accounts";
     return nullptr;
   }
   std::vector<Account> accounts;
   for (const store::AccountRow& row : rows) accounts.push_back({row.id, row.limit_cents});
-  return std::unique_ptr<Ledger>(new Ledger(std::move(pool), std::move(accounts)));
+  return std::unique_ptr<Ledger>(new Ledger(std::move(store), std::move(accounts)));
 }
 
-Ledger::Ledger(std::unique_ptr<store::Pool> pool, std::vector<Account> accounts)
-    : pool_(std::move(pool)), accounts_(std::move(accounts)) {}
+std::unique_ptr<Ledger> Ledger::open(const store::Options& options, int connections,
+                                     std::string* error) {
+  const store::Location location{store::Location::Kind::sqlite, options.path, ""};
+  return open(location, store::LedgerStoreOptions{options.busy_timeout_ms, connections}, error);
+}
+
+Ledger::Ledger(std::unique_ptr<store::LedgerStore> store, std::vector<Account> accounts)
+    : store_(std::move(store)), accounts_(std::move(accounts)) {}
 
 const Account* Ledger::find(int64_t account_id) const {
   for (const Account& account : accounts_) {
@@ -69,7 +71,7 @@ Outcome Ledger::apply(int64_t account_id, const TransactionRequest& request, Bal
 
   store::AccountRow row;
   std::string error_text;
-  const store::Status status = pool_->post(posting, &row, &error_text);
+  const store::Status status = store_->post(posting, &row, &error_text);
   switch (status) {
     case store::Status::ok:
       break;
@@ -97,7 +99,7 @@ Outcome Ledger::statement(int64_t account_id, Statement* out) {
   std::vector<store::EntryRow> rows;
   std::string error_text;
   const store::Status status =
-      pool_->read_statement(account_id, limits::statement_entries_max, &row, &rows, &error_text);
+      store_->read_statement(account_id, limits::statement_entries_max, &row, &rows, &error_text);
   switch (status) {
     case store::Status::ok:
       break;
@@ -123,13 +125,10 @@ Outcome Ledger::statement(int64_t account_id, Statement* out) {
 }
 
 Outcome Ledger::health() {
-  std::vector<store::AccountRow> rows;
-  store::Pool::Lease connection = pool_->acquire();
-  const store::Status status = connection->read_accounts(&rows);
-  if (status != store::Status::ok) {
-    return unavailable(connection->last_error(), status, "health check");
-  }
-  return rows.empty() ? Outcome::unavailable : Outcome::ok;
+  std::string error_text;
+  const store::Status status = store_->health(accounts_.front().id, &error_text);
+  if (status != store::Status::ok) return unavailable(error_text, status, "health check");
+  return Outcome::ok;
 }
 
 }  // namespace ledger

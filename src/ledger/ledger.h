@@ -4,6 +4,7 @@
 //
 // Thread-safe: any number of threads may call it at once (each call borrows one store connection).
 // The account table (ids and limits) is read once at open(); limits never change at run time.
+// Where the accounts live (SQLite or PostgreSQL) is the store's business (store/ledger_store.h).
 #pragma once
 
 #include <cstdint>
@@ -12,7 +13,9 @@
 #include <vector>
 
 #include "ledger/transaction.h"
-#include "store/pool.h"
+#include "store/database.h"
+#include "store/ledger_store.h"
+#include "store/location.h"
 
 namespace ledger {
 
@@ -50,8 +53,11 @@ struct Statement {
 
 class Ledger {
  public:
-  // Prepares the database (schema.sql), opens `connections` store connections and reads the
-  // accounts. nullptr and *error on failure.
+  // Prepares the store at `location` (its schema), opens it and reads the accounts. nullptr and
+  // *error on failure.
+  static std::unique_ptr<Ledger> open(const store::Location& location,
+                                      const store::LedgerStoreOptions& options, std::string* error);
+  // The same for the SQLite file options.path, with `connections` connections.
   static std::unique_ptr<Ledger> open(const store::Options& options, int connections,
                                       std::string* error);
 
@@ -71,22 +77,23 @@ class Ledger {
 
   const std::vector<Account>& accounts() const { return accounts_; }
 
-  // Batches, one per wake-up of an event-loop thread (store::Pool's turns): between begin_batch()
-  // and end_batch() the calling thread's credits, debits and statements share one transaction.
-  // Their outcomes are final only if end_batch() returns true; when it returns false, nothing of
-  // the batch was written and every request for which answered_from_batch() said true must be
-  // answered 503 instead. answered_from_batch() is asked once after each request.
-  void begin_batch() { pool_->begin_turn(); }
-  bool end_batch() { return pool_->end_turn(); }
-  bool answered_from_batch() { return pool_->take_turn_dependency(); }
+  // Batches, one per wake-up of an event-loop thread (the store's batches, store/ledger_store.h;
+  // with SQLite, store::Pool's turns): between begin_batch() and end_batch() the calling thread's
+  // credits, debits and statements may share one transaction. Their outcomes are final only if
+  // end_batch() returns true; when it returns false, nothing of the batch was written and every
+  // request for which answered_from_batch() said true must be answered 503 instead.
+  // answered_from_batch() is asked once after each request.
+  void begin_batch() { store_->begin_batch(); }
+  bool end_batch() { return store_->end_batch(); }
+  bool answered_from_batch() { return store_->answered_from_batch(); }
 
  private:
-  Ledger(std::unique_ptr<store::Pool> pool, std::vector<Account> accounts);
+  Ledger(std::unique_ptr<store::LedgerStore> store, std::vector<Account> accounts);
   Outcome unavailable(const std::string& error_text, store::Status status, const char* what);
   const Account* find(int64_t account_id) const;
 
   // Constant after construction.
-  const std::unique_ptr<store::Pool> pool_;
+  const std::unique_ptr<store::LedgerStore> store_;
   const std::vector<Account> accounts_;
 };
 

@@ -1,0 +1,78 @@
+// store::LedgerStore is what ledger::Ledger keeps its accounts and transactions in: one interface,
+// two implementations, chosen at start by --store (store/location.h):
+//   - store::SqliteLedgerStore (store/sqlite_ledger_store.h): the SQLite file shared by the
+//     instances of one machine, through store::Pool (group commit, per-wake-up turns);
+//   - store::PostgresLedgerStore (store/postgres/ledger_store.h): a PostgreSQL database shared by
+//     instances on any number of machines.
+//
+// The contract both keep (the Ledger's rules rely on it):
+//   1. post() applies one credit or debit atomically: the balance change and its history row
+//      commit together or not at all. refused: the change would take the balance below -limit or
+//      above limits::balance_cents_max, and nothing was written.
+//   2. read_statement() reads the account and its newest entries (newest first, in the account's
+//      commit order) from one snapshot: the balance and the rows always agree.
+//   3. busy and unavailable mean "answer 503": nothing was written (see each implementation for
+//      the one exception, a connection lost while its commit was in flight).
+//   4. Every call names one account (except read_accounts(), which runs once at open), so a store
+//      may keep accounts apart (PostgreSQL with Citus: distributed by account id).
+//   5. Thread-safe: any number of threads may call at once.
+//
+// Batches (the method group begin_batch / end_batch / answered_from_batch) are how an event-loop
+// thread commits all the writes of one wake-up together (http/event_loop.h, TurnHooks). A store
+// may batch (SQLite: one transaction per wake-up) or not (PostgreSQL: each posting commits alone,
+// end_batch() is always true and no request depends on the batch).
+//   - Between begin_batch() and end_batch() the calling thread's outcomes are final only if
+//     end_batch() returns true; when it returns false, nothing of the batch was written and every
+//     request for which answered_from_batch() said true must be answered 503 instead.
+//   - answered_from_batch() is asked once after each request, and clears the answer.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "store/connection.h"  // AccountRow, EntryRow, Posting
+#include "store/database.h"    // Status
+#include "store/location.h"
+
+namespace store {
+
+class LedgerStore {
+ public:
+  virtual ~LedgerStore() = default;
+
+  // Contract 1. ok: *after is the account right after this posting. On busy or unavailable,
+  // *error_text says why (for the log).
+  virtual Status post(const Posting& posting, AccountRow* after, std::string* error_text) = 0;
+
+  // Contract 2: at most entries_max entries. refused: no such account.
+  virtual Status read_statement(int64_t account_id, size_t entries_max, AccountRow* account,
+                                std::vector<EntryRow>* entries, std::string* error_text) = 0;
+
+  // Every account, ordered by id.
+  virtual Status read_accounts(std::vector<AccountRow>* accounts, std::string* error_text) = 0;
+
+  // ok when the store can be read now and holds the ledger; `account_id` is one of its accounts.
+  virtual Status health(int64_t account_id, std::string* error_text) = 0;
+
+  // Batches (see above).
+  virtual void begin_batch() = 0;
+  virtual bool end_batch() = 0;
+  virtual bool answered_from_batch() = 0;
+};
+
+struct LedgerStoreOptions {
+  // SQLite: how long a write waits for the other process's write lock before answering busy.
+  int busy_timeout_ms = 0;
+  // Connections to lend: SQLite, one per event-loop thread; PostgreSQL, --store-connections.
+  int connections = 1;
+};
+
+// Prepares the store `location` names (its schema, applied idempotently; safe when several
+// instances start at once) and opens it. nullptr and *error (naming the location) on failure.
+std::unique_ptr<LedgerStore> open_ledger_store(const Location& location,
+                                               const LedgerStoreOptions& options,
+                                               std::string* error);
+
+}  // namespace store

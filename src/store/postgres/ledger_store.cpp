@@ -1,0 +1,182 @@
+#include "store/postgres/ledger_store.h"
+
+#include "check.h"
+#include "crebito_limits.h"
+#include "store/location.h"
+#include "store/postgres/schema.h"
+
+namespace store {
+namespace {
+
+constexpr const char* post_name = "ledger_post";
+constexpr const char* statement_name = "ledger_statement";
+constexpr const char* health_name = "ledger_health";
+
+// Invariant 1. $1 account, $2 delta (+amount for a credit, -amount for a debit), $3 the balance
+// maximum, $4 amount, $5 kind, $6 description, $7 created_at. The new count is the new row's seq.
+// The history row names the account as $1 too (not u.id), so that Citus sees one shard key.
+constexpr const char* post_sql =
+    "WITH u AS ("
+    "  UPDATE accounts SET balance_cents = balance_cents + $2::bigint,"
+    "    transaction_count = transaction_count + 1"
+    "  WHERE id = $1 AND balance_cents + $2::bigint >= -limit_cents"
+    "    AND balance_cents + $2::bigint <= $3::bigint"
+    "  RETURNING balance_cents, limit_cents, transaction_count"
+    "), h AS ("
+    "  INSERT INTO transactions (account_id, seq, amount_cents, kind, description, created_at)"
+    "  SELECT $1::bigint, transaction_count, $4::bigint, $5::text, $6::text, $7::text FROM u"
+    ") "
+    "SELECT balance_cents, limit_cents FROM u";
+
+// Invariant 2: one SELECT. The LEFT JOIN keeps the account row when it has no transactions yet.
+constexpr const char* statement_sql =
+    "SELECT a.balance_cents, a.limit_cents, t.amount_cents, t.kind, t.description, t.created_at "
+    "FROM accounts AS a LEFT JOIN ("
+    "  SELECT seq, account_id, amount_cents, kind, description, created_at FROM transactions"
+    "  WHERE account_id = $1 ORDER BY seq DESC LIMIT $2"
+    ") AS t ON t.account_id = a.id "
+    "WHERE a.id = $1 ORDER BY t.seq DESC";
+
+constexpr const char* health_sql = "SELECT id FROM accounts WHERE id = $1";
+
+// Read once at open, not prepared: the only statement that spans the accounts.
+constexpr const char* accounts_sql =
+    "SELECT id, limit_cents, balance_cents FROM accounts ORDER BY id";
+
+}  // namespace
+
+const std::vector<pg::Prepared>& PostgresLedgerStore::statements() {
+  static const std::vector<pg::Prepared> all = {
+      {post_name, post_sql},
+      {statement_name, statement_sql},
+      {health_name, health_sql},
+  };
+  return all;
+}
+
+std::unique_ptr<PostgresLedgerStore> PostgresLedgerStore::open(const std::string& uri,
+                                                               const LedgerStoreOptions& options,
+                                                               std::string* error) {
+  if (!pg::apply_schema(uri, error)) return nullptr;
+  std::unique_ptr<pg::ConnectionPool> pool =
+      pg::ConnectionPool::open(uri, options.connections, statements(), error);
+  if (!pool) {
+    *error = redact_uri(uri) + ": " + *error;
+    return nullptr;
+  }
+  return std::unique_ptr<PostgresLedgerStore>(new PostgresLedgerStore(std::move(pool)));
+}
+
+Status PostgresLedgerStore::report(FaultLog::Kind kind, Status status) {
+  // A refused write wrote nothing and proves nothing about the server; a refused read does.
+  if (status == Status::ok || (status == Status::refused && kind == FaultLog::Kind::read)) {
+    fault_log_.succeeded(kind);
+  }
+  return status;
+}
+
+Status PostgresLedgerStore::post(const Posting& posting, AccountRow* after,
+                                 std::string* error_text) {
+  CREBITO_ASSERT(posting.kind == 'c' || posting.kind == 'd');
+  CREBITO_ASSERT(posting.amount_cents >= limits::amount_cents_min);
+  CREBITO_ASSERT(posting.amount_cents <= limits::amount_cents_max);
+  CREBITO_ASSERT(posting.delta_cents ==
+                 (posting.kind == 'c' ? posting.amount_cents : -posting.amount_cents));
+  pg::Params params;
+  params.add(posting.account_id)
+      .add(posting.delta_cents)
+      .add(limits::balance_cents_max)
+      .add(posting.amount_cents)
+      .add(std::string_view(&posting.kind, 1))
+      .add(posting.description)
+      .add(posting.created_at);
+  pg::Result result;
+  pg::ConnectionPool::Lease connection = pool_->acquire();
+  const Status status = connection->exec(post_name, params, &result);
+  if (status != Status::ok) {
+    *error_text = connection->last_error();
+    fault_log_.failed(FaultLog::Kind::write, *error_text);
+    return status;
+  }
+  if (result.rows() == 0) return report(FaultLog::Kind::write, Status::refused);
+  CREBITO_ASSERT(result.rows() == 1);
+  after->id = posting.account_id;
+  after->balance_cents = result.integer(0, 0);
+  after->limit_cents = result.integer(0, 1);
+  CREBITO_ASSERT(after->balance_cents >= -after->limit_cents);
+  CREBITO_ASSERT(after->balance_cents <= limits::balance_cents_max);
+  return report(FaultLog::Kind::write, Status::ok);
+}
+
+Status PostgresLedgerStore::read(const char* name, const pg::Params& params, pg::Result* result,
+                                 std::string* error_text) {
+  pg::ConnectionPool::Lease connection = pool_->acquire();
+  Status status = connection->exec(name, params, result);
+  if (status != Status::ok && connection->last_failure() == pg::Failure::lost) {
+    // A connection idle across a server restart fails its first use; a fresh one may not.
+    status = connection->exec(name, params, result);
+  }
+  if (status != Status::ok) {
+    *error_text = connection->last_error();
+    fault_log_.failed(FaultLog::Kind::read, *error_text);
+  }
+  return status;
+}
+
+Status PostgresLedgerStore::read_statement(int64_t account_id, size_t entries_max,
+                                           AccountRow* account, std::vector<EntryRow>* entries,
+                                           std::string* error_text) {
+  entries->clear();
+  pg::Params params;
+  params.add(account_id).add(static_cast<int64_t>(entries_max));
+  pg::Result result;
+  const Status status = read(statement_name, params, &result, error_text);
+  if (status != Status::ok) return status;
+  if (result.rows() == 0) return report(FaultLog::Kind::read, Status::refused);
+  account->id = account_id;
+  account->balance_cents = result.integer(0, 0);
+  account->limit_cents = result.integer(0, 1);
+  for (int row = 0; row < result.rows(); ++row) {
+    if (result.is_null(row, 2)) continue;  // No transactions yet.
+    EntryRow& entry = entries->emplace_back();
+    entry.amount_cents = result.integer(row, 2);
+    const std::string_view kind = result.text(row, 3);
+    CREBITO_ASSERT(kind.size() == 1);
+    entry.kind = kind[0];
+    entry.description = result.text(row, 4);
+    entry.created_at = result.text(row, 5);
+  }
+  CREBITO_ASSERT(entries->size() <= entries_max);
+  return report(FaultLog::Kind::read, Status::ok);
+}
+
+Status PostgresLedgerStore::read_accounts(std::vector<AccountRow>* accounts,
+                                          std::string* error_text) {
+  accounts->clear();
+  pg::ConnectionPool::Lease connection = pool_->acquire();
+  pg::Result result;
+  const Status status = connection->run(accounts_sql, &result);
+  if (status != Status::ok) {
+    *error_text = connection->last_error();
+    return status;
+  }
+  for (int row = 0; row < result.rows(); ++row) {
+    accounts->push_back({result.integer(row, 0), result.integer(row, 1), result.integer(row, 2)});
+  }
+  return Status::ok;
+}
+
+Status PostgresLedgerStore::health(int64_t account_id, std::string* error_text) {
+  pg::Params params;
+  params.add(account_id);
+  pg::Result result;
+  const Status status = read(health_name, params, &result, error_text);
+  if (status != Status::ok) return status;
+  if (result.rows() != 1) {
+    *error_text = "account " + std::to_string(account_id) + " is missing";
+    return Status::unavailable;
+  }
+  return report(FaultLog::Kind::read, Status::ok);
+}
+
+}  // namespace store

@@ -1,0 +1,65 @@
+// store::PostgresLedgerStore: the ledger in a PostgreSQL database (--store postgresql://...),
+// shared by any number of instances on any number of machines. store::LedgerStore's contract,
+// kept this way:
+//   1. A credit or debit is one statement, hence one round trip and its own transaction: a
+//      conditional UPDATE ... RETURNING of the account and, in the same statement, the history
+//      row (a data-modifying WITH). The UPDATE's WHERE clause is the rule: when it matches no row
+//      (the limit or the balance maximum would be broken) the INSERT has nothing to insert, so a
+//      refused debit writes nothing. Concurrent postings to one account queue on its row lock, and
+//      each re-checks the rule against the balance its predecessor committed (READ COMMITTED).
+//   2. A statement is one SELECT, hence one snapshot.
+//   3. Every prepared statement names the account in its WHERE clause (id = $1, or
+//      account_id = $1), so a Citus cluster routes it to the one shard that holds the account.
+//   4. Connections come from a pg::ConnectionPool of options.connections (--store-connections);
+//      a lost one is reopened at its next use (store/postgres/pg_connection.h). While PostgreSQL
+//      is down every call answers unavailable (503), and the store recovers by itself when it is
+//      back. A read whose connection turns out to be lost is retried once on a fresh one; a
+//      posting is not (PostgreSQL may have committed it before the connection was lost, and then
+//      that one 503 was in fact written: the only case where a 503 is not "nothing written").
+//   5. Faults are logged once when they start and once when they end (store::FaultLog).
+//   6. Batches: each posting commits alone; end_batch() is always true, no answer depends on it.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "store/ledger_store.h"
+#include "store/postgres/pg_connection.h"
+
+namespace store {
+
+class PostgresLedgerStore final : public LedgerStore {
+ public:
+  // Applies schema-postgresql.sql under its advisory lock and opens options.connections
+  // connections to `uri`. nullptr and *error (with the URI, its password hidden) on failure.
+  static std::unique_ptr<PostgresLedgerStore> open(const std::string& uri,
+                                                   const LedgerStoreOptions& options,
+                                                   std::string* error);
+
+  Status post(const Posting& posting, AccountRow* after, std::string* error_text) override;
+  Status read_statement(int64_t account_id, size_t entries_max, AccountRow* account,
+                        std::vector<EntryRow>* entries, std::string* error_text) override;
+  Status read_accounts(std::vector<AccountRow>* accounts, std::string* error_text) override;
+  Status health(int64_t account_id, std::string* error_text) override;
+
+  void begin_batch() override {}
+  bool end_batch() override { return true; }
+  bool answered_from_batch() override { return false; }
+
+  // The statements every connection prepares (invariant 3 is checked on these by a test).
+  static const std::vector<pg::Prepared>& statements();
+
+ private:
+  explicit PostgresLedgerStore(std::unique_ptr<pg::ConnectionPool> pool) : pool_(std::move(pool)) {}
+  // Runs the prepared statement `name` once, and once more on a fresh connection when the first
+  // found its connection lost (reads only: invariant 4).
+  Status read(const char* name, const pg::Params& params, pg::Result* result,
+              std::string* error_text);
+  Status report(FaultLog::Kind kind, Status status);
+
+  const std::unique_ptr<pg::ConnectionPool> pool_;
+  FaultLog fault_log_;
+};
+
+}  // namespace store
