@@ -15,7 +15,7 @@
 #include "payments/payments.h"
 #include "process.h"
 #include "store/checkpointer.h"
-#include "store/payments.h"
+#include "store/payments_store.h"
 #include "store/schema.h"
 
 int main(int argc, char** argv) {
@@ -23,20 +23,11 @@ int main(int argc, char** argv) {
   if (const std::optional<int> exit_status = configure("crebito", argc, argv, &config)) {
     return *exit_status;
   }
-  // The ledger's store is SQLite or PostgreSQL (store/ledger_store.h); the payments face's store is
-  // SQLite only for now, and an instance never serves one face from each store.
+  // Both faces keep their data in the store --store names (store/location.h): SQLite or PostgreSQL.
   const bool postgresql = config.store.is_postgresql();
-  if (postgresql && config.faces.payments) {
-    std::fprintf(stderr,
-                 "crebito: --store %s: the payments face has no PostgreSQL store yet; serve the "
-                 "ledger alone there (--faces ledger) or use a sqlite: store\n",
-                 config.store.describe().c_str());
-    return 2;
-  }
   process::block_stop_signals();
   std::string error;
 
-  const store::Options store_options{config.db_path, config.busy_timeout_ms};
   // SQLite: one connection per event-loop thread; PostgreSQL: --store-connections.
   const store::LedgerStoreOptions ledger_options{
       config.busy_timeout_ms, postgresql ? config.store_connections : config.threads};
@@ -49,7 +40,8 @@ int main(int argc, char** argv) {
     }
     std::fprintf(stderr, "crebito: database %s ready, %zu accounts, %d threads\n",
                  config.store.describe().c_str(), ledger->accounts().size(), config.threads);
-  } else if (!store::apply_schema(config.db_path, &error)) {  // The ledger's open does it too.
+  } else if (!postgresql && !store::apply_schema(config.db_path, &error)) {
+    // The ledger's open does it too; the checkpointer below needs the file.
     std::fprintf(stderr, "crebito: cannot open the database: %s\n", error.c_str());
     return 1;
   }
@@ -64,16 +56,19 @@ int main(int argc, char** argv) {
     }
   }
 
-  // The payments face shares the file (schema applied above) and nothing else with the ledger.
-  // A summary runs on one of the server's blocking threads, every other request on a loop thread.
-  // Its store lends a session to every request thread and to the forwarder's two borrowers.
+  // The payments face shares the store and nothing else with the ledger. A summary runs on one of
+  // the server's blocking threads, every other request on a loop thread; the store lends a session
+  // to each of them and to the forwarder's two borrowers (PostgreSQL: --store-connections, shared
+  // by them all).
   std::unique_ptr<store::PaymentsStore> payments_store;
   std::unique_ptr<payments::Payments> payments;
   std::unique_ptr<payments::Forwarder> forwarder;
   if (config.faces.payments) {
-    payments_store = store::SqlitePaymentsStore::open(
-        store_options,
-        config.threads + limits::blocking_threads + payments::Forwarder::sessions_borrowed, &error);
+    const int borrowers =
+        config.threads + limits::blocking_threads + payments::Forwarder::sessions_borrowed;
+    payments_store = store::open_payments_store(
+        config.store, {config.busy_timeout_ms, postgresql ? config.store_connections : borrowers},
+        &error);
     if (!payments_store) {
       std::fprintf(stderr, "crebito: cannot open the payments queue: %s\n", error.c_str());
       return 1;

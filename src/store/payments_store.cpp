@@ -1,5 +1,10 @@
 #include "store/payments_store.h"
 
+#include "store/payments.h"
+#include "store/postgres/payments_store.h"
+#include "store/postgres/schema.h"
+#include "store/schema.h"
+
 namespace store {
 
 Status PaymentsSession::claim(int64_t now_ms, int64_t lease_until_ms,
@@ -33,6 +38,21 @@ Status PaymentsSession::settle(const PaymentJob& job, Processor processor, int64
 Status PaymentsSession::requeue(const PaymentJob& job, bool pinned, Processor processor,
                                 int64_t requested_at_ms, int64_t due_ms) {
   return end_one(this, {job, /*settled=*/false, pinned, processor, requested_at_ms, due_ms});
+}
+
+std::unique_ptr<PaymentsStore> open_payments_store(const Location& location,
+                                                   const PaymentsStoreOptions& options,
+                                                   std::string* error) {
+  switch (location.kind) {
+    case Location::Kind::sqlite:
+      if (!apply_schema(location.sqlite_path, error)) return nullptr;
+      return SqlitePaymentsStore::open({location.sqlite_path, options.busy_timeout_ms},
+                                       options.sessions, error);
+    case Location::Kind::postgresql:
+      if (!pg::apply_schema(location.postgresql_uri, error)) return nullptr;
+      return PostgresPaymentsStore::open(location.postgresql_uri, options.sessions, error);
+  }
+  return nullptr;  // Unreachable: -Wswitch flags a kind left out above.
 }
 
 }  // namespace store

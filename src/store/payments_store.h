@@ -2,7 +2,9 @@
 // the named leases and the processors' shared health, whatever database holds them.
 //
 //   - store::PaymentsSession: one connection's worth of payments operations, used by one thread at
-//     a time. Implemented by store::PaymentsConnection (SQLite, store/payments.h).
+//     a time. Two implementations, chosen at start by --store (store/location.h):
+//     store::PaymentsConnection (SQLite, store/payments.h) and store::PostgresPaymentsConnection
+//     (PostgreSQL, store/postgres/payments_store.h).
 //   - store::PaymentsStore: lends sessions to the face's threads (request threads, the dispatcher,
 //     the health poller). Thread-safe. A session whose database went away (a moved SQLite file, a
 //     lost PostgreSQL connection) answers `unavailable`; the store replaces or reconnects it, so a
@@ -23,11 +25,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "store/database.h"
+#include "store/location.h"
 
 namespace store {
 
@@ -175,5 +179,19 @@ class PaymentsStore {
   virtual PaymentsSession* borrow() = 0;
   virtual void give_back(PaymentsSession* session) = 0;
 };
+
+struct PaymentsStoreOptions {
+  // SQLite: how long a write waits for the other process's write lock before answering busy.
+  int busy_timeout_ms = 0;
+  // Sessions to lend. SQLite: one per thread that may borrow at once. PostgreSQL: the connections
+  // (--store-connections); a borrower that finds none free waits for one.
+  int sessions = 1;
+};
+
+// Prepares the store `location` names (its schema, applied idempotently; safe when several
+// instances start at once) and opens it. nullptr and *error on failure.
+std::unique_ptr<PaymentsStore> open_payments_store(const Location& location,
+                                                   const PaymentsStoreOptions& options,
+                                                   std::string* error);
 
 }  // namespace store

@@ -5,9 +5,14 @@
 
 #include "check.h"
 #include "crebito_limits.h"
+#include "store/location.h"
 
-namespace store::pg {
+namespace store {
 namespace {
+
+using pg::Params;
+using pg::Prepared;
+using pg::Result;
 
 int64_t monotonic_us() {
   using namespace std::chrono;
@@ -126,26 +131,27 @@ class IntArray {
 
 }  // namespace
 
-// ---- PaymentsConnection ----
+// ---- PostgresPaymentsConnection ----
 
-PaymentsConnection::PaymentsConnection(std::unique_ptr<Connection> connection, FaultLog* fault_log)
+PostgresPaymentsConnection::PostgresPaymentsConnection(std::unique_ptr<pg::Connection> connection,
+                                                       FaultLog* fault_log)
     : connection_(std::move(connection)), fault_log_(fault_log) {
   std::random_device seed;
   token_state_ = (uint64_t{seed()} << 32) ^ seed() ^ static_cast<uint64_t>(monotonic_us());
 }
 
-PaymentsConnection::~PaymentsConnection() = default;
+PostgresPaymentsConnection::~PostgresPaymentsConnection() = default;
 
-std::unique_ptr<PaymentsConnection> PaymentsConnection::open(const std::string& uri,
-                                                             std::string* error,
-                                                             FaultLog* fault_log) {
-  std::unique_ptr<Connection> connection = Connection::open(uri, statements(), error);
+std::unique_ptr<PostgresPaymentsConnection> PostgresPaymentsConnection::open(const std::string& uri,
+                                                                             std::string* error,
+                                                                             FaultLog* fault_log) {
+  std::unique_ptr<pg::Connection> connection = pg::Connection::open(uri, statements(), error);
   if (!connection) return nullptr;
-  return std::unique_ptr<PaymentsConnection>(
-      new PaymentsConnection(std::move(connection), fault_log));
+  return std::unique_ptr<PostgresPaymentsConnection>(
+      new PostgresPaymentsConnection(std::move(connection), fault_log));
 }
 
-Status PaymentsConnection::report(FaultLog::Kind kind, Status status) {
+Status PostgresPaymentsConnection::report(FaultLog::Kind kind, Status status) {
   if (status == Status::conflict) status = Status::unavailable;
   if (fault_log_ == nullptr) return status;
   if (status == Status::unavailable) {
@@ -156,12 +162,12 @@ Status PaymentsConnection::report(FaultLog::Kind kind, Status status) {
   return status;
 }
 
-int64_t PaymentsConnection::next_token() {
+int64_t PostgresPaymentsConnection::next_token() {
   token_state_ = token_state_ * 6364136223846793005ULL + 1442695040888963407ULL;
   return static_cast<int64_t>(token_state_ >> 1);
 }
 
-Status PaymentsConnection::write_one(const char* statement, const Params& params) {
+Status PostgresPaymentsConnection::write_one(const char* statement, const Params& params) {
   Result result;
   const Status status = connection_->exec(statement, params, &result);
   if (status != Status::ok) return report(FaultLog::Kind::write, status);
@@ -169,8 +175,8 @@ Status PaymentsConnection::write_one(const char* statement, const Params& params
   return result.rows_affected() > 0 ? Status::ok : Status::refused;
 }
 
-Status PaymentsConnection::accept(const std::string& correlation_id, int64_t amount_cents,
-                                  int64_t now_ms) {
+Status PostgresPaymentsConnection::accept(const std::string& correlation_id, int64_t amount_cents,
+                                          int64_t now_ms) {
   CREBITO_ASSERT(correlation_id.size() == limits::correlation_id_chars);
   CREBITO_ASSERT(amount_cents >= limits::payment_cents_min);
   CREBITO_ASSERT(amount_cents <= limits::payment_cents_max);
@@ -179,11 +185,11 @@ Status PaymentsConnection::accept(const std::string& correlation_id, int64_t amo
   return write_one(insert_name, params);
 }
 
-Status PaymentsConnection::end_and_claim(const std::vector<AttemptEnd>& ends,
-                                         std::vector<Status>* ended, int64_t now_ms,
-                                         int64_t lease_until_ms, int claims_max,
-                                         const std::function<void(PaymentJob*)>& decide,
-                                         std::vector<PaymentJob>* jobs) {
+Status PostgresPaymentsConnection::end_and_claim(const std::vector<AttemptEnd>& ends,
+                                                 std::vector<Status>* ended, int64_t now_ms,
+                                                 int64_t lease_until_ms, int claims_max,
+                                                 const std::function<void(PaymentJob*)>& decide,
+                                                 std::vector<PaymentJob>* jobs) {
   CREBITO_ASSERT(claims_max >= 0);
   CREBITO_ASSERT(claims_max == 0 || lease_until_ms > now_ms);
   jobs->clear();
@@ -212,11 +218,12 @@ Status PaymentsConnection::end_and_claim(const std::vector<AttemptEnd>& ends,
   return status;
 }
 
-Status PaymentsConnection::end_and_claim_in(const std::vector<AttemptEnd>& ends,
-                                            std::vector<Status>* ended, int64_t lease_until_ms,
-                                            int claims_max, int64_t now_ms,
-                                            const std::function<void(PaymentJob*)>& decide,
-                                            std::vector<PaymentJob>* jobs) {
+Status PostgresPaymentsConnection::end_and_claim_in(const std::vector<AttemptEnd>& ends,
+                                                    std::vector<Status>* ended,
+                                                    int64_t lease_until_ms, int claims_max,
+                                                    int64_t now_ms,
+                                                    const std::function<void(PaymentJob*)>& decide,
+                                                    std::vector<PaymentJob>* jobs) {
   if (!ends.empty()) {
     const Status written = write_ends(ends, ended);
     if (written != Status::ok) {
@@ -240,8 +247,8 @@ Status PaymentsConnection::end_and_claim_in(const std::vector<AttemptEnd>& ends,
   return jobs->empty() ? Status::refused : Status::ok;
 }
 
-Status PaymentsConnection::write_ends(const std::vector<AttemptEnd>& ends,
-                                      std::vector<Status>* ended) {
+Status PostgresPaymentsConnection::write_ends(const std::vector<AttemptEnd>& ends,
+                                              std::vector<Status>* ended) {
   IntArray ids, tokens, settled, pinned, processors, requested, at;
   for (const AttemptEnd& end : ends) {
     CREBITO_ASSERT(!end.settled || end.requested_at_ms > 0);
@@ -270,9 +277,9 @@ Status PaymentsConnection::write_ends(const std::vector<AttemptEnd>& ends,
 
 // Leases up to claims_max of the most overdue payments, each as decide() says, inside the
 // caller's transaction, and appends them to *jobs. refused: none is due (nothing written).
-Status PaymentsConnection::lease_due(int64_t now_ms, int64_t lease_until_ms, int claims_max,
-                                     const std::function<void(PaymentJob*)>& decide,
-                                     std::vector<PaymentJob>* jobs) {
+Status PostgresPaymentsConnection::lease_due(int64_t now_ms, int64_t lease_until_ms, int claims_max,
+                                             const std::function<void(PaymentJob*)>& decide,
+                                             std::vector<PaymentJob>* jobs) {
   Result due;
   Params select;
   select.add(now_ms).add(int64_t{claims_max});
@@ -319,9 +326,9 @@ Status PaymentsConnection::lease_due(int64_t now_ms, int64_t lease_until_ms, int
   return Status::ok;
 }
 
-Status PaymentsConnection::summary(int64_t from_ms, int64_t to_ms, int64_t settled_until_ms,
-                                   std::array<ProcessorTotals, processor_count>* totals,
-                                   int64_t* in_flight) {
+Status PostgresPaymentsConnection::summary(int64_t from_ms, int64_t to_ms, int64_t settled_until_ms,
+                                           std::array<ProcessorTotals, processor_count>* totals,
+                                           int64_t* in_flight) {
   *totals = {};
   *in_flight = 0;
   if (from_ms > to_ms) return Status::ok;
@@ -341,7 +348,7 @@ Status PaymentsConnection::summary(int64_t from_ms, int64_t to_ms, int64_t settl
   return report(FaultLog::Kind::read, Status::ok);
 }
 
-Status PaymentsConnection::counts(QueueCounts* out) {
+Status PostgresPaymentsConnection::counts(QueueCounts* out) {
   Result rows;
   const Status status = connection_->exec(counts_name, Params(), &rows);
   if (status != Status::ok) return report(FaultLog::Kind::read, status);
@@ -357,20 +364,20 @@ Status PaymentsConnection::counts(QueueCounts* out) {
   return report(FaultLog::Kind::read, Status::ok);
 }
 
-Status PaymentsConnection::purge() {
+Status PostgresPaymentsConnection::purge() {
   const Status status = write_one(purge_name, Params());
   return status == Status::refused ? Status::ok : status;  // Refused: it was empty already.
 }
 
-Status PaymentsConnection::take_lease(const std::string& name, const std::string& owner,
-                                      int64_t now_ms, int64_t until_ms) {
+Status PostgresPaymentsConnection::take_lease(const std::string& name, const std::string& owner,
+                                              int64_t now_ms, int64_t until_ms) {
   CREBITO_ASSERT(until_ms > now_ms);
   Params params;
   params.add(name).add(owner).add(now_ms).add(until_ms);
   return write_one(take_lease_name, params);
 }
 
-Status PaymentsConnection::read_health(std::array<HealthRow, processor_count>* rows) {
+Status PostgresPaymentsConnection::read_health(std::array<HealthRow, processor_count>* rows) {
   *rows = {};
   Result result;
   const Status status = connection_->exec(read_health_name, Params(), &result);
@@ -383,7 +390,7 @@ Status PaymentsConnection::read_health(std::array<HealthRow, processor_count>* r
   return report(FaultLog::Kind::read, Status::ok);
 }
 
-Status PaymentsConnection::write_health(Processor processor, const HealthRow& row) {
+Status PostgresPaymentsConnection::write_health(Processor processor, const HealthRow& row) {
   Params params;
   params.add(int64_t{static_cast<int>(processor)})
       .add(int64_t{row.failing ? 1 : 0})
@@ -393,39 +400,43 @@ Status PaymentsConnection::write_health(Processor processor, const HealthRow& ro
   return status == Status::refused ? Status::ok : status;
 }
 
-// ---- PaymentsStore ----
+// ---- PostgresPaymentsStore ----
 
-std::unique_ptr<PaymentsStore> PaymentsStore::open(const std::string& uri, int sessions,
-                                                   std::string* error) {
+std::unique_ptr<PostgresPaymentsStore> PostgresPaymentsStore::open(const std::string& uri,
+                                                                   int sessions,
+                                                                   std::string* error) {
   CREBITO_ASSERT(sessions > 0);
-  std::unique_ptr<PaymentsStore> store(new PaymentsStore());
+  std::unique_ptr<PostgresPaymentsStore> store(new PostgresPaymentsStore());
   for (int i = 0; i < sessions; ++i) {
-    std::unique_ptr<PaymentsConnection> session =
-        PaymentsConnection::open(uri, error, &store->fault_log_);
-    if (!session) return nullptr;
+    std::unique_ptr<PostgresPaymentsConnection> session =
+        PostgresPaymentsConnection::open(uri, error, &store->fault_log_);
+    if (!session) {
+      *error = redact_uri(uri) + ": " + *error;
+      return nullptr;
+    }
     store->free_.push_back(session.get());
     store->sessions_.push_back(std::move(session));
   }
   return store;
 }
 
-PaymentsStore::~PaymentsStore() = default;
+PostgresPaymentsStore::~PostgresPaymentsStore() = default;
 
-store::PaymentsSession* PaymentsStore::borrow() {
+PaymentsSession* PostgresPaymentsStore::borrow() {
   std::unique_lock<std::mutex> lock(free_mutex_);
   free_changed_.wait(lock, [this] { return !free_.empty(); });
-  PaymentsConnection* session = free_.back();
+  PostgresPaymentsConnection* session = free_.back();
   free_.pop_back();
   return session;
 }
 
-void PaymentsStore::give_back(store::PaymentsSession* session) {
+void PostgresPaymentsStore::give_back(PaymentsSession* session) {
   {
     std::lock_guard<std::mutex> lock(free_mutex_);
     CREBITO_ASSERT(free_.size() < sessions_.size());
-    free_.push_back(static_cast<PaymentsConnection*>(session));
+    free_.push_back(static_cast<PostgresPaymentsConnection*>(session));
   }
   free_changed_.notify_one();
 }
 
-}  // namespace store::pg
+}  // namespace store

@@ -2,9 +2,9 @@
 // schema-postgresql.sql, "Payments"). Every instance, on any host, shares the queue, the leases
 // and the processors' health through the database.
 //
-// store::pg::PaymentsConnection is a PaymentsSession on one libpq connection (store::pg::
+// store::PostgresPaymentsConnection is a PaymentsSession on one libpq connection (store::pg::
 // Connection: prepared statements, errors as values, reconnects by itself at its next use once
-// the server is back). store::pg::PaymentsStore lends them to the face's threads.
+// the server is back). store::PostgresPaymentsStore lends them to the face's threads.
 //
 // Design notes — how the store keeps the exactly-once rules (payments_store.h) between instances
 // that share no lock but the database's:
@@ -40,17 +40,18 @@
 #include "store/payments_store.h"
 #include "store/postgres/pg_connection.h"
 
-namespace store::pg {
+namespace store {
 
-class PaymentsConnection final : public store::PaymentsSession {
+class PostgresPaymentsConnection final : public PaymentsSession {
  public:
   // Connects to uri (schema already applied: store/postgres/schema.h) and prepares the payments
   // statements. nullptr and *error on failure. fault_log, if given, must outlive the connection.
-  static std::unique_ptr<PaymentsConnection> open(const std::string& uri, std::string* error,
-                                                  FaultLog* fault_log = nullptr);
-  ~PaymentsConnection() override;
-  PaymentsConnection(const PaymentsConnection&) = delete;
-  PaymentsConnection& operator=(const PaymentsConnection&) = delete;
+  static std::unique_ptr<PostgresPaymentsConnection> open(const std::string& uri,
+                                                          std::string* error,
+                                                          FaultLog* fault_log = nullptr);
+  ~PostgresPaymentsConnection() override;
+  PostgresPaymentsConnection(const PostgresPaymentsConnection&) = delete;
+  PostgresPaymentsConnection& operator=(const PostgresPaymentsConnection&) = delete;
 
   Status accept(const std::string& correlation_id, int64_t amount_cents, int64_t now_ms) override;
   Status end_and_claim(const std::vector<AttemptEnd>& ends, std::vector<Status>* ended,
@@ -68,7 +69,7 @@ class PaymentsConnection final : public store::PaymentsSession {
   const std::string& last_error() const override { return connection_->last_error(); }
 
  private:
-  PaymentsConnection(std::unique_ptr<Connection> connection, FaultLog* fault_log);
+  PostgresPaymentsConnection(std::unique_ptr<pg::Connection> connection, FaultLog* fault_log);
   // The transaction of end_and_claim(), begun; commits or rolls back.
   Status end_and_claim_in(const std::vector<AttemptEnd>& ends, std::vector<Status>* ended,
                           int64_t lease_until_ms, int claims_max, int64_t now_ms,
@@ -78,38 +79,38 @@ class PaymentsConnection final : public store::PaymentsSession {
   Status lease_due(int64_t now_ms, int64_t lease_until_ms, int claims_max,
                    const std::function<void(PaymentJob*)>& decide, std::vector<PaymentJob>* jobs);
   // One autocommit write: ok when a row changed, refused when none did.
-  Status write_one(const char* statement, const Params& params);
+  Status write_one(const char* statement, const pg::Params& params);
   // Reports an operation's status to the fault log (invariant 5) and returns it; a constraint
   // failure (conflict: none of ours reaches one) is answered as unavailable.
   Status report(FaultLog::Kind kind, Status status);
   int64_t next_token();
 
-  const std::unique_ptr<Connection> connection_;
+  const std::unique_ptr<pg::Connection> connection_;
   FaultLog* const fault_log_;  // May be null: no reports.
   uint64_t token_state_ = 0;
 };
 
-class PaymentsStore final : public store::PaymentsStore {
+class PostgresPaymentsStore final : public PaymentsStore {
  public:
   // Opens `sessions` connections to uri (schema already applied): one per thread that may borrow
   // at once. nullptr and *error when PostgreSQL cannot be reached or a statement does not
   // prepare. Later, a session whose connection was lost reconnects at its next use.
-  static std::unique_ptr<PaymentsStore> open(const std::string& uri, int sessions,
-                                             std::string* error);
-  ~PaymentsStore() override;
+  static std::unique_ptr<PostgresPaymentsStore> open(const std::string& uri, int sessions,
+                                                     std::string* error);
+  ~PostgresPaymentsStore() override;
 
  protected:
-  store::PaymentsSession* borrow() override;
-  void give_back(store::PaymentsSession* session) override;
+  PaymentsSession* borrow() override;
+  void give_back(PaymentsSession* session) override;
 
  private:
-  PaymentsStore() = default;
+  PostgresPaymentsStore() = default;
 
   FaultLog fault_log_;  // Shared by the sessions; declared first, destroyed last.
-  std::vector<std::unique_ptr<PaymentsConnection>> sessions_;  // Constant after open().
+  std::vector<std::unique_ptr<PostgresPaymentsConnection>> sessions_;  // Constant after open().
   std::mutex free_mutex_;
   std::condition_variable free_changed_;
-  std::vector<PaymentsConnection*> free_;  // Guarded by free_mutex_.
+  std::vector<PostgresPaymentsConnection*> free_;  // Guarded by free_mutex_.
 };
 
-}  // namespace store::pg
+}  // namespace store

@@ -27,14 +27,14 @@ const std::string id_c = "4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b3";
 // A fresh cluster with the schema applied, and two sessions of the payments store on it.
 struct Queue {
   PgCluster cluster;
-  std::unique_ptr<store::pg::PaymentsConnection> one, two;
+  std::unique_ptr<store::PostgresPaymentsConnection> one, two;
   Queue() {
     std::string error;
     INFO(error);
     REQUIRE(store::pg::apply_schema(cluster.uri(), &error));
-    one = store::pg::PaymentsConnection::open(cluster.uri(), &error);
+    one = store::PostgresPaymentsConnection::open(cluster.uri(), &error);
     REQUIRE(one);
-    two = store::pg::PaymentsConnection::open(cluster.uri(), &error);
+    two = store::PostgresPaymentsConnection::open(cluster.uri(), &error);
     REQUIRE(two);
   }
   cases::Sessions sessions() { return {*one, *two}; }
@@ -149,7 +149,7 @@ TEST_CASE("PostgreSQL stopped: unavailable, nothing written; served again once i
           "[postgresql][payments][store]") {
   Queue q;
   std::string error;
-  auto queue = store::pg::PaymentsStore::open(q.cluster.uri(), 2, &error);
+  auto queue = store::PostgresPaymentsStore::open(q.cluster.uri(), 2, &error);
   INFO(error);
   REQUIRE(queue);
   REQUIRE(queue->acquire()->accept(id_a, 100, 1000) == store::Status::ok);
