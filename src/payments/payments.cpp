@@ -67,18 +67,21 @@ Outcome Payments::summary(int64_t from_ms, int64_t to_ms, Summary* out) {
   // that moment settles here a few milliseconds later; one it records after must not be counted,
   // or we count more than it does. So: what settled by arrival + the grace, no more.
   const int64_t settled_until_ms = now_ms() + limits::summary_settle_wait_ms_max;
-  store::PaymentsStore::Lease session = store_->acquire();
   const auto deadline = std::chrono::steady_clock::now() +
                         std::chrono::milliseconds(limits::summary_settle_wait_ms_max);
   std::array<store::ProcessorTotals, 2> totals;
   int64_t in_flight = 0;
   Outcome outcome = Outcome::ok;
   while (true) {
-    const store::Status status =
-        session->summary(from_ms, to_ms, settled_until_ms, &totals, &in_flight);
-    if (status != store::Status::ok) {
-      outcome = unavailable(status, *session, "summary");
-      break;
+    {
+      // Given back between reads: on PostgreSQL the sessions are fewer than the borrowers.
+      store::PaymentsStore::Lease session = store_->acquire();
+      const store::Status status =
+          session->summary(from_ms, to_ms, settled_until_ms, &totals, &in_flight);
+      if (status != store::Status::ok) {
+        outcome = unavailable(status, *session, "summary");
+        break;
+      }
     }
     if (in_flight == 0 || std::chrono::steady_clock::now() >= deadline) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(limits::summary_settle_poll_ms));
