@@ -36,7 +36,7 @@ INSERT OR IGNORE INTO accounts (id, limit_cents, balance_cents) VALUES
   (4, 10000000, 0),
   (5, 500000, 0);
 
--- ---- Payments (specs/payments.md): the durable queue, the settled payments and the shared
+-- ---- Payments (docs/PAYMENTS.md): the durable queue, the settled payments and the shared
 -- health of the processors. One row per accepted correlationId, from acceptance to settlement.
 -- state: 0 queued (due_ms = not before), 1 leased to a worker (due_ms = lease expiry),
 -- 2 settled (processor and requested_at_ms are what that processor recorded).

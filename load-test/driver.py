@@ -409,6 +409,8 @@ class CrebitoStack:
         self.data_dir, self.run_dir = os.path.join(work_dir, "data"), os.path.join(work_dir, "run")
         self.env = dict(os.environ, CREBITO_DATA_DIR=self.data_dir, CREBITO_RUN_DIR=self.run_dir,
                         CREBITO_PORT=str(o.port))
+        # The face the profile exercises, as the compose files deploy it (CREBITO_FACES wins).
+        self.env.setdefault("CREBITO_FACES", "payments" if o.profile == "rinha2025" else "ledger")
         if o.limits:
             # cgroups of this run's own, so a stack under limits elsewhere on the machine is untouched.
             self.env["CREBITO_CGROUP_NAME"] = f"crebito-load-{os.getpid()}"

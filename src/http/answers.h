@@ -1,4 +1,4 @@
-// The JSON bodies crebito sends (specs/crebitos.md). Pure functions; thread-safe.
+// The JSON bodies crebito sends (docs/API.md). Pure functions; thread-safe.
 // Strings are escaped per RFC 8259: '"', '\\' and control characters; other UTF-8 passes through.
 #pragma once
 

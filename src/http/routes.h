@@ -1,4 +1,4 @@
-// The ledger's HTTP routes (specs/crebitos.md). Each handler reads like one command: parse, guard
+// The ledger's HTTP routes (docs/API.md). Each handler reads like one command: parse, guard
 // and return on bad input, one call into the ledger, map the outcome, reply.
 //
 // The handlers hold a reference to the ledger, which must outlive the server. Thread-safe.

@@ -1,7 +1,7 @@
 // Fuzz target: the request rules on arbitrary bytes. The input is used three ways: as a request
 // body (parse_transaction_body), as the {id} of a URL (parse_account_id) and as a description
 // (utf8_code_points, checked against an independent decoder). Whatever the input, nothing
-// crashes, and whatever is accepted satisfies the rules of specs/crebitos.md; a violation aborts.
+// crashes, and whatever is accepted satisfies the rules of docs/API.md; a violation aborts.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>

@@ -1,4 +1,4 @@
-// processor-sim answers as the official payment processor does (research/rinha2025.md §2; the
+// processor-sim answers as the official payment processor does (docs/CHALLENGES.md §2; the
 // points are listed in docs/PAYMENTS.md, "What processor-sim reproduces"). One test per point,
 // each against a fresh processor-sim, over plain sockets so that status lines, headers and bodies
 // are seen exactly as sent.

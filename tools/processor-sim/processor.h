@@ -1,5 +1,5 @@
 // processor_sim::Processor is a stand-in for the Rinha de Backend 2025 payment processor
-// (research/rinha2025.md §2; docs/PAYMENTS.md lists point by point what it reproduces and what
+// (docs/CHALLENGES.md §2; docs/PAYMENTS.md lists point by point what it reproduces and what
 // not), faithful where crebito's correctness depends on it:
 //   - POST /payments waits the configured delay, then answers 500 without recording when failure
 //     is on, else records (422 if the correlationId is already there). Neither the delay nor the

@@ -1,4 +1,4 @@
-// Parsing of the URL id and of the POST body: every rule of specs/crebitos.md and the invalid
+// Parsing of the URL id and of the POST body: every rule of docs/API.md and the invalid
 // payloads of the official test, at the wire level.
 #include "http/request_body.h"
 

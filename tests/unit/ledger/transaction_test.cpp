@@ -1,4 +1,4 @@
-// The request rules of specs/crebitos.md, each tested on both sides of its boundary.
+// The request rules of docs/API.md, each tested on both sides of its boundary.
 #include "ledger/transaction.h"
 
 #include <catch2/catch.hpp>
