@@ -145,7 +145,7 @@ TEST_CASE("an outcome waiting for the row while its lease is taken over writes n
   CHECK(q.rows("state = 2") == 0);
 }
 
-TEST_CASE("PostgreSQL stopped: unavailable, nothing written; served again once it is back",
+TEST_CASE("PostgreSQL stopped: unavailable and nothing written, served again once it is back",
           "[postgresql][payments][store]") {
   Queue q;
   std::string error;
