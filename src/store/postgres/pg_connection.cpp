@@ -24,6 +24,13 @@ std::string trimmed(const char* message) {
   return text;
 }
 
+// A failure's message names what failed: a statement's name, or the start of its SQL.
+std::string label(const char* what) {
+  constexpr size_t label_chars_max = 60;
+  const std::string text = what;
+  return text.size() <= label_chars_max ? text : text.substr(0, label_chars_max) + "...";
+}
+
 // Invariant 2: SQLSTATEs that mean the session is over.
 bool ends_session(const std::string& sqlstate) {
   return sqlstate.compare(0, 2, "08") == 0 || sqlstate == "57P01" || sqlstate == "57P02" ||
@@ -163,7 +170,10 @@ Status Connection::connect() {
   for (const Prepared& statement : statements_) {
     Result prepared(PQprepare(conn_, statement.name, statement.sql, 0, nullptr));
     const Status status = check(prepared.raw(), statement.name);
-    if (status != Status::ok) return status;
+    if (status != Status::ok) {
+      lost_ = true;  // Not usable without its statements: the next use opens it again.
+      return status;
+    }
   }
   last_failure_ = Failure::none;
   return Status::ok;
@@ -204,7 +214,7 @@ Status Connection::fail(Failure failure, const std::string& message, std::string
 Status Connection::check(pg_result* result, const char* what) {
   if (result == nullptr) {
     return fail(broken() ? Failure::lost : Failure::other,
-                std::string("PostgreSQL: ") + what + ": " + trimmed(PQerrorMessage(conn_)));
+                "PostgreSQL: " + label(what) + ": " + trimmed(PQerrorMessage(conn_)));
   }
   const ExecStatusType status = PQresultStatus(result);
   if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) {
@@ -213,8 +223,7 @@ Status Connection::check(pg_result* result, const char* what) {
   }
   const char* code = PQresultErrorField(result, PG_DIAG_SQLSTATE);
   std::string sqlstate = code == nullptr ? "" : code;
-  std::string message =
-      std::string("PostgreSQL: ") + what + ": " + trimmed(PQresultErrorMessage(result));
+  std::string message = "PostgreSQL: " + label(what) + ": " + trimmed(PQresultErrorMessage(result));
   Failure failure = Failure::other;
   if (PQstatus(conn_) != CONNECTION_OK || ends_session(sqlstate)) {
     failure = Failure::lost;
