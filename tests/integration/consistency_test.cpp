@@ -1,4 +1,4 @@
-// Money under concurrency through the whole stack: read-your-writes across the two instances, a
+// Money under concurrency through the whole stack: read-your-writes across the instances, a
 // random load from several threads after which every balance is its start plus exactly the
 // acknowledged transactions, and a restart that keeps every balance.
 #include <SQLiteCpp/Database.h>
@@ -26,6 +26,27 @@ TEST_CASE("a write on one instance is visible at once on the other", "[integrati
     CHECK(statement.body["saldo"]["total"] == posted.body["saldo"]);
     CHECK(statement.body["ultimas_transacoes"][0]["valor"] == i);
   }
+}
+
+TEST_CASE("with three instances a write on any one is visible at once on the others",
+          "[integration][consistency]") {
+  Stack stack(Stack::Options{.instances = 3});
+  REQUIRE(stack.instances() == 3);
+  std::vector<std::unique_ptr<httplib::Client>> clients;
+  for (int i = 1; i <= 3; ++i) clients.push_back(stack.instance_client(i));
+  for (int i = 1; i <= 30; ++i) {
+    const size_t writer = static_cast<size_t>(i % 3);
+    const Answer posted = post_transaction(*clients[writer], 4, i, "c", "rw" + std::to_string(i));
+    REQUIRE(posted.status == 200);
+    for (size_t reader = 0; reader < clients.size(); ++reader) {
+      if (reader == writer) continue;
+      const Answer statement = get_statement(*clients[reader], 4);
+      REQUIRE(statement.status == 200);
+      CHECK(statement.body["saldo"]["total"] == posted.body["saldo"]);
+    }
+  }
+  // haproxy balances over all three.
+  for (int i = 1; i <= 3; ++i) CHECK(stack.wait_haproxy_status(i, "UP", std::chrono::seconds(10)));
 }
 
 TEST_CASE("random concurrent load keeps every acknowledged cent", "[integration][stress]") {
@@ -77,7 +98,7 @@ TEST_CASE("random concurrent load keeps every acknowledged cent", "[integration]
     INFO("account " << account);
     CHECK(get_statement(*client, account).body["saldo"]["total"] == acknowledged[account].load());
   }
-  CHECK(audit_failures(stack.db_path()).empty());
+  CHECK(audit_failures(stack).empty());
 }
 
 TEST_CASE("a restart keeps every balance", "[integration][durability]") {
@@ -92,5 +113,5 @@ TEST_CASE("a restart keeps every balance", "[integration][durability]") {
   REQUIRE(statement.status == 200);
   CHECK(statement.body["saldo"]["total"] == 12000);
   CHECK(statement.body["ultimas_transacoes"].size() == 2);
-  CHECK(audit_failures(stack.db_path()).empty());
+  CHECK(audit_failures(stack).empty());
 }

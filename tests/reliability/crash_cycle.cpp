@@ -18,7 +18,7 @@ constexpr auto back_in_rotation_timeout = std::chrono::seconds(10);
 // A single kill not marked DOWN within this many detection bounds is "not detected".
 constexpr int not_detected_after_bounds = 3;
 
-std::string server_name(int instance) { return "api0" + std::to_string(instance); }
+std::string server_name(int instance) { return Stack::instance_name(instance); }
 
 }  // namespace
 

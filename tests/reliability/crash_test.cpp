@@ -8,6 +8,9 @@
 //
 // A SIGTERM under load, instance by instance, leaves no request without an answer.
 //
+// Both run on either store: ctest runs them on SQLite and again with CREBITO_TEST_STORE=postgresql
+// (the instances then share a PostgreSQL cluster of the test's own; support/stack.h).
+//
 // CREBITO_CRASH_SEED=N repeats a run's timings; the seed is printed with the figures.
 #include <signal.h>
 #include <sys/wait.h>
@@ -95,7 +98,7 @@ TEST_CASE("kill -9 of one or both instances under load loses no acknowledged tra
 
   auto first = stack.instance_client(1);
   auto second = stack.instance_client(2);
-  const LedgerCheck check = check_ledger(stack.db_path(), journal, {first.get(), second.get()});
+  const LedgerCheck check = check_ledger(stack, journal, {first.get(), second.get()});
   const Stack::HealthChecks& checks = stack.health_checks();
   std::printf(
       "crash: seed %u, %d cycles, %d kills (%d single) in %lld s; %s; failed requests per "
@@ -152,7 +155,7 @@ TEST_CASE("SIGTERM under load leaves no request without an answer", "[reliabilit
 
   auto first = stack.instance_client(1);
   auto second = stack.instance_client(2);
-  const LedgerCheck check = check_ledger(stack.db_path(), journal, {first.get(), second.get()});
+  const LedgerCheck check = check_ledger(stack, journal, {first.get(), second.get()});
   std::printf("sigterm: %d stops\n", stops);
   print_check("sigterm", journal, check);
   for (const std::string& problem : problems) FAIL_CHECK(problem);

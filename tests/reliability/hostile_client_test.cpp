@@ -181,7 +181,7 @@ TEST_CASE("through haproxy, idle and slow clients and floods do not delay a good
   journal.merge(sent);
   auto first = stack.instance_client(1);
   auto second = stack.instance_client(2);
-  const LedgerCheck check = check_ledger(stack.db_path(), journal, {first.get(), second.get()});
+  const LedgerCheck check = check_ledger(stack, journal, {first.get(), second.get()});
   INFO(check.describe());
   CHECK(check.ok());
 }

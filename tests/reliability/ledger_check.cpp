@@ -1,7 +1,5 @@
 #include "reliability/ledger_check.h"
 
-#include <SQLiteCpp/Database.h>
-
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -57,27 +55,23 @@ struct Row {
   char kind = 0;
 };
 
-void check_statements(SQLite::Database& db, const std::vector<httplib::Client*>& clients,
+void check_statements(const Stack& stack, const std::vector<httplib::Client*>& clients,
                       LedgerCheck* check) {
-  SQLite::Statement balance(db, "SELECT balance_cents, limit_cents FROM accounts WHERE id = ?");
-  SQLite::Statement newest(db,
-                           "SELECT description FROM transactions WHERE account_id = ? "
-                           "ORDER BY seq DESC LIMIT 10");
   for (int account = 1; account <= 5; ++account) {
-    balance.reset();
-    balance.bind(1, account);
-    if (!balance.executeStep()) {
-      check->statement_errors.push_back("account " + std::to_string(account) + " missing");
+    const std::string id = std::to_string(account);
+    const auto balance = stack.query("SELECT balance_cents FROM accounts WHERE id = " + id);
+    if (balance.empty()) {
+      check->statement_errors.push_back("account " + id + " missing");
       continue;
     }
-    const int64_t balance_cents = balance.getColumn(0).getInt64();
+    const int64_t balance_cents = std::stoll(balance[0].at(0));
     std::vector<std::string> descriptions;
-    newest.reset();
-    newest.bind(1, account);
-    while (newest.executeStep()) descriptions.push_back(newest.getColumn(0).getString());
+    for (const auto& row : stack.query("SELECT description FROM transactions WHERE account_id = " +
+                                       id + " ORDER BY seq DESC LIMIT 10")) {
+      descriptions.push_back(row.at(0));
+    }
     for (size_t c = 0; c < clients.size(); ++c) {
-      const std::string where =
-          "client " + std::to_string(c) + ", account " + std::to_string(account) + ": ";
+      const std::string where = "client " + std::to_string(c) + ", account " + id + ": ";
       const Answer answer = get_statement(*clients[c], account);
       if (answer.status != 200) {
         check->statement_errors.push_back(where + "status " + std::to_string(answer.status));
@@ -100,17 +94,15 @@ void check_statements(SQLite::Database& db, const std::vector<httplib::Client*>&
 
 }  // namespace
 
-LedgerCheck check_ledger(const std::string& db_path, const Journal& journal,
+LedgerCheck check_ledger(const Stack& stack, const Journal& journal,
                          const std::vector<httplib::Client*>& statement_clients) {
   LedgerCheck check;
-  SQLite::Database db(db_path);
   std::map<std::string, std::vector<Row>> rows;
-  SQLite::Statement all(
-      db, "SELECT seq, account_id, amount_cents, kind, description FROM transactions");
-  while (all.executeStep()) {
-    Row row{all.getColumn(0).getInt64(), all.getColumn(1).getInt(), all.getColumn(2).getInt64(),
-            all.getColumn(3).getString().at(0)};
-    rows[all.getColumn(4).getString()].push_back(row);
+  for (const auto& found :
+       stack.query("SELECT seq, account_id, amount_cents, kind, description FROM transactions")) {
+    Row row{std::stoll(found.at(0)), std::stoi(found.at(1)), std::stoll(found.at(2)),
+            found.at(3).at(0)};
+    rows[found.at(4)].push_back(row);
     ++check.rows;
   }
   for (const auto& [description, found] : rows) check.duplicated += found.size() > 1;
@@ -139,7 +131,7 @@ LedgerCheck check_ledger(const std::string& db_path, const Journal& journal,
   }
   for (const auto& [description, found] : rows) check.unknown_rows += !sent.count(description);
 
-  check.audit_failures = audit_failures(db);
-  check_statements(db, statement_clients, &check);
+  check.audit_failures = audit_failures(stack);
+  check_statements(stack, statement_clients, &check);
   return check;
 }

@@ -1,4 +1,5 @@
-// What "nothing lost" means, checked against the database file after a reliability test.
+// What "nothing lost" means, checked against the store (the SQLite file or the PostgreSQL database,
+// read through Stack::query with the same SQL) after a reliability test.
 //
 // Every request a test sends carries a unique descricao, and the test records what each one was
 // answered. A Journal collects those records (one per load thread, merged on the test thread:
@@ -20,6 +21,8 @@
 #include <cstdint>
 #include <string>
 #include <vector>
+
+#include "support/stack.h"
 
 struct Sent {
   std::string description;
@@ -60,7 +63,7 @@ struct LedgerCheck {
 };
 
 // REQUIRES: the instances are up (statements are read from both) and no load is running.
-LedgerCheck check_ledger(const std::string& db_path, const Journal& journal,
+LedgerCheck check_ledger(const Stack& stack, const Journal& journal,
                          const std::vector<httplib::Client*>& statement_clients);
 
 // A unique descricao of at most 10 characters: "<prefix><thread><sequence>" in base 36.

@@ -177,7 +177,7 @@ TEST_CASE("a full disk gives 503 without a partial write, one log line, and heal
     journal.merge(sent);
     auto first = stack.instance_client(1);
     auto second = stack.instance_client(2);
-    const LedgerCheck check = check_ledger(stack.db_path(), journal, {first.get(), second.get()});
+    const LedgerCheck check = check_ledger(stack, journal, {first.get(), second.get()});
     std::printf("disk full: %zu requests, %zu answered 503, %s\n", journal.sent.size(),
                 journal.count_status(503), check.describe().c_str());
     INFO(check.describe());
@@ -265,7 +265,7 @@ TEST_CASE("a removed data directory gives 503 until a writable ledger is put bac
     journal.merge(sent);
     auto first = stack.instance_client(1);
     auto second = stack.instance_client(2);
-    const LedgerCheck check = check_ledger(stack.db_path(), journal, {first.get(), second.get()});
+    const LedgerCheck check = check_ledger(stack, journal, {first.get(), second.get()});
     std::printf("removed directory: %zu requests, %zu answered 503, %s\n", journal.sent.size(),
                 journal.count_status(503), check.describe().c_str());
     INFO(check.describe());

@@ -1,6 +1,6 @@
 // The audit of the ledger, in one place for every test: each account's balance equals the sum of
 // its transactions (credits minus debits) and is not below minus its limit. README.md gives the
-// same query for an operator's sqlite3.
+// same query for an operator's sqlite3 or psql: it reads the same on both stores.
 #pragma once
 
 #include <SQLiteCpp/Database.h>
@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <string>
 #include <vector>
+
+#include "support/stack.h"
 
 // The ids of the accounts that break the audit; empty when every balance is sound.
 inline constexpr const char* audit_failures_sql =
@@ -27,4 +29,13 @@ inline std::vector<int64_t> audit_failures(SQLite::Database& db) {
 inline std::vector<int64_t> audit_failures(const std::string& db_path) {
   SQLite::Database db(db_path);
   return audit_failures(db);
+}
+
+// The same on a Stack's store, SQLite or PostgreSQL (Stack::query).
+inline std::vector<int64_t> audit_failures(const Stack& stack) {
+  std::vector<int64_t> failures;
+  for (const std::vector<std::string>& row : stack.query(audit_failures_sql)) {
+    failures.push_back(std::stoll(row.at(0)));
+  }
+  return failures;
 }

@@ -74,7 +74,17 @@ std::string trimmed(std::string text) {
 PgCluster::PgCluster() : dir_(std::make_unique<TempDir>()) {
   // As root the server runs as the postgres user, which must get through this directory.
   ::chmod(dir_->path().c_str(), 0755);
-  uri_ = trimmed(run_script({"start", dir()}));
+  try {
+    uri_ = trimmed(run_script({"start", dir()}));
+  } catch (...) {
+    // A start can fail after the server came up (creating the database): leave nothing running
+    // in a directory about to be removed.
+    try {
+      run_script({"stop-immediate", dir()});
+    } catch (...) {
+    }
+    throw;
+  }
   running_ = true;
 }
 
@@ -106,7 +116,9 @@ void PgCluster::start_again() {
   running_ = true;
 }
 
-std::string PgCluster::psql(const std::string& sql) const { return run_script({"psql", dir(), sql}); }
+std::string PgCluster::psql(const std::string& sql) const {
+  return run_script({"psql", dir(), sql});
+}
 
 std::vector<std::string> PgCluster::psql_rows(const std::string& sql) const {
   std::vector<std::string> rows;

@@ -1,5 +1,7 @@
 #include "support/stack.h"
 
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -24,6 +26,8 @@
 #include <stdexcept>
 #include <thread>
 #include <vector>
+
+#include "support/pg_cluster.h"
 
 extern char** environ;
 
@@ -96,10 +100,28 @@ int reap(pid_t pid) {
 }
 
 // A copy of the repository's haproxy.cfg with a stats socket (haproxy's runtime API, level admin)
-// at stats_path, added as the first line of the `global` section.
-std::string haproxy_config_with_stats(const std::string& stats_path) {
+// at stats_path, added as the first line of the `global` section, and its `server` lines replaced
+// by one per instance: server apiNN "${CREBITO_APIN}" (the environment names each socket).
+std::string haproxy_config_for(const std::string& stats_path, int instances) {
   std::ifstream file(CREBITO_SOURCE_DIR "/haproxy.cfg");
-  std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  std::string text;
+  std::string line;
+  bool servers_written = false;
+  while (std::getline(file, line)) {
+    const size_t first = line.find_first_not_of(' ');
+    if (first != std::string::npos && line.compare(first, 7, "server ") == 0) {
+      if (!servers_written) {
+        for (int i = 1; i <= instances; ++i) {
+          text += line.substr(0, first) + "server " + Stack::instance_name(i) + " \"${CREBITO_API" +
+                  std::to_string(i) + "}\"\n";
+        }
+        servers_written = true;
+      }
+      continue;
+    }
+    text += line + "\n";
+  }
+  if (!servers_written) throw std::runtime_error("haproxy.cfg has no server line");
   const std::string section = "\nglobal\n";
   const size_t at = text.find(section);
   if (at == std::string::npos) throw std::runtime_error("haproxy.cfg has no global section");
@@ -238,17 +260,39 @@ int stop_process(pid_t pid, int signal) {
 
 Stack::Stack() : Stack(Options{}) {}
 
-Stack::Stack(Options options) : options_(std::move(options)), dir_(std::make_unique<TempDir>()) {
-  const std::string config = haproxy_config_with_stats(dir_->file("haproxy.stats"));
+namespace {
+
+std::string store_from(const std::string& chosen) {
+  const char* from_env = std::getenv("CREBITO_TEST_STORE");
+  const std::string store =
+      !chosen.empty() ? chosen : (from_env != nullptr && *from_env != '\0' ? from_env : "sqlite");
+  if (store != "sqlite" && store != "postgresql") {
+    throw std::runtime_error("the test store must be sqlite or postgresql, not '" + store + "'");
+  }
+  return store;
+}
+
+}  // namespace
+
+Stack::Stack(Options options)
+    : options_(std::move(options)),
+      store_(store_from(options_.store)),
+      dir_(std::make_unique<TempDir>()) {
+  if (options_.instances < 1) throw std::runtime_error("a Stack needs at least one instance");
+  api_pids_.assign(static_cast<size_t>(options_.instances), -1);
+  if (store_ == "postgresql") pg_ = std::make_unique<PgCluster>();
+  const std::string config = haproxy_config_for(dir_->file("haproxy.stats"), instances());
   health_checks_ = read_health_checks(config);
   std::ofstream(dir_->file("haproxy.cfg")) << config;
   start_instances();
   const int listen_fd = bind_free_loopback_port(&port_);
-  haproxy_pid_ = spawn(
-      {HAPROXY_BINARY, "-db", "-f", dir_->file("haproxy.cfg")},
-      {"CREBITO_LB_BIND=fd@" + std::to_string(inherited_listen_fd),
-       "CREBITO_API1=" + dir_->file("api01.sock"), "CREBITO_API2=" + dir_->file("api02.sock")},
-      dir_->file("haproxy.log"), listen_fd);
+  std::vector<std::string> haproxy_env = {"CREBITO_LB_BIND=fd@" +
+                                          std::to_string(inherited_listen_fd)};
+  for (int i = 1; i <= instances(); ++i) {
+    haproxy_env.push_back("CREBITO_API" + std::to_string(i) + "=" + socket_path(i));
+  }
+  haproxy_pid_ = spawn({HAPROXY_BINARY, "-db", "-f", dir_->file("haproxy.cfg")}, haproxy_env,
+                       dir_->file("haproxy.log"), listen_fd);
   ::close(listen_fd);
   try {
     wait_until_ready();
@@ -282,13 +326,61 @@ Stack::~Stack() {
   stop_instances();
 }
 
+std::string Stack::instance_name(int instance) {
+  char name[16];
+  std::snprintf(name, sizeof name, "api%02d", instance);
+  return name;
+}
+
 std::string Stack::db_path() const {
-  if (!dir_) return "";
+  if (!dir_ || store_ != "sqlite") return "";
   return options_.data_dir.empty() ? dir_->file("crebito.db") : options_.data_dir + "/crebito.db";
 }
 
+std::string Stack::store_location() const {
+  return store_ == "postgresql" ? pg_->uri() : "sqlite:" + db_path();
+}
+
+PgCluster& Stack::pg_cluster() const {
+  if (!pg_) throw std::runtime_error("this Stack's store is " + store_ + ", not postgresql");
+  return *pg_;
+}
+
+std::vector<std::vector<std::string>> Stack::query(const std::string& sql) const {
+  std::vector<std::vector<std::string>> rows;
+  if (store_ == "postgresql") {
+    for (const std::string& line : pg_->psql_rows(sql)) {
+      std::vector<std::string> columns;
+      size_t start = 0;
+      while (true) {  // psql's unaligned output: columns separated by '|'.
+        const size_t bar = line.find('|', start);
+        columns.push_back(line.substr(start, bar - start));
+        if (bar == std::string::npos) break;
+        start = bar + 1;
+      }
+      rows.push_back(std::move(columns));
+    }
+    return rows;
+  }
+  SQLite::Database db(db_path(), SQLite::OPEN_READONLY);
+  SQLite::Statement statement(db, sql);
+  while (statement.executeStep()) {
+    std::vector<std::string> columns;
+    for (int i = 0; i < statement.getColumnCount(); ++i) {
+      columns.push_back(statement.getColumn(i).getString());
+    }
+    rows.push_back(std::move(columns));
+  }
+  return rows;
+}
+
+std::vector<std::string> Stack::instance_command() const {
+  if (store_ == "postgresql") return {CREBITO_BINARY, "--store", pg_->uri()};
+  return {CREBITO_BINARY};
+}
+
 void Stack::start_instance(int instance) {
-  const std::string name = instance == 1 ? "api01" : "api02";
+  const std::string name = instance_name(instance);
   pid_t& slot = api_pids_[instance - 1];
   if (slot > 0) {
     // Two processes on one socket: the new one would wait for the old one, or refuse to start.
@@ -302,19 +394,18 @@ void Stack::start_instance(int instance) {
     slot = -1;
   }
   // Test stacks stop at once (no SIGTERM drain) unless a test's instance_env says otherwise.
-  std::vector<std::string> env = {"CREBITO_DB=" + db_path(),
-                                  "CREBITO_LISTEN=" + dir_->file(name + ".sock"),
-                                  "CREBITO_DRAIN_MS=0"};
+  std::vector<std::string> env = {"CREBITO_LISTEN=" + socket_path(instance), "CREBITO_DRAIN_MS=0"};
+  if (store_ == "sqlite") env.push_back("CREBITO_DB=" + db_path());
   env.insert(env.end(), options_.instance_env.begin(), options_.instance_env.end());
   env.push_back("CREBITO_FACES=" + options_.faces);
-  slot = spawn({CREBITO_BINARY}, env, dir_->file(name + ".log"));
+  slot = spawn(instance_command(), env, log_path(name));
 }
 
 pid_t Stack::start_extra_instance(int instance, const std::string& name) const {
-  return spawn({CREBITO_BINARY},
-               {"CREBITO_DB=" + db_path(), "CREBITO_LISTEN=" + socket_path(instance),
-                "CREBITO_DRAIN_MS=0", "CREBITO_FACES=" + options_.faces},
-               log_path(name));
+  std::vector<std::string> env = {"CREBITO_LISTEN=" + socket_path(instance), "CREBITO_DRAIN_MS=0",
+                                  "CREBITO_FACES=" + options_.faces};
+  if (store_ == "sqlite") env.push_back("CREBITO_DB=" + db_path());
+  return spawn(instance_command(), env, log_path(name));
 }
 
 void Stack::adopt_instance(int instance, pid_t pid) {
@@ -345,16 +436,15 @@ void Stack::restart_instance(int instance) {
     if (std::chrono::steady_clock::now() >= deadline) {
       throw std::runtime_error("instance " + std::to_string(instance) +
                                " did not answer within 20 s\n" +
-                               tail_of(log_path(instance == 1 ? "api01" : "api02")));
+                               tail_of(log_path(instance_name(instance))));
     }
     std::this_thread::sleep_for(poll_interval);
   }
 }
 
 void Stack::start_instances() {
-  // Both at once on purpose: two instances preparing one (possibly empty) file must not race.
-  start_instance(1);
-  start_instance(2);
+  // All at once on purpose: instances preparing one (possibly empty) store must not race.
+  for (int i = 1; i <= instances(); ++i) start_instance(i);
   if (haproxy_pid_ > 0) wait_until_ready();
 }
 
@@ -373,7 +463,7 @@ bool Stack::stop_instances() {
 }
 
 std::string Stack::haproxy_status(int instance) const {
-  const std::string server = instance == 1 ? "api01" : "api02";
+  const std::string server = instance_name(instance);
   std::istringstream lines(haproxy_command(dir_->file("haproxy.stats"), "show stat"));
   std::string line;
   size_t status_column = 0;
@@ -408,8 +498,7 @@ std::unique_ptr<httplib::Client> Stack::client() const {
 }
 
 std::unique_ptr<httplib::Client> Stack::instance_client(int instance) const {
-  auto client =
-      std::make_unique<httplib::Client>(dir_->file(instance == 1 ? "api01.sock" : "api02.sock"));
+  auto client = std::make_unique<httplib::Client>(socket_path(instance));
   client->set_address_family(AF_UNIX);
   client->set_keep_alive(true);
   client->set_read_timeout(std::chrono::seconds(10));
@@ -430,16 +519,21 @@ void Stack::wait_until_ready() {
   while (true) {
     bool ready = answers(*client(), through_haproxy);
     if (!external_) {
-      ready = ready && answers(*instance_client(1), instance_probe) &&
-              answers(*instance_client(2), instance_probe) && !haproxy_status(1).empty();
+      for (int i = 1; ready && i <= instances(); ++i) {
+        ready = answers(*instance_client(i), instance_probe);
+      }
+      ready = ready && !haproxy_status(1).empty();
     }
     if (ready) return;
     if (std::chrono::steady_clock::now() >= deadline) {
       std::string logs;
       if (dir_) {
-        for (const char* name : {"api01.log", "api02.log", "haproxy.log"}) {
-          logs += std::string("\n--- ") + name + "\n" + tail_of(dir_->file(name));
+        std::vector<std::string> names = {"haproxy"};
+        for (int i = 1; i <= instances(); ++i) names.push_back(instance_name(i));
+        for (const std::string& name : names) {
+          logs += "\n--- " + name + ".log\n" + tail_of(log_path(name));
         }
+        if (pg_) logs += "\n--- postgresql.log\n" + tail_of(pg_->log_path());
       }
       throw std::runtime_error("the stack did not answer within 20 s" + logs);
     }

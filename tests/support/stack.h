@@ -1,13 +1,18 @@
-// The real stack for integration tests: two crebito instances on unix sockets in a temporary
-// directory, sharing one SQLite file there, and the real haproxy with the repository's haproxy.cfg
-// on a free loopback port. Processes are stopped by their pids when the Stack is destroyed.
-// Each Stack has its own directory, so two Stacks never share a socket path; within one Stack an
-// instance is started only once its slot's previous process has exited (or the start refuses,
-// naming that process), as scripts/up does for a run directory.
+// The real stack for integration tests: crebito instances (two unless a test asks for more) on unix
+// sockets in a temporary directory, sharing one store, and the real haproxy with the repository's
+// haproxy.cfg on a free loopback port. Processes are stopped by their pids when the Stack is
+// destroyed. Each Stack has its own directory, so two Stacks never share a socket path; within one
+// Stack an instance is started only once its slot's previous process has exited (or the start
+// refuses, naming that process), as scripts/up does for a run directory.
 //
-// haproxy runs on a copy of the repository's haproxy.cfg written into that directory, with one
-// line added: a stats socket there (haproxy's runtime API), from which tests read how haproxy
-// sees each instance.
+// The store is one SQLite file in that directory (the default), or, with the store "postgresql"
+// (Options::store, or CREBITO_TEST_STORE=postgresql in the environment), a PostgreSQL cluster of
+// the Stack's own (PgCluster) that each instance is given as --store URI. query() reads either
+// with the same SQL, so the tests' audits do not care which one it is.
+//
+// haproxy runs on a copy of the repository's haproxy.cfg written into that directory, with its
+// server lines replaced by one per instance (api01, api02, ...) and one line added: a stats socket
+// there (haproxy's runtime API), from which tests read how haproxy sees each instance.
 //
 // With CREBITO_TARGET=HOST:PORT in the environment, external() returns a target for an already
 // running stack instead (for example the docker deployment); nothing is started then.
@@ -24,21 +29,28 @@
 
 #include "support/temp_dir.h"
 
+class PgCluster;
+
 class Stack {
  public:
+  // Every member has an initializer, so a test names only what it sets: Options{.instances = 3}.
   struct Options {
     // Directory of the database file; empty means the Stack's temporary directory. The directory
     // must exist (reliability tests put it on a small tmpfs).
-    std::string data_dir;
-    // NAME=VALUE entries added to both instances' environment.
-    std::vector<std::string> instance_env;
-    // CREBITO_FACES of both instances: the ledger alone unless a test asks for the payments face
+    std::string data_dir{};
+    // NAME=VALUE entries added to every instance's environment.
+    std::vector<std::string> instance_env{};
+    // CREBITO_FACES of every instance: the ledger alone unless a test asks for the payments face
     // (which would otherwise poll processors no test started). Without the ledger face the Stack
     // waits for GET /payments-summary and /ready instead of the ledger's routes.
     std::string faces = "ledger";
+    // "sqlite" or "postgresql" (see the top of this file); empty: CREBITO_TEST_STORE, else sqlite.
+    std::string store{};
+    // How many instances haproxy balances over.
+    int instances = 2;
   };
 
-  // Starts everything and waits until haproxy and both instances answer.
+  // Starts everything and waits until haproxy and every instance answer.
   Stack();
   explicit Stack(Options options);
   ~Stack();
@@ -51,38 +63,52 @@ class Stack {
 
   // A keep-alive client to haproxy (or to the external target).
   std::unique_ptr<httplib::Client> client() const;
-  // A client straight to instance 1 or 2, bypassing haproxy. REQUIRES: !is_external().
+  // A client straight to instance 1..instances(), bypassing haproxy. REQUIRES: !is_external().
   std::unique_ptr<httplib::Client> instance_client(int instance) const;
 
   bool is_external() const { return external_; }
-  // The unix socket of instance 1 or 2. REQUIRES: !is_external().
+  int instances() const { return static_cast<int>(api_pids_.size()); }
+  // "api01", "api02", ...: the instance's name in haproxy and its log's.
+  static std::string instance_name(int instance);
+  // The unix socket of an instance. REQUIRES: !is_external().
   std::string socket_path(int instance) const {
-    return dir_->file(instance == 1 ? "api01.sock" : "api02.sock");
+    return dir_->file(instance_name(instance) + ".sock");
   }
+  // The SQLite file; empty with the store "postgresql".
   std::string db_path() const;
+  // "sqlite" or "postgresql".
+  const std::string& store() const { return store_; }
+  // The store's location as the instances are given it: sqlite:PATH or the cluster's URI.
+  std::string store_location() const;
+  // The Stack's PostgreSQL cluster: tests stop it and start it again. REQUIRES: store() is
+  // "postgresql".
+  PgCluster& pg_cluster() const;
+  // Runs one SQL query on the store (SQLite: read-only; PostgreSQL: through psql) and returns its
+  // rows, each column as text (NULL as ""). Throws when the query fails. REQUIRES: !is_external().
+  std::vector<std::vector<std::string>> query(const std::string& sql) const;
   pid_t instance_pid(int instance) const { return api_pids_[instance - 1]; }
-  // The log file of "api01", "api02" or "haproxy". REQUIRES: !is_external().
+  // The log file of "api01", "api02", ... or "haproxy". REQUIRES: !is_external().
   std::string log_path(const std::string& name) const { return dir_->file(name + ".log"); }
 
-  // SIGTERM to both instances, wait for them to exit; returns true if both exited with status 0.
+  // SIGTERM to every instance, wait for them to exit; returns true if all exited with status 0.
   bool stop_instances();
-  // Starts both instances again on the same file and sockets, and waits until they answer.
+  // Starts every instance again on the same store and sockets, and waits until they answer.
   void start_instances();
 
-  // Sends `signal` to instance 1 or 2 and waits for it to exit (SIGKILL after 10 s); returns the
+  // Sends `signal` to an instance and waits for it to exit (SIGKILL after 10 s); returns the
   // wait status. The instance stays down until restart_instance().
   int stop_instance(int instance, int signal);
-  // Starts instance 1 or 2 (after stop_instance) and waits until its /health answers 200 (its
+  // Starts an instance (after stop_instance) and waits until its /health answers 200 (its
   // /ready without the ledger face).
   void restart_instance(int instance);
 
-  // Starts one more crebito process on instance 1's or 2's socket and database
+  // Starts one more crebito process on an instance's socket and store
   // (CREBITO_DRAIN_MS=0), logging to log_path(name): a second instance started by mistake, or a
   // successor started while the instance drains. Returns its pid at once; the Stack neither waits
   // for it nor stops it: the caller reaps it (wait_for_exit, stop_process) or hands it over with
   // adopt_instance(). REQUIRES: !is_external().
   pid_t start_extra_instance(int instance, const std::string& name) const;
-  // Makes pid (from start_extra_instance) the process of instance 1 or 2, whose previous process
+  // Makes pid (from start_extra_instance) the process of an instance, whose previous process
   // has been stopped: the Stack stops it like its own from now on.
   void adopt_instance(int instance, pid_t pid);
 
@@ -99,7 +125,7 @@ class Stack {
   };
   const HealthChecks& health_checks() const { return health_checks_; }
 
-  // How haproxy sees instance 1 or 2 now, from its runtime API (`show stat` on the stats socket):
+  // How haproxy sees an instance now, from its runtime API (`show stat` on the stats socket):
   // "UP" (every recent check passed), "UP 1/2" (a check failed: going down), "DOWN",
   // "DOWN 1/2" (going up), ...; empty when haproxy did not answer. REQUIRES: !is_external().
   std::string haproxy_status(int instance) const;
@@ -116,14 +142,18 @@ class Stack {
   struct External {};
   explicit Stack(External, const std::string& target);
   void start_instance(int instance);
+  // The command line of an instance: the binary and, for PostgreSQL, --store URI.
+  std::vector<std::string> instance_command() const;
   void wait_until_ready();
 
   bool external_ = false;
   Options options_;
+  std::string store_;
   std::unique_ptr<TempDir> dir_;
+  std::unique_ptr<PgCluster> pg_;
   std::string host_ = "127.0.0.1";
   int port_ = 0;
-  pid_t api_pids_[2] = {-1, -1};
+  std::vector<pid_t> api_pids_;
   pid_t haproxy_pid_ = -1;
   HealthChecks health_checks_;
 };
