@@ -13,7 +13,11 @@ namespace payments {
 
 Dispatcher::Dispatcher(store::PaymentsStore* store, int64_t lease_ms, JobQueue* jobs,
                        ProcessorViews* views)
-    : store_(store), lease_ms_(lease_ms), jobs_(jobs), views_(views) {
+    : store_(store),
+      lease_ms_(lease_ms),
+      rows_max_(store->rows_per_round()),
+      jobs_(jobs),
+      views_(views) {
   CREBITO_ASSERT(store_ != nullptr);
   CREBITO_ASSERT(lease_ms_ > 0);
 }
@@ -87,7 +91,7 @@ void Dispatcher::run() {
     }
     // A round writes a bounded number of rows, so that no accept waits long behind it; what is
     // left goes in the next round.
-    const size_t taken = std::min(ends_.size(), size_t{limits::payment_dispatch_rows_max});
+    const size_t taken = std::min(ends_.size(), static_cast<size_t>(rows_max_));
     ends.assign(std::make_move_iterator(ends_.begin()),
                 std::make_move_iterator(ends_.begin() + static_cast<std::ptrdiff_t>(taken)));
     ends_.erase(ends_.begin(), ends_.begin() + static_cast<std::ptrdiff_t>(taken));
@@ -96,8 +100,7 @@ void Dispatcher::run() {
     lock.unlock();
 
     // Payments already put in the queue and not yet taken are spoken for.
-    const int claims_max =
-        stopping ? 0 : std::min(jobs_->idle_unserved(), limits::payment_dispatch_rows_max);
+    const int claims_max = stopping ? 0 : std::min(jobs_->idle_unserved(), rows_max_);
     const int64_t now = now_ms();
     store::Status status;
     {
@@ -118,8 +121,7 @@ void Dispatcher::run() {
                      ends.front().settled ? "settled" : "requeued", session->last_error().c_str());
       }
     }
-    full_round = status == store::Status::ok &&
-                 claimed.size() == static_cast<size_t>(limits::payment_dispatch_rows_max);
+    full_round = status == store::Status::ok && claimed.size() == static_cast<size_t>(rows_max_);
     if (status == store::Status::ok) jobs_->put(&claimed);
     claimed.clear();
     lock.lock();

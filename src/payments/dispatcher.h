@@ -8,7 +8,7 @@
 // claimed all it could, or on the idle poll (limits::payment_idle_poll_ms: retries that came due,
 // leases that expired). It first lets limits::payment_dispatch_window_ms pass, so that one take
 // of the write lock serves many payments: every take is a wait for the accepts queued behind it.
-// A round writes and claims at most limits::payment_dispatch_rows_max rows of each. A payment
+// A round writes and claims at most the store's rows_per_round() rows of each. A payment
 // whose lease expired (its worker or its instance died, or its outcome died unwritten) is claimed
 // again as an unknown outcome: pinned to the processor and requestedAt of that call.
 //
@@ -59,6 +59,7 @@ class Dispatcher {
 
   store::PaymentsStore* const store_;  // One session borrowed per round.
   const int64_t lease_ms_;
+  const int rows_max_;  // store_->rows_per_round().
   JobQueue* const jobs_;
   ProcessorViews* const views_;
   std::thread thread_;

@@ -33,6 +33,7 @@
 #include <string>
 #include <vector>
 
+#include "crebito_limits.h"
 #include "store/database.h"
 #include "store/payments_store.h"
 #include "store/writer_lock.h"
@@ -144,6 +145,8 @@ class SqlitePaymentsStore final : public PaymentsStore {
   static std::unique_ptr<SqlitePaymentsStore> open(const Options& options, int sessions,
                                                    std::string* error);
   ~SqlitePaymentsStore() override;
+  // Short: a round holds the write lock every accept waits for.
+  int rows_per_round() const override { return limits::payment_dispatch_rows_max; }
 
  protected:
   PaymentsSession* borrow() override;

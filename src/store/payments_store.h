@@ -170,6 +170,9 @@ class PaymentsStore {
 
   virtual ~PaymentsStore() = default;
 
+  // The most attempt ends a dispatcher round writes, and payments it claims, in one transaction.
+  virtual int rows_per_round() const = 0;
+
   // A session for the calling thread, ready for use (replaced or reconnected first if its
   // database went away and is back). Waits while every session is on loan: a store is opened
   // with one session per thread that may borrow at once, so in practice it never waits.

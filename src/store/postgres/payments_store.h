@@ -36,6 +36,7 @@
 #include <string>
 #include <vector>
 
+#include "crebito_limits.h"
 #include "store/database.h"
 #include "store/payments_store.h"
 #include "store/postgres/pg_connection.h"
@@ -98,6 +99,7 @@ class PostgresPaymentsStore final : public PaymentsStore {
   static std::unique_ptr<PostgresPaymentsStore> open(const std::string& uri, int sessions,
                                                      std::string* error);
   ~PostgresPaymentsStore() override;
+  int rows_per_round() const override { return limits::pg_payment_dispatch_rows_max; }
 
  protected:
   PaymentsSession* borrow() override;
