@@ -40,3 +40,58 @@ INSERT INTO accounts (id, limit_cents, balance_cents) VALUES
   (4, 10000000, 0),
   (5, 500000, 0)
 ON CONFLICT (id) DO NOTHING;
+
+-- ---- Payments (specs/payments.md): the durable queue, the settled payments and the shared
+-- health of the processors, as in schema.sql. One row per accepted correlationId, from acceptance
+-- to settlement. state: 0 queued (due_ms = not before), 1 leased to a worker (due_ms = lease
+-- expiry), 2 settled (processor and requested_at_ms are what that processor recorded).
+-- pinned = 1: an attempt's outcome is unknown; the payment stays on `processor` with
+-- `requested_at_ms` until that processor answers 200 or 422 (src/payments/forwarding.h).
+-- Workers of every instance claim rows with SELECT ... FOR UPDATE SKIP LOCKED
+-- (src/store/postgres/payments_store.cpp). Times are Unix milliseconds.
+CREATE TABLE IF NOT EXISTS payments (
+  id              bigint   GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  correlation_id  text     NOT NULL UNIQUE CHECK (length(correlation_id) = 36),
+  amount_cents    bigint   NOT NULL CHECK (amount_cents BETWEEN 1 AND 9007199254740991),
+  state           smallint NOT NULL DEFAULT 0 CHECK (state IN (0, 1, 2)),
+  pinned          smallint NOT NULL DEFAULT 0 CHECK (pinned IN (0, 1)),
+  processor       smallint CHECK (processor IN (0, 1)),
+  requested_at_ms bigint,
+  attempts        integer  NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+  due_ms          bigint   NOT NULL,
+  lease_token     bigint   NOT NULL DEFAULT 0,
+  accepted_ms     bigint   NOT NULL,
+  settled_ms      bigint,
+  CHECK (state != 2 OR (processor IS NOT NULL AND requested_at_ms IS NOT NULL AND
+                        settled_ms IS NOT NULL))
+);
+
+-- A claim takes the most overdue unsettled rows: the first entries of an index on due_ms over the
+-- unsettled rows only, whatever the backlog.
+CREATE INDEX IF NOT EXISTS payments_due ON payments (due_ms) WHERE state < 2;
+-- The summary's count of calls in flight reads the leased rows only.
+CREATE INDEX IF NOT EXISTS payments_leased ON payments (requested_at_ms) WHERE state = 1;
+-- The summary reads settled rows by requestedAt (an index-only scan once vacuumed).
+CREATE INDEX IF NOT EXISTS payments_settled_by_request
+  ON payments (requested_at_ms, processor, amount_cents, settled_ms) WHERE state = 2;
+
+-- Named leases between the instances (the health poller's: one instance polls at a time).
+CREATE TABLE IF NOT EXISTS payment_leases (
+  name     text   PRIMARY KEY,
+  owner    text   NOT NULL,
+  until_ms bigint NOT NULL
+);
+INSERT INTO payment_leases (name, owner, until_ms) VALUES ('health', '', 0)
+ON CONFLICT (name) DO NOTHING;
+
+-- The last GET /payments/service-health answer per processor (0 default, 1 fallback), written by
+-- the lease holder and read by every worker.
+CREATE TABLE IF NOT EXISTS processor_health (
+  processor       smallint PRIMARY KEY CHECK (processor IN (0, 1)),
+  failing         smallint NOT NULL CHECK (failing IN (0, 1)),
+  min_response_ms bigint   NOT NULL,
+  checked_ms      bigint   NOT NULL
+);
+INSERT INTO processor_health (processor, failing, min_response_ms, checked_ms)
+VALUES (0, 0, 0, 0), (1, 0, 0, 0)
+ON CONFLICT (processor) DO NOTHING;

@@ -15,6 +15,7 @@
 #include "payments/payments.h"
 #include "process.h"
 #include "store/checkpointer.h"
+#include "store/payments_store.h"
 #include "store/schema.h"
 
 int main(int argc, char** argv) {
@@ -22,20 +23,11 @@ int main(int argc, char** argv) {
   if (const std::optional<int> exit_status = configure("crebito", argc, argv, &config)) {
     return *exit_status;
   }
-  // The ledger's store is SQLite or PostgreSQL (store/ledger_store.h); the payments face's store is
-  // SQLite only for now, and an instance never serves one face from each store.
+  // Both faces keep their data in the store --store names (store/location.h): SQLite or PostgreSQL.
   const bool postgresql = config.store.is_postgresql();
-  if (postgresql && config.faces.payments) {
-    std::fprintf(stderr,
-                 "crebito: --store %s: the payments face has no PostgreSQL store yet; serve the "
-                 "ledger alone there (--faces ledger) or use a sqlite: store\n",
-                 config.store.describe().c_str());
-    return 2;
-  }
   process::block_stop_signals();
   std::string error;
 
-  const store::Options store_options{config.db_path, config.busy_timeout_ms};
   // SQLite: one connection per event-loop thread; PostgreSQL: --store-connections.
   const store::LedgerStoreOptions ledger_options{
       config.busy_timeout_ms, postgresql ? config.store_connections : config.threads};
@@ -48,7 +40,8 @@ int main(int argc, char** argv) {
     }
     std::fprintf(stderr, "crebito: database %s ready, %zu accounts, %d threads\n",
                  config.store.describe().c_str(), ledger->accounts().size(), config.threads);
-  } else if (!store::apply_schema(config.db_path, &error)) {  // The ledger's open does it too.
+  } else if (!postgresql && !store::apply_schema(config.db_path, &error)) {
+    // The ledger's open does it too; the checkpointer below needs the file.
     std::fprintf(stderr, "crebito: cannot open the database: %s\n", error.c_str());
     return 1;
   }
@@ -63,20 +56,28 @@ int main(int argc, char** argv) {
     }
   }
 
-  // The payments face shares the file (schema applied above) and nothing else with the ledger.
-  // A summary runs on one of the server's blocking threads, every other request on a loop thread.
+  // The payments face shares the store and nothing else with the ledger. A summary runs on one of
+  // the server's blocking threads, every other request on a loop thread; the store lends a session
+  // to each of them and to the forwarder's two borrowers (PostgreSQL: --store-connections, shared
+  // by them all).
+  std::unique_ptr<store::PaymentsStore> payments_store;
   std::unique_ptr<payments::Payments> payments;
   std::unique_ptr<payments::Forwarder> forwarder;
   if (config.faces.payments) {
-    payments =
-        payments::Payments::open(store_options, config.threads + limits::blocking_threads, &error);
-    forwarder = std::make_unique<payments::Forwarder>(payments::ForwarderConfig{
-        store_options, config.processor_default_url, config.processor_fallback_url,
-        config.payment_workers, config.processor_timeout_ms});
-    if (!payments || !forwarder->start(&error)) {
+    const int borrowers =
+        config.threads + limits::blocking_threads + payments::Forwarder::sessions_borrowed;
+    payments_store = store::open_payments_store(
+        config.store, {config.busy_timeout_ms, postgresql ? config.store_connections : borrowers},
+        &error);
+    if (!payments_store) {
       std::fprintf(stderr, "crebito: cannot open the payments queue: %s\n", error.c_str());
       return 1;
     }
+    payments = std::make_unique<payments::Payments>(payments_store.get());
+    forwarder = std::make_unique<payments::Forwarder>(payments::ForwarderConfig{
+        payments_store.get(), config.processor_default_url, config.processor_fallback_url,
+        config.payment_workers, config.processor_timeout_ms});
+    forwarder->start();
     payments->on_accepted([&forwarder] { forwarder->wake(); });
     std::fprintf(stderr, "crebito: payments go to %s (fallback %s), %d workers\n",
                  config.processor_default_url.c_str(), config.processor_fallback_url.c_str(),
@@ -102,7 +103,9 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (forwarder) forwarder->stop();
+  forwarder.reset();
   payments.reset();
+  payments_store.reset();
   checkpointer.reset();
   ledger.reset();
   std::fprintf(stderr, "crebito: stopped cleanly\n");

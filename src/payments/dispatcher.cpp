@@ -11,10 +11,14 @@
 
 namespace payments {
 
-Dispatcher::Dispatcher(std::unique_ptr<store::PaymentsConnection> connection, int64_t lease_ms,
-                       JobQueue* jobs, ProcessorViews* views)
-    : connection_(std::move(connection)), lease_ms_(lease_ms), jobs_(jobs), views_(views) {
-  CREBITO_ASSERT(connection_ != nullptr);
+Dispatcher::Dispatcher(store::PaymentsStore* store, int64_t lease_ms, JobQueue* jobs,
+                       ProcessorViews* views)
+    : store_(store),
+      lease_ms_(lease_ms),
+      rows_max_(store->rows_per_round()),
+      jobs_(jobs),
+      views_(views) {
+  CREBITO_ASSERT(store_ != nullptr);
   CREBITO_ASSERT(lease_ms_ > 0);
 }
 
@@ -45,7 +49,7 @@ void Dispatcher::wake() {
   if (first) round_needed_.notify_one();
 }
 
-void Dispatcher::ended(store::PaymentsConnection::AttemptEnd end) {
+void Dispatcher::ended(store::PaymentsSession::AttemptEnd end) {
   bool first;
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -72,7 +76,7 @@ void Dispatcher::decide(store::PaymentJob* job, int64_t now_ms) const {
 }
 
 void Dispatcher::run() {
-  std::vector<store::PaymentsConnection::AttemptEnd> ends;
+  std::vector<store::PaymentsSession::AttemptEnd> ends;
   std::vector<store::Status> ended;
   std::vector<store::PaymentJob> claimed;
   bool full_round = false;  // The last round claimed all it could: more may be due.
@@ -87,7 +91,7 @@ void Dispatcher::run() {
     }
     // A round writes a bounded number of rows, so that no accept waits long behind it; what is
     // left goes in the next round.
-    const size_t taken = std::min(ends_.size(), size_t{limits::payment_dispatch_rows_max});
+    const size_t taken = std::min(ends_.size(), static_cast<size_t>(rows_max_));
     ends.assign(std::make_move_iterator(ends_.begin()),
                 std::make_move_iterator(ends_.begin() + static_cast<std::ptrdiff_t>(taken)));
     ends_.erase(ends_.begin(), ends_.begin() + static_cast<std::ptrdiff_t>(taken));
@@ -96,26 +100,28 @@ void Dispatcher::run() {
     lock.unlock();
 
     // Payments already put in the queue and not yet taken are spoken for.
-    const int claims_max =
-        stopping ? 0 : std::min(jobs_->idle_unserved(), limits::payment_dispatch_rows_max);
+    const int claims_max = stopping ? 0 : std::min(jobs_->idle_unserved(), rows_max_);
     const int64_t now = now_ms();
-    if (views_->refresh_due(now)) {
-      std::array<store::HealthRow, processor_count> rows;
-      if (connection_->read_health(&rows) == store::Status::ok) views_->refresh(rows);
+    store::Status status;
+    {
+      store::PaymentsStore::Lease session = store_->acquire();
+      if (views_->refresh_due(now)) {
+        std::array<store::HealthRow, processor_count> rows;
+        if (session->read_health(&rows) == store::Status::ok) views_->refresh(rows);
+      }
+      status = session->end_and_claim(
+          ends, &ended, now, now + lease_ms_, claims_max,
+          [this, now](store::PaymentJob* job) { decide(job, now); }, &claimed);
+      if ((status == store::Status::busy || status == store::Status::unavailable) &&
+          !ends.empty()) {
+        std::fprintf(stderr,
+                     "crebito: cannot record the outcomes of %zu payment calls (the first: %s, "
+                     "%s): %s\n",
+                     ends.size(), ends.front().job.correlation_id.c_str(),
+                     ends.front().settled ? "settled" : "requeued", session->last_error().c_str());
+      }
     }
-    const store::Status status = connection_->end_and_claim(
-        ends, &ended, now, now + lease_ms_, claims_max,
-        [this, now](store::PaymentJob* job) { decide(job, now); }, &claimed);
-    if ((status == store::Status::busy || status == store::Status::unavailable) && !ends.empty()) {
-      std::fprintf(stderr,
-                   "crebito: cannot record the outcomes of %zu payment calls (the first: %s, %s): "
-                   "%s\n",
-                   ends.size(), ends.front().job.correlation_id.c_str(),
-                   ends.front().settled ? "settled" : "requeued",
-                   connection_->last_error().c_str());
-    }
-    full_round = status == store::Status::ok &&
-                 claimed.size() == static_cast<size_t>(limits::payment_dispatch_rows_max);
+    full_round = status == store::Status::ok && claimed.size() == static_cast<size_t>(rows_max_);
     if (status == store::Status::ok) jobs_->put(&claimed);
     claimed.clear();
     lock.lock();

@@ -8,17 +8,19 @@
 // claimed all it could, or on the idle poll (limits::payment_idle_poll_ms: retries that came due,
 // leases that expired). It first lets limits::payment_dispatch_window_ms pass, so that one take
 // of the write lock serves many payments: every take is a wait for the accepts queued behind it.
-// A round writes and claims at most limits::payment_dispatch_rows_max rows of each. A payment
+// A round writes and claims at most the store's rows_per_round() rows of each. A payment
 // whose lease expired (its worker or its instance died, or its outcome died unwritten) is claimed
 // again as an unknown outcome: pinned to the processor and requestedAt of that call.
 //
 // A round whose write fails (busy past the timeout, I/O) writes nothing: those leases expire and
-// the payments are taken again as unknown outcomes, which is safe whatever the calls did.
+// the payments are taken again as unknown outcomes, which is safe whatever the calls did. Each
+// round borrows a session from the store and gives it back, so a session whose database went away
+// is replaced (or reconnected) by the store, and forwarding resumes once the database is back.
 //
 // Thread-safe: wake() and ended() from any thread; one mutex, one condition variable (the
 // dispatcher's thread waits on it). start() once. stop() writes every outcome ended() was given
 // before it, then ends the thread; REQUIRES: no ended() after stop() begins (stop the workers
-// first), and jobs/views outlive the dispatcher.
+// first), and store/jobs/views outlive the dispatcher.
 #pragma once
 
 #include <condition_variable>
@@ -30,15 +32,14 @@
 
 #include "payments/job_queue.h"
 #include "payments/processor_views.h"
-#include "store/payments.h"
+#include "store/payments_store.h"
 
 namespace payments {
 
 class Dispatcher {
  public:
   // lease_ms: how long a claimed payment stays leased; longer than any call can take.
-  Dispatcher(std::unique_ptr<store::PaymentsConnection> connection, int64_t lease_ms,
-             JobQueue* jobs, ProcessorViews* views);
+  Dispatcher(store::PaymentsStore* store, int64_t lease_ms, JobQueue* jobs, ProcessorViews* views);
   ~Dispatcher();
   Dispatcher(const Dispatcher&) = delete;
   Dispatcher& operator=(const Dispatcher&) = delete;
@@ -49,15 +50,16 @@ class Dispatcher {
   // A payment was queued by this instance: start a round.
   void wake();
   // A worker's call ended: write it in the next round.
-  void ended(store::PaymentsConnection::AttemptEnd end);
+  void ended(store::PaymentsSession::AttemptEnd end);
 
  private:
   void run();
   // Sets the processor, requestedAt and attempts of a claimed payment's next attempt.
   void decide(store::PaymentJob* job, int64_t now_ms) const;
 
-  const std::unique_ptr<store::PaymentsConnection> connection_;  // The thread's only.
+  store::PaymentsStore* const store_;  // One session borrowed per round.
   const int64_t lease_ms_;
+  const int rows_max_;  // store_->rows_per_round().
   JobQueue* const jobs_;
   ProcessorViews* const views_;
   std::thread thread_;
@@ -65,7 +67,7 @@ class Dispatcher {
   std::mutex mutex_;
   std::condition_variable round_needed_;  // The dispatcher's thread waits here.
   // How the calls that ended since the last round went, to be written. Guarded by mutex_.
-  std::vector<store::PaymentsConnection::AttemptEnd> ends_;
+  std::vector<store::PaymentsSession::AttemptEnd> ends_;
   bool accepted_ = false;  // Guarded: a payment was queued here since the last round.
   bool stopping_ = false;  // Guarded: write ends_ one last time and exit.
 };

@@ -7,6 +7,7 @@
 namespace payments {
 
 Forwarder::Forwarder(ForwarderConfig config) : config_(std::move(config)), views_(config_.workers) {
+  CREBITO_ASSERT(config_.store != nullptr);
   CREBITO_ASSERT(config_.workers >= limits::payment_workers_min);
   CREBITO_ASSERT(config_.timeout_ms >= limits::processor_timeout_ms_min);
 }
@@ -18,31 +19,21 @@ int64_t Forwarder::lease_ms(int timeout_ms) {
          limits::payment_lease_margin_ms;
 }
 
-bool Forwarder::start(std::string* error) {
+void Forwarder::start() {
   CREBITO_ASSERT(!dispatcher_);
-  writer_lock_ = store::WriterLock::open(config_.store.path, error);
-  if (!writer_lock_) return false;
-  auto health_connection =
-      store::PaymentsConnection::open(config_.store, writer_lock_.get(), error);
-  if (!health_connection) return false;
-  auto dispatch_connection =
-      store::PaymentsConnection::open(config_.store, writer_lock_.get(), error);
-  if (!dispatch_connection) return false;
-  dispatcher_ = std::make_unique<Dispatcher>(std::move(dispatch_connection),
-                                             lease_ms(config_.timeout_ms), &jobs_, &views_);
+  dispatcher_ =
+      std::make_unique<Dispatcher>(config_.store, lease_ms(config_.timeout_ms), &jobs_, &views_);
   Dispatcher* dispatcher = dispatcher_.get();
   workers_ = std::make_unique<WorkerPool>(
       WorkerPoolConfig{config_.default_url, config_.fallback_url, config_.workers,
                        config_.timeout_ms},
-      &jobs_, &views_, [dispatcher](store::PaymentsConnection::AttemptEnd end) {
-        dispatcher->ended(std::move(end));
-      });
-  health_poller_ = std::make_unique<HealthPoller>(std::move(health_connection), config_.default_url,
+      &jobs_, &views_,
+      [dispatcher](store::PaymentsSession::AttemptEnd end) { dispatcher->ended(std::move(end)); });
+  health_poller_ = std::make_unique<HealthPoller>(config_.store, config_.default_url,
                                                   config_.fallback_url, health_owner());
   workers_->start();
   dispatcher_->start();
   health_poller_->start();
-  return true;
 }
 
 void Forwarder::stop() {

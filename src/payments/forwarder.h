@@ -13,6 +13,7 @@
 // writes their outcomes), then the health poller.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -21,12 +22,14 @@
 #include "payments/job_queue.h"
 #include "payments/processor_views.h"
 #include "payments/worker_pool.h"
-#include "store/payments.h"
+#include "store/payments_store.h"
 
 namespace payments {
 
 struct ForwarderConfig {
-  store::Options store;
+  // The payments store (shared with payments::Payments; it must outlive the forwarder). The
+  // dispatcher and the health poller each borrow one session at a time from it.
+  store::PaymentsStore* store = nullptr;
   std::string default_url;
   std::string fallback_url;
   int workers = 0;
@@ -40,9 +43,12 @@ class Forwarder {
   Forwarder(const Forwarder&) = delete;
   Forwarder& operator=(const Forwarder&) = delete;
 
-  // Opens the dispatcher's and the health poller's store connections and starts every thread.
-  // false and *error on failure.
-  bool start(std::string* error);
+  // How many sessions of the store the forwarder may hold at once: the dispatcher's and the health
+  // poller's (the workers write nothing themselves).
+  static constexpr int sessions_borrowed = 2;
+
+  // Starts every thread.
+  void start();
   void stop();
 
   // A payment was queued by this instance: start a dispatcher round.
@@ -54,8 +60,6 @@ class Forwarder {
 
  private:
   const ForwarderConfig config_;
-  // The process's writer lock for the file (store/writer_lock.h), taken by every write.
-  std::shared_ptr<store::WriterLock> writer_lock_;
   ProcessorViews views_;
   JobQueue jobs_;
   std::unique_ptr<Dispatcher> dispatcher_;

@@ -16,7 +16,7 @@
 
 #include <cstdint>
 
-#include "store/payments.h"
+#include "store/payments_store.h"
 
 namespace payments {
 

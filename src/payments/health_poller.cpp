@@ -25,14 +25,13 @@ std::string health_owner() {
   return std::to_string(::getpid()) + "-" + std::to_string(seed());
 }
 
-HealthPoller::HealthPoller(std::unique_ptr<store::PaymentsConnection> connection,
-                           const std::string& default_url, const std::string& fallback_url,
-                           std::string owner)
-    : connection_(std::move(connection)),
+HealthPoller::HealthPoller(store::PaymentsStore* store, const std::string& default_url,
+                           const std::string& fallback_url, std::string owner)
+    : store_(store),
       clients_{ProcessorClient(default_url, limits::health_timeout_ms),
                ProcessorClient(fallback_url, limits::health_timeout_ms)},
       owner_(std::move(owner)) {
-  CREBITO_ASSERT(connection_ != nullptr);
+  CREBITO_ASSERT(store_ != nullptr);
   CREBITO_ASSERT(!owner_.empty());
 }
 
@@ -69,12 +68,15 @@ void HealthPoller::run() {
 int HealthPoller::poll() {
   const int64_t now = now_ms();
   if (now - last_activity_ms_.load() > limits::health_active_window_ms) return 0;
-  if (connection_->take_lease(health_lease, owner_, now, now + limits::health_lease_ms) !=
-      store::Status::ok) {
-    return 0;
-  }
   std::array<store::HealthRow, processor_count> rows;
-  if (connection_->read_health(&rows) != store::Status::ok) return 0;
+  {
+    store::PaymentsStore::Lease session = store_->acquire();
+    if (session->take_lease(health_lease, owner_, now, now + limits::health_lease_ms) !=
+        store::Status::ok) {
+      return 0;
+    }
+    if (session->read_health(&rows) != store::Status::ok) return 0;
+  }
   int called = 0;
   for (size_t p = 0; p < rows.size(); ++p) {
     {
@@ -90,7 +92,7 @@ int HealthPoller::poll() {
     }
     row.checked_ms = now_ms();
     ++called;
-    (void)connection_->write_health(static_cast<Processor>(p), row);
+    (void)store_->acquire()->write_health(static_cast<Processor>(p), row);
   }
   return called;
 }

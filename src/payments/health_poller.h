@@ -2,7 +2,7 @@
 // worker of both instances: GET /payments/service-health on each processor, at most once per
 // limits::health_poll_interval_ms per processor across both instances, which the processors'
 // rate limit (one call per 5 s) requires. At most one instance at a time polls: the one holding
-// the "health" lease (store::PaymentsConnection::take_lease). It polls only while its instance has
+// the "health" lease (store::PaymentsSession::take_lease). It polls only while its instance has
 // seen payments within limits::health_active_window_ms (note_activity()). No request path calls a
 // processor's health endpoint.
 //
@@ -25,16 +25,18 @@
 
 #include "payments/forwarding.h"
 #include "payments/processor_client.h"
-#include "store/payments.h"
+#include "store/payments_store.h"
 
 namespace payments {
 
 class HealthPoller {
  public:
   // owner: this instance's name in the lease (health_owner() gives a unique one).
-  // The URLs: valid_processor_url() (processor_client.h).
-  HealthPoller(std::unique_ptr<store::PaymentsConnection> connection,
-               const std::string& default_url, const std::string& fallback_url, std::string owner);
+  // The URLs: valid_processor_url() (processor_client.h). A pass borrows a session from store
+  // (which must outlive the poller) for its reads and for each write, never across a call to a
+  // processor.
+  HealthPoller(store::PaymentsStore* store, const std::string& default_url,
+               const std::string& fallback_url, std::string owner);
   ~HealthPoller();
   HealthPoller(const HealthPoller&) = delete;
   HealthPoller& operator=(const HealthPoller&) = delete;
@@ -55,7 +57,7 @@ class HealthPoller {
  private:
   void run();
 
-  const std::unique_ptr<store::PaymentsConnection> connection_;
+  store::PaymentsStore* const store_;
   // Used by the thread that polls only; kept alive between passes.
   std::array<ProcessorClient, processor_count> clients_;
   const std::string owner_;

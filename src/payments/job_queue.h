@@ -17,7 +17,7 @@
 #include <mutex>
 #include <vector>
 
-#include "store/payments.h"
+#include "store/payments_store.h"
 
 namespace payments {
 

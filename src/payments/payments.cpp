@@ -31,25 +31,18 @@ std::string normalized_correlation_id(std::string_view text) {
   return lower;
 }
 
-std::unique_ptr<Payments> Payments::open(const store::Options& options, int connections,
-                                         std::string* error) {
-  CREBITO_ASSERT(connections > 0);
-  std::unique_ptr<store::PaymentsPool> pool =
-      store::PaymentsPool::open(options, connections, /*kept=*/0, error);
-  if (!pool) return nullptr;
-  return std::unique_ptr<Payments>(new Payments(std::move(pool)));
+Payments::Payments(store::PaymentsStore* store) : store_(store) {
+  CREBITO_ASSERT(store_ != nullptr);
 }
-
-Payments::~Payments() = default;
 
 // Storage faults are logged by the store's fault log, once when they start and once when they
 // end; a lock wait that ran out is logged here, per request.
-Outcome Payments::unavailable(store::Status status, const store::PaymentsConnection& connection,
+Outcome Payments::unavailable(store::Status status, const store::PaymentsSession& session,
                               const char* what) {
-  CREBITO_ASSERT(status == store::Status::busy || status == store::Status::unavailable);
+  CREBITO_ASSERT(status != store::Status::ok && status != store::Status::refused);
   if (status == store::Status::busy) {
     std::fprintf(stderr, "crebito: payments %s failed, answering 503: %s\n", what,
-                 connection.last_error().c_str());
+                 session.last_error().c_str());
   }
   return Outcome::unavailable;
 }
@@ -59,10 +52,10 @@ Outcome Payments::accept(const std::string& correlation_id, int64_t amount_cents
   CREBITO_ASSERT(amount_cents >= limits::payment_cents_min);
   store::Status status;
   {
-    store::PaymentsPool::Lease connection = pool_->acquire();
-    status = connection->accept(normalized_correlation_id(correlation_id), amount_cents, now_ms());
-    if (status == store::Status::busy || status == store::Status::unavailable) {
-      return unavailable(status, *connection, "accept");
+    store::PaymentsStore::Lease session = store_->acquire();
+    status = session->accept(normalized_correlation_id(correlation_id), amount_cents, now_ms());
+    if (status != store::Status::ok && status != store::Status::refused) {
+      return unavailable(status, *session, "accept");
     }
   }
   if (status == store::Status::ok && on_accepted_) on_accepted_();
@@ -74,18 +67,21 @@ Outcome Payments::summary(int64_t from_ms, int64_t to_ms, Summary* out) {
   // that moment settles here a few milliseconds later; one it records after must not be counted,
   // or we count more than it does. So: what settled by arrival + the grace, no more.
   const int64_t settled_until_ms = now_ms() + limits::summary_settle_wait_ms_max;
-  store::PaymentsPool::Lease connection = pool_->acquire();
   const auto deadline = std::chrono::steady_clock::now() +
                         std::chrono::milliseconds(limits::summary_settle_wait_ms_max);
   std::array<store::ProcessorTotals, 2> totals;
   int64_t in_flight = 0;
   Outcome outcome = Outcome::ok;
   while (true) {
-    const store::Status status =
-        connection->summary(from_ms, to_ms, settled_until_ms, &totals, &in_flight);
-    if (status != store::Status::ok) {
-      outcome = unavailable(status, *connection, "summary");
-      break;
+    {
+      // Given back between reads: on PostgreSQL the sessions are fewer than the borrowers.
+      store::PaymentsStore::Lease session = store_->acquire();
+      const store::Status status =
+          session->summary(from_ms, to_ms, settled_until_ms, &totals, &in_flight);
+      if (status != store::Status::ok) {
+        outcome = unavailable(status, *session, "summary");
+        break;
+      }
     }
     if (in_flight == 0 || std::chrono::steady_clock::now() >= deadline) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(limits::summary_settle_poll_ms));
@@ -96,18 +92,18 @@ Outcome Payments::summary(int64_t from_ms, int64_t to_ms, Summary* out) {
 }
 
 Outcome Payments::purge() {
-  store::PaymentsPool::Lease connection = pool_->acquire();
-  const store::Status status = connection->purge();
-  if (status != store::Status::ok) return unavailable(status, *connection, "purge");
+  store::PaymentsStore::Lease session = store_->acquire();
+  const store::Status status = session->purge();
+  if (status != store::Status::ok) return unavailable(status, *session, "purge");
   return Outcome::ok;
 }
 
 Outcome Payments::consistency(Consistency* out) {
   store::QueueCounts counts;
   {
-    store::PaymentsPool::Lease connection = pool_->acquire();
-    const store::Status status = connection->counts(&counts);
-    if (status != store::Status::ok) return unavailable(status, *connection, "consistency");
+    store::PaymentsStore::Lease session = store_->acquire();
+    const store::Status status = session->counts(&counts);
+    if (status != store::Status::ok) return unavailable(status, *session, "consistency");
   }
   const int64_t oldest = counts.oldest_unsettled_accepted_ms;
   *out = {counts.accepted,

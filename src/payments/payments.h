@@ -2,9 +2,9 @@
 // into the durable queue, reads the global summary, purges, and reports the queue's state. It
 // knows the rules of those answers, not HTTP and not SQL. Forwarding happens in forwarder.h.
 //
-// Thread-safe: any number of request threads may call it at once (each call borrows one of its
-// store connections from a store::PaymentsPool, which also replaces a connection whose file was
-// removed or replaced, and logs storage faults once per episode). A payment accepted here wakes a
+// Thread-safe: any number of request threads may call it at once (each call borrows a session
+// from the store, store/payments_store.h, which also replaces or reconnects a session whose
+// database went away, and logs storage faults once per episode). A payment accepted here wakes a
 // forwarding worker of this instance through the hook set with on_accepted().
 #pragma once
 
@@ -14,8 +14,7 @@
 #include <memory>
 #include <string>
 
-#include "store/payments.h"
-#include "store/pool.h"
+#include "store/payments_store.h"
 
 namespace payments {
 
@@ -51,11 +50,9 @@ struct Consistency {
 
 class Payments {
  public:
-  // Opens `connections` store connections (the schema must be applied); at most that many calls
-  // are served at once. nullptr and *error on failure.
-  static std::unique_ptr<Payments> open(const store::Options& options, int connections,
-                                        std::string* error);
-  ~Payments();
+  // REQUIRES: store outlives this object, and lends a session to every thread that may call it
+  // at once (besides the forwarder's, Forwarder::sessions_borrowed).
+  explicit Payments(store::PaymentsStore* store);
 
   // Queues the payment (ok also when that correlationId was already accepted: it is forwarded
   // once). REQUIRES: valid_correlation_id(correlation_id) and the amount within limits.
@@ -72,12 +69,11 @@ class Payments {
   void on_accepted(std::function<void()> hook) { on_accepted_ = std::move(hook); }
 
  private:
-  explicit Payments(std::unique_ptr<store::PaymentsPool> pool) : pool_(std::move(pool)) {}
-  static Outcome unavailable(store::Status status, const store::PaymentsConnection& connection,
+  static Outcome unavailable(store::Status status, const store::PaymentsSession& session,
                              const char* what);
 
   std::function<void()> on_accepted_;  // Set before serving; constant after.
-  const std::unique_ptr<store::PaymentsPool> pool_;
+  store::PaymentsStore* const store_;
 };
 
 // 36 characters, 8-4-4-4-12 hexadecimal digits (either case).

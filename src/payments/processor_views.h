@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "payments/forwarding.h"
-#include "store/payments.h"
+#include "store/payments_store.h"
 
 namespace payments {
 
@@ -35,7 +35,7 @@ class ProcessorViews {
   // True at most once per refresh_interval_ms: the caller should read the stored health now and
   // hand it to refresh().
   bool refresh_due(int64_t now_ms);
-  // The stored health rows, by processor_index (store::PaymentsConnection::read_health).
+  // The stored health rows, by processor_index (store::PaymentsSession::read_health).
   void refresh(const std::array<store::HealthRow, processor_count>& rows);
 
   // Worker `slot` starts a call to `processor` / its call ended with `outcome` after elapsed_ms.

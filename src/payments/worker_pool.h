@@ -19,7 +19,7 @@
 
 #include "payments/job_queue.h"
 #include "payments/processor_views.h"
-#include "store/payments.h"
+#include "store/payments_store.h"
 
 namespace payments {
 
@@ -32,7 +32,7 @@ struct WorkerPoolConfig {
 
 class WorkerPool {
  public:
-  using EndSink = std::function<void(store::PaymentsConnection::AttemptEnd)>;
+  using EndSink = std::function<void(store::PaymentsSession::AttemptEnd)>;
 
   WorkerPool(WorkerPoolConfig config, JobQueue* jobs, ProcessorViews* views, EndSink on_end);
   ~WorkerPool();

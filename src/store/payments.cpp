@@ -8,6 +8,7 @@
 
 #include "check.h"
 #include "crebito_limits.h"
+#include "store/pool.h"
 
 namespace store {
 namespace {
@@ -183,15 +184,6 @@ Status PaymentsConnection::accept(const std::string& correlation_id, int64_t amo
   return write_one(insert_, "INSERT INTO payments");
 }
 
-Status PaymentsConnection::claim(int64_t now_ms, int64_t lease_until_ms,
-                                 const std::function<void(PaymentJob*)>& decide, PaymentJob* job) {
-  std::vector<PaymentJob> jobs;
-  std::vector<Status> ended;
-  const Status claimed = end_and_claim({}, &ended, now_ms, lease_until_ms, 1, decide, &jobs);
-  if (claimed == Status::ok) *job = std::move(jobs.front());
-  return claimed;
-}
-
 bool PaymentsConnection::any_due(int64_t now_ms, Status* status) {
   if (db_.file_moved()) {
     *status = db_.report(FaultLog::Kind::read, db_.moved());
@@ -309,24 +301,6 @@ Status PaymentsConnection::lease_due(int64_t now_ms, int64_t lease_until_ms, int
     if (rc != SQLITE_DONE) return db_.fail(rc, "UPDATE payments (lease)");
   }
   return Status::ok;
-}
-
-Status PaymentsConnection::settle(const PaymentJob& job, Processor processor,
-                                  int64_t requested_at_ms, int64_t now_ms) {
-  return end_one({job, /*settled=*/true, /*pinned=*/false, processor, requested_at_ms, now_ms});
-}
-
-Status PaymentsConnection::requeue(const PaymentJob& job, bool pinned, Processor processor,
-                                   int64_t requested_at_ms, int64_t due_ms) {
-  return end_one({job, /*settled=*/false, pinned, processor, requested_at_ms, due_ms});
-}
-
-Status PaymentsConnection::end_one(const AttemptEnd& end) {
-  std::vector<Status> ended;
-  std::vector<PaymentJob> none;
-  const Status status = end_and_claim(
-      {end}, &ended, end.at_ms, /*lease_until_ms=*/0, /*claims_max=*/0, [](PaymentJob*) {}, &none);
-  return status == Status::busy || status == Status::unavailable ? status : ended.front();
 }
 
 Status PaymentsConnection::write_end(const AttemptEnd& end) {
@@ -455,6 +429,26 @@ Status PaymentsConnection::write_health(Processor processor, const HealthRow& ro
   write_health_.bind(4, row.checked_ms);
   const Status status = write_one(write_health_, "UPDATE processor_health");
   return status == Status::refused ? Status::ok : status;
+}
+
+std::unique_ptr<SqlitePaymentsStore> SqlitePaymentsStore::open(const Options& options, int sessions,
+                                                               std::string* error) {
+  CREBITO_ASSERT(sessions > 0);
+  std::unique_ptr<ConnectionPool<PaymentsConnection>> pool =
+      ConnectionPool<PaymentsConnection>::open(options, sessions, /*kept=*/0, error);
+  if (!pool) return nullptr;
+  return std::unique_ptr<SqlitePaymentsStore>(new SqlitePaymentsStore(std::move(pool)));
+}
+
+SqlitePaymentsStore::SqlitePaymentsStore(std::unique_ptr<ConnectionPool<PaymentsConnection>> pool)
+    : pool_(std::move(pool)) {}
+
+SqlitePaymentsStore::~SqlitePaymentsStore() = default;
+
+PaymentsSession* SqlitePaymentsStore::borrow() { return pool_->borrow(); }
+
+void SqlitePaymentsStore::give_back(PaymentsSession* session) {
+  pool_->give_back(static_cast<PaymentsConnection*>(session));
 }
 
 }  // namespace store

@@ -27,13 +27,13 @@ std::unique_ptr<ConnectionPool<C>> ConnectionPool<C>::open(const Options& option
 }
 
 template <class C>
-typename ConnectionPool<C>::Lease ConnectionPool<C>::acquire() {
+C* ConnectionPool<C>::borrow() {
   std::unique_lock<std::mutex> lock(free_mutex_);
   free_changed_.wait(lock, [this] { return !free_.empty(); });
   C* connection = free_.back();
   free_.pop_back();
   lock.unlock();
-  return Lease(this, refresh(connection));
+  return refresh(connection);
 }
 
 template <class C>

@@ -55,7 +55,12 @@ class ConnectionPool {
   static std::unique_ptr<ConnectionPool> open(const Options& options, int size, int kept,
                                               std::string* error);
 
-  Lease acquire();
+  Lease acquire() { return Lease(this, borrow()); }
+
+  // acquire() and the Lease's return, for an owner that lends through a lease of its own
+  // (store::SqlitePaymentsStore): every borrow() is matched by one give_back().
+  C* borrow();
+  void give_back(C* connection) { release(connection); }
 
   C* kept(int index) const;
 
@@ -100,7 +105,7 @@ class ConnectionPool {
 extern template class ConnectionPool<Connection>;
 extern template class ConnectionPool<PaymentsConnection>;
 
-// The payments face's connections (payments::Payments borrows them).
+// The payments face's connections (store::SqlitePaymentsStore lends them).
 using PaymentsPool = ConnectionPool<PaymentsConnection>;
 
 // The ledger's pool.

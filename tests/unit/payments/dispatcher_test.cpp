@@ -24,8 +24,8 @@ struct Instance {
   QueueFile file;
   payments::JobQueue jobs;
   payments::ProcessorViews views{1};
-  payments::Dispatcher dispatcher{file.connect(), payments::Forwarder::lease_ms(timeout_ms), &jobs,
-                                  &views};
+  payments::Dispatcher dispatcher{file.store.get(), payments::Forwarder::lease_ms(timeout_ms),
+                                  &jobs, &views};
   Instance() { dispatcher.start(); }
 
   void accept(int n) {
@@ -135,4 +135,27 @@ TEST_CASE("dispatcher: a payment whose lease expired comes back pinned to that c
   CHECK(job->attempts == 2);
   CHECK(job->lease_token != lost.lease_token);
   CHECK(payments::now_ms() >= sent_at + 100);
+}
+
+TEST_CASE("dispatcher: after its file was replaced, it forwards from the file in its place",
+          "[unit][payments][dispatcher][moved]") {
+  Instance instance;
+  instance.accept(1);
+  const auto first = instance.take();
+  REQUIRE(first);
+  instance.settled(*first);
+  REQUIRE(wait_until([&] { return instance.file.counts().settled[0] == 1; }));
+
+  // The session it borrows now has the old file open: its rounds answer unavailable and write
+  // nothing into the old file, until the store replaces it.
+  instance.file.replace_by_copy();
+  instance.accept(2);
+  const auto second = instance.take();
+  REQUIRE(second);
+  CHECK(second->correlation_id == id_of(2));
+  instance.settled(*second);
+  REQUIRE(wait_until([&] { return instance.file.counts().settled[0] == 2; }));
+  const store::QueueCounts counts = instance.file.counts();
+  CHECK(counts.accepted == 2);
+  CHECK(counts.in_flight + counts.queued == 0);
 }

@@ -21,14 +21,11 @@ struct Setup {
   TempDir logs;
   ProcessorSim default_sim{"0.05", logs.file("default.log")};
   ProcessorSim fallback_sim{"0.15", logs.file("fallback.log")};
-  payments::Forwarder forwarder{
-      {file.options(), default_sim.url(), fallback_sim.url(), /*workers=*/4, /*timeout_ms=*/2000}};
+  payments::Forwarder forwarder{{file.store.get(), default_sim.url(), fallback_sim.url(),
+                                 /*workers=*/4, /*timeout_ms=*/2000}};
   std::unique_ptr<store::PaymentsConnection> accepts = file.connect();
 
-  Setup() {
-    std::string error;
-    REQUIRE(forwarder.start(&error));
-  }
+  Setup() { forwarder.start(); }
   void accept(int first, int count) {
     for (int n = first; n < first + count; ++n) {
       REQUIRE(accepts->accept(id_of(n), 100 + n, payments::now_ms()) == store::Status::ok);

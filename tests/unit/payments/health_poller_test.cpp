@@ -35,7 +35,7 @@ TEST_CASE("health poller: stores each processor's answer while its instance is a
   Processors processors;
   REQUIRE(processors.default_sim.set_failure(true));
   REQUIRE(processors.fallback_sim.set_delay(35));
-  HealthPoller poller(file.connect(), processors.default_sim.url(), processors.fallback_sim.url(),
+  HealthPoller poller(file.store.get(), processors.default_sim.url(), processors.fallback_sim.url(),
                       "instance-a");
   // No payment seen yet: no call.
   CHECK(poller.poll() == 0);
@@ -58,9 +58,9 @@ TEST_CASE("health poller: one instance at a time holds the lease and polls",
           "[unit][payments][health]") {
   QueueFile file;
   Processors processors;
-  HealthPoller a(file.connect(), processors.default_sim.url(), processors.fallback_sim.url(),
+  HealthPoller a(file.store.get(), processors.default_sim.url(), processors.fallback_sim.url(),
                  "instance-a");
-  HealthPoller b(file.connect(), processors.default_sim.url(), processors.fallback_sim.url(),
+  HealthPoller b(file.store.get(), processors.default_sim.url(), processors.fallback_sim.url(),
                  "instance-b");
   a.note_activity(payments::now_ms());
   b.note_activity(payments::now_ms());
@@ -87,7 +87,7 @@ TEST_CASE("health poller: an answer it cannot read keeps the last one, with the 
   store::HealthRow last{true, 70, 1};
   REQUIRE(file.connect()->write_health(store::Processor::default_processor, last) ==
           store::Status::ok);
-  HealthPoller poller(file.connect(), gone_url, fallback_sim.url(), payments::health_owner());
+  HealthPoller poller(file.store.get(), gone_url, fallback_sim.url(), payments::health_owner());
   poller.note_activity(payments::now_ms());
   const int64_t before = payments::now_ms();
   CHECK(poller.poll() == 2);
@@ -100,11 +100,36 @@ TEST_CASE("health poller: an answer it cannot read keeps the last one, with the 
 TEST_CASE("health poller: started, it polls on its own until stop()", "[unit][payments][health]") {
   QueueFile file;
   Processors processors;
-  HealthPoller poller(file.connect(), processors.default_sim.url(), processors.fallback_sim.url(),
+  HealthPoller poller(file.store.get(), processors.default_sim.url(), processors.fallback_sim.url(),
                       payments::health_owner());
   poller.note_activity(payments::now_ms());
   poller.start();
   REQUIRE(wait_until([&] { return stored(file)[1].checked_ms > 0; }));
   CHECK(stored(file)[0].checked_ms > 0);
   poller.stop();
+}
+
+TEST_CASE("health poller: after its file was replaced, it stores the answers in the new file",
+          "[unit][payments][health][moved]") {
+  QueueFile file;
+  Processors processors;
+  HealthPoller poller(file.store.get(), processors.default_sim.url(), processors.fallback_sim.url(),
+                      payments::health_owner());
+  poller.note_activity(payments::now_ms());
+  REQUIRE(poller.poll() == 2);
+  // The answers in the copy are old, so that the poller calls both processors again.
+  const store::HealthRow old{false, 0, 1};
+  REQUIRE(file.connect()->write_health(store::Processor::default_processor, old) ==
+          store::Status::ok);
+  REQUIRE(file.connect()->write_health(store::Processor::fallback, old) == store::Status::ok);
+  file.replace_by_copy();
+
+  const int64_t before = payments::now_ms();
+  poller.note_activity(before);
+  // The first pass finds the old file gone (its session answers unavailable); a later one runs on
+  // the file in its place.
+  CHECK(wait_until([&] { return poller.poll() == 2; }));
+  const auto rows = stored(file);
+  CHECK(rows[0].checked_ms >= before);
+  CHECK(rows[1].checked_ms >= before);
 }

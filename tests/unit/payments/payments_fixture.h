@@ -1,10 +1,14 @@
-// What the payments unit tests share: a fresh database file with the schema applied, store
-// connections to it, distinct correlationIds, and waiting for a condition with a deadline.
+// What the payments unit tests share: a fresh database file with the schema applied, the store
+// that lends sessions on it and single connections to it, distinct correlationIds, and waiting
+// for a condition with a deadline.
 #pragma once
+
+#include <SQLiteCpp/Database.h>
 
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <string>
@@ -21,12 +25,19 @@ struct QueueFile {
   TempDir dir;
   std::string path = dir.file("crebito.db");
   std::shared_ptr<store::WriterLock> writer_lock;
+  // What the face's parts borrow from (a dispatcher, health pollers, a Payments).
+  std::unique_ptr<store::SqlitePaymentsStore> store;
+
+  static constexpr int store_sessions = 4;
 
   QueueFile() {
     std::string error;
     REQUIRE(store::apply_schema(path, &error));
     writer_lock = store::WriterLock::open(path, &error);
     REQUIRE(writer_lock);
+    store = store::SqlitePaymentsStore::open(options(), store_sessions, &error);
+    INFO(error);
+    REQUIRE(store);
   }
   store::Options options() const { return {path, 1000}; }
   std::unique_ptr<store::PaymentsConnection> connect() const {
@@ -34,6 +45,21 @@ struct QueueFile {
     auto connection = store::PaymentsConnection::open(options(), writer_lock.get(), &error);
     REQUIRE(connection);
     return connection;
+  }
+  // Puts a copy of the file in its place, as an operator restoring a backup would: every
+  // connection opened before sees a moved file (store/database.h, invariant 7) until replaced.
+  void replace_by_copy() const {
+    const std::string copy = dir.file("copy.db");
+    {
+      SQLite::Database db(path, SQLite::OPEN_READWRITE);
+      db.exec("VACUUM INTO '" + copy + "'");
+    }
+    {
+      SQLite::Database db(copy, SQLite::OPEN_READWRITE);
+      db.exec("PRAGMA journal_mode = WAL");
+    }
+    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
+    std::filesystem::rename(copy, path);
   }
   store::QueueCounts counts() const {
     store::QueueCounts counts;

@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "payments/timestamp.h"
+#include "store/payments.h"
 #include "store/pool.h"
 #include "store/schema.h"
 #include "support/temp_dir.h"
@@ -29,14 +30,16 @@ const std::string id_c = "4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b3";
 struct Face {
   TempDir dir;
   std::string path;
+  std::unique_ptr<store::SqlitePaymentsStore> store;
   std::unique_ptr<payments::Payments> payments;
   int accepted_hooks = 0;
   Face() : path(dir.file("crebito.db")) {
     std::string error;
     REQUIRE(store::apply_schema(path, &error));
-    payments = payments::Payments::open({path, 100}, 2, &error);
+    store = store::SqlitePaymentsStore::open({path, 100}, 2, &error);
     INFO(error);
-    REQUIRE(payments);
+    REQUIRE(store);
+    payments = std::make_unique<payments::Payments>(store.get());
     payments->on_accepted([this] { ++accepted_hooks; });
   }
   // Settles every queued payment for `processor` with requestedAt = requested_at_ms, as a

@@ -1,0 +1,58 @@
+#include "store/payments_store.h"
+
+#include "store/payments.h"
+#include "store/postgres/payments_store.h"
+#include "store/postgres/schema.h"
+#include "store/schema.h"
+
+namespace store {
+
+Status PaymentsSession::claim(int64_t now_ms, int64_t lease_until_ms,
+                              const std::function<void(PaymentJob*)>& decide, PaymentJob* job) {
+  std::vector<PaymentJob> jobs;
+  std::vector<Status> ended;
+  const Status claimed = end_and_claim({}, &ended, now_ms, lease_until_ms, 1, decide, &jobs);
+  if (claimed == Status::ok) *job = std::move(jobs.front());
+  return claimed;
+}
+
+namespace {
+
+// One attempt's end, through end_and_claim() with nothing to claim.
+Status end_one(PaymentsSession* session, const PaymentsSession::AttemptEnd& end) {
+  std::vector<Status> ended;
+  std::vector<PaymentJob> none;
+  const Status status = session->end_and_claim(
+      {end}, &ended, end.at_ms, /*lease_until_ms=*/0, /*claims_max=*/0, [](PaymentJob*) {}, &none);
+  return status == Status::busy || status == Status::unavailable ? status : ended.front();
+}
+
+}  // namespace
+
+Status PaymentsSession::settle(const PaymentJob& job, Processor processor, int64_t requested_at_ms,
+                               int64_t now_ms) {
+  return end_one(this,
+                 {job, /*settled=*/true, /*pinned=*/false, processor, requested_at_ms, now_ms});
+}
+
+Status PaymentsSession::requeue(const PaymentJob& job, bool pinned, Processor processor,
+                                int64_t requested_at_ms, int64_t due_ms) {
+  return end_one(this, {job, /*settled=*/false, pinned, processor, requested_at_ms, due_ms});
+}
+
+std::unique_ptr<PaymentsStore> open_payments_store(const Location& location,
+                                                   const PaymentsStoreOptions& options,
+                                                   std::string* error) {
+  switch (location.kind) {
+    case Location::Kind::sqlite:
+      if (!apply_schema(location.sqlite_path, error)) return nullptr;
+      return SqlitePaymentsStore::open({location.sqlite_path, options.busy_timeout_ms},
+                                       options.sessions, error);
+    case Location::Kind::postgresql:
+      if (!pg::apply_schema(location.postgresql_uri, error)) return nullptr;
+      return PostgresPaymentsStore::open(location.postgresql_uri, options.sessions, error);
+  }
+  return nullptr;  // Unreachable: -Wswitch flags a kind left out above.
+}
+
+}  // namespace store
