@@ -9,7 +9,7 @@
 
 namespace limits {
 
-// Money (specs/crebitos.md). 2^53 - 1 is the largest integer that every JSON reader keeps exact;
+// Money (docs/API.md). 2^53 - 1 is the largest integer that every JSON reader keeps exact;
 // schema.sql enforces the same bound on balances and amounts.
 inline constexpr int64_t amount_cents_min = 1;
 inline constexpr int64_t amount_cents_max = 9'007'199'254'740'991;
@@ -181,7 +181,7 @@ inline constexpr int pg_keepalive_count = 3;
 // works; this one spells "crebito" in ASCII.
 inline constexpr int64_t pg_schema_lock_key = 0x63726562'69746f;
 
-// ---- Payments (specs/payments.md, research/rinha2025.md). ----
+// ---- Payments (docs/PAYMENTS.md, docs/CHALLENGES.md). ----
 
 // A payment is 1 cent up to the same JSON-safe maximum as the ledger; at most 2 decimals.
 inline constexpr int64_t payment_cents_min = 1;
@@ -190,7 +190,8 @@ inline constexpr int64_t payment_cents_max = amount_cents_max;
 inline constexpr size_t correlation_id_chars = 36;
 
 // Forwarding workers per instance. A worker holds one payment at a time, so this bounds the calls
-// in flight to the processors (research §2: they admit 800 at once, then queue 500, then 429).
+// in flight to the processors (docs/CHALLENGES.md §2: they admit 800 at once, then queue 500, then
+// 429).
 inline constexpr int payment_workers_min = 1;
 inline constexpr int payment_workers_max = 256;
 inline constexpr int payment_workers_default = 64;
@@ -234,8 +235,8 @@ inline constexpr int pg_payment_dispatch_rows_max = 64;
 inline constexpr int payment_idle_poll_ms = 25;
 
 // GET /payments/service-health is allowed once per 5 s per processor across all clients
-// (research §2); one instance at a time holds the health lease and polls each processor at most
-// once per health_poll_interval_ms.
+// (docs/CHALLENGES.md §2); one instance at a time holds the health lease and polls each processor
+// at most once per health_poll_interval_ms.
 inline constexpr int health_poll_interval_ms = 5100;
 inline constexpr int health_lease_ms = 12'000;
 inline constexpr int health_timeout_ms = 3000;
@@ -246,13 +247,14 @@ inline constexpr int health_active_window_ms = 30'000;
 // the only choice); the health poll only sees it every 5 s.
 inline constexpr int processor_avoid_ms = 1500;
 // Default is cheaper: it is used while its expected response time is below this. Above it, the
-// fallback is used when it is faster (the 2025 winner's rule, research §5).
+// fallback is used when it is faster (the 2025 winner's rule, docs/CHALLENGES.md §4).
 inline constexpr int default_preferred_below_ms = 120;
 
 // GET /payments-summary counts what settled until this long after it was asked, waiting that long
 // at most for calls in flight whose requestedAt falls in the window: a payment a processor recorded
-// just before it was asked settles here a moment later (research §6.3), while one recorded later
-// must not count. Measured: waiting 1 s counted 1-2 payments more than the processors per check.
+// just before it was asked settles here a moment later (docs/CHALLENGES.md §5.3), while one
+// recorded later must not count. Measured: waiting 1 s counted 1-2 payments more than the
+// processors per check.
 inline constexpr int summary_settle_wait_ms_max = 100;
 inline constexpr int summary_settle_poll_ms = 5;
 

@@ -1,5 +1,5 @@
 // ledger::Ledger applies credits and debits to the five accounts and reads statements, keeping
-// the money invariant of specs/crebitos.md: saldo >= -limite, and saldo equals the sum of the
+// the money invariant of docs/API.md: saldo >= -limite, and saldo equals the sum of the
 // account's transactions. It knows the rules, not HTTP and not SQL.
 //
 // Thread-safe: any number of threads may call it at once (each call borrows one store connection).

@@ -1,5 +1,5 @@
 // The rules a credit or debit request must satisfy before it reaches the database
-// (specs/crebitos.md, "POST /clientes/{id}/transacoes"). Pure functions; thread-safe.
+// (docs/API.md, "POST /clientes/{id}/transacoes"). Pure functions; thread-safe.
 #pragma once
 
 #include <cstdint>

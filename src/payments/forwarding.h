@@ -1,4 +1,4 @@
-// The forwarding rules of specs/payments.md as pure functions: what happens to a payment after one
+// The forwarding rules of docs/PAYMENTS.md as pure functions: what happens to a payment after one
 // attempt to forward it, and which processor the next attempt goes to. No I/O, no clock (times are
 // arguments), no locks; thread-safe. The store keeps the state, the forwarder does the calls.
 //

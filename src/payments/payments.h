@@ -1,4 +1,4 @@
-// payments::Payments is the payments face's request side (specs/payments.md): it accepts payments
+// payments::Payments is the payments face's request side (docs/PAYMENTS.md): it accepts payments
 // into the durable queue, reads the global summary, purges, and reports the queue's state. It
 // knows the rules of those answers, not HTTP and not SQL. Forwarding happens in forwarder.h.
 //

@@ -1,4 +1,4 @@
-// payments::ProcessorClient calls one payment processor (research §2): POST /payments and
+// payments::ProcessorClient calls one payment processor (docs/CHALLENGES.md §2): POST /payments and
 // GET /payments/service-health, over one keep-alive connection with TCP_NODELAY. Each answer is
 // turned into an AttemptOutcome; nothing here decides what happens next (forwarding.h does).
 //
