@@ -41,7 +41,7 @@ INSERT INTO accounts (id, limit_cents, balance_cents) VALUES
   (5, 500000, 0)
 ON CONFLICT (id) DO NOTHING;
 
--- ---- Payments (specs/payments.md): the durable queue, the settled payments and the shared
+-- ---- Payments (docs/PAYMENTS.md): the durable queue, the settled payments and the shared
 -- health of the processors, as in schema.sql. One row per accepted correlationId, from acceptance
 -- to settlement. state: 0 queued (due_ms = not before), 1 leased to a worker (due_ms = lease
 -- expiry), 2 settled (processor and requested_at_ms are what that processor recorded).
