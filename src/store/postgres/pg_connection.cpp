@@ -1,6 +1,7 @@
 #include "store/postgres/pg_connection.h"
 
 #include <libpq-fe.h>
+#include <poll.h>
 
 #include <charconv>
 #include <chrono>
@@ -187,6 +188,13 @@ Status Connection::connect() {
 }
 
 Status Connection::ensure_open() {
+  if (!broken() && !in_transaction_) {
+    // Invariant 3: an idle connection has nothing to read; if it has, the server closed it.
+    pollfd idle = {PQsocket(conn_), POLLIN, 0};
+    if (poll(&idle, 1, 0) != 0) {
+      (void)fail(Failure::lost, "PostgreSQL: the server closed the connection while it was idle");
+    }
+  }
   if (!broken()) return Status::ok;
   // Invariant 4: the transaction's earlier statements are gone with the session.
   if (in_transaction_) return fail(Failure::lost, "PostgreSQL: connection lost in a transaction");
@@ -243,8 +251,10 @@ Status Connection::check(pg_result* result, const char* what) {
 }
 
 Status Connection::exec(const char* name, const Params& params, Result* result) {
+  last_sent_ = false;
   const Status open = ensure_open();
   if (open != Status::ok) return open;
+  last_sent_ = true;
   Result answer(PQexecPrepared(conn_, name, params.size(), params.values(), nullptr, nullptr,
                                /*resultFormat=*/0));
   const Status status = check(answer.raw(), name);
@@ -253,8 +263,10 @@ Status Connection::exec(const char* name, const Params& params, Result* result) 
 }
 
 Status Connection::run(const char* sql, Result* result) {
+  last_sent_ = false;
   const Status open = ensure_open();
   if (open != Status::ok) return open;
+  last_sent_ = true;
   Result answer(PQexec(conn_, sql));
   const Status status = check(answer.raw(), sql);
   if (status == Status::ok && result != nullptr) *result = std::move(answer);
