@@ -166,6 +166,13 @@ inline constexpr int store_connections_default = 4;
 // A connection that was lost (server restarted, network cut) is opened again at its next use, at
 // most this often, so that a server that is down costs a request one refused connect, not a wait.
 inline constexpr int pg_reconnect_interval_ms = 200;
+// A posting whose connection was lost after it was sent may have committed: the instance
+// reconnects and looks its id up (store/postgres/ledger_store.h, invariant 4), for at most this
+// long. Past it the outcome is unknown and the answer is 503 (docs/RELIABILITY.md).
+inline constexpr int pg_post_outcome_wait_ms = 3000;
+// A read whose connection turns out to be lost is tried this many times in all, on a connection
+// opened again each time (a pool keeps connections idle across a server restart).
+inline constexpr int pg_read_attempts_max = 3;
 // Opening a connection gives up after this long (libpq's connect_timeout, whole seconds).
 inline constexpr int pg_connect_timeout_s = 2;
 // Over TCP, a server that stops answering (host down, network cut) is given up after this long
