@@ -184,6 +184,18 @@ inline constexpr int pg_tcp_user_timeout_ms = 5000;
 inline constexpr int pg_keepalive_idle_s = 5;
 inline constexpr int pg_keepalive_interval_s = 1;
 inline constexpr int pg_keepalive_count = 3;
+// Set on every session of the PostgreSQL stores, so that no statement of an instance waits long
+// on a lock held by a session whose client is gone (an instance killed mid-statement leaves its
+// backend running until PostgreSQL notices): PostgreSQL checks each running statement's client at
+// least every pg_client_check_interval_ms (client_connection_check_interval: a backend whose client
+// died stops and rolls back), a statement waits at most pg_lock_timeout_ms for a lock (then it
+// fails having written nothing: 503), and a session idle inside a transaction for
+// pg_idle_in_transaction_timeout_ms is ended. The event loop thread waits on each statement, so
+// pg_lock_timeout_ms stays below haproxy's timeout check (1 s), and the instance answers its
+// checks.
+inline constexpr int pg_client_check_interval_ms = 250;
+inline constexpr int pg_lock_timeout_ms = 500;
+inline constexpr int pg_idle_in_transaction_timeout_ms = 5000;
 // The schema lock (pg_advisory_xact_lock): one key for every crebito database. Any constant
 // works; this one spells "crebito" in ASCII.
 inline constexpr int64_t pg_schema_lock_key = 0x63726562'69746f;

@@ -163,12 +163,21 @@ Status Connection::connect() {
   const std::string idle = std::to_string(limits::pg_keepalive_idle_s);
   const std::string interval = std::to_string(limits::pg_keepalive_interval_s);
   const std::string count = std::to_string(limits::pg_keepalive_count);
-  const char* const keywords[] = {"connect_timeout",     "tcp_user_timeout", "keepalives_idle",
-                                  "keepalives_interval", "keepalives_count", "application_name",
-                                  "client_encoding",     "dbname",           nullptr};
+  // Invariant 6: the session's own limits.
+  const std::string options =
+      "-c client_connection_check_interval=" + std::to_string(limits::pg_client_check_interval_ms) +
+      " -c lock_timeout=" + std::to_string(limits::pg_lock_timeout_ms) +
+      " -c idle_in_transaction_session_timeout=" +
+      std::to_string(limits::pg_idle_in_transaction_timeout_ms);
+  const char* const keywords[] = {"connect_timeout",  "tcp_user_timeout",
+                                  "keepalives_idle",  "keepalives_interval",
+                                  "keepalives_count", "application_name",
+                                  "client_encoding",  "options",
+                                  "dbname",           nullptr};
   const char* const values[] = {timeout.c_str(),  user_timeout.c_str(), idle.c_str(),
                                 interval.c_str(), count.c_str(),        "crebito",
-                                "UTF8",           uri_.c_str(),         nullptr};
+                                "UTF8",           options.c_str(),      uri_.c_str(),
+                                nullptr};
   conn_ = PQconnectdbParams(keywords, values, /*expand_dbname=*/1);
   if (conn_ == nullptr) return fail(Failure::lost, "PostgreSQL: out of memory connecting");
   if (PQstatus(conn_) != CONNECTION_OK) {

@@ -28,6 +28,12 @@
 //   4. Inside a transaction (begin() .. commit()/rollback()) a lost connection is not reopened
 //      until the transaction is over: the next call fails at once, and rollback() ends it.
 //   5. Parameters and results travel as text; integers are written and read in decimal.
+//   6. Every session runs with limits of its own (unless the URI sets `options` itself): a
+//      statement waits at most limits::pg_lock_timeout_ms for a lock (then busy, nothing written),
+//      PostgreSQL checks a running statement's client every limits::pg_client_check_interval_ms
+//      (a backend whose client died, e.g. an instance killed mid-statement, stops and releases its
+//      locks instead of holding them until it next writes to the socket), and a session idle in a
+//      transaction for limits::pg_idle_in_transaction_timeout_ms is ended by the server.
 #pragma once
 
 #include <condition_variable>
