@@ -168,8 +168,10 @@ inline constexpr int store_connections_default = 4;
 inline constexpr int pg_reconnect_interval_ms = 200;
 // A posting whose connection was lost after it was sent may have committed: the instance
 // reconnects and looks its id up (store/postgres/ledger_store.h, invariant 4), for at most this
-// long. Past it the outcome is unknown and the answer is 503 (docs/RELIABILITY.md).
-inline constexpr int pg_post_outcome_wait_ms = 3000;
+// long: the instance's event loop waits meanwhile. Past it the outcome is unknown and the answer
+// is 504, not 503 (docs/RELIABILITY.md). Long enough for a second reconnect attempt
+// (pg_reconnect_interval_ms), short beside a server restart, which is answered 504 at once.
+inline constexpr int pg_post_outcome_wait_ms = 300;
 // A read whose connection turns out to be lost is tried this many times in all, on a connection
 // opened again each time (a pool keeps connections idle across a server restart).
 inline constexpr int pg_read_attempts_max = 3;

@@ -1,7 +1,6 @@
 #include "store/postgres/ledger_store.h"
 
 #include <chrono>
-#include <cstdio>
 #include <random>
 #include <thread>
 
@@ -180,9 +179,7 @@ Status PostgresLedgerStore::settle(pg::Connection* connection, int64_t account_i
   *error_text += " (whether the posting was written could not be learnt within " +
                  std::to_string(limits::pg_post_outcome_wait_ms) +
                  " ms: " + connection->last_error() + ")";
-  std::fprintf(stderr, "crebito: posting outcome unknown, answering 503: %s\n",
-               error_text->c_str());
-  return Status::unavailable;
+  return Status::unknown;
 }
 
 Status PostgresLedgerStore::read(const char* name, const pg::Params& params, pg::Result* result,

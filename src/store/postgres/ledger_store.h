@@ -22,8 +22,8 @@
 //      store reconnects (for at most limits::pg_post_outcome_wait_ms), waits for the account's row
 //      lock (so a posting still running on the lost session has ended), and looks the id up:
 //      found, the answer is ok with the stored balance; not found, nothing was written and 503 is
-//      true. Only when the lookup cannot be done in time is the outcome unknown; the answer is
-//      then 503 too (docs/RELIABILITY.md).
+//      true. When the lookup cannot be done in time (PostgreSQL is down) the outcome is unknown:
+//      Status::unknown, answered 504, never 503 (docs/RELIABILITY.md).
 //   5. Faults are logged once when they start and once when they end (store::FaultLog).
 //   6. Batches: each posting commits alone; end_batch() is always true, no answer depends on it.
 #pragma once
@@ -67,8 +67,8 @@ class PostgresLedgerStore final : public LedgerStore {
   Status report(FaultLog::Kind kind, Status status);
 
   // Invariant 4: after `posting` (with id post_id) was sent on `connection` and the connection was
-  // lost, learns whether it committed. ok and *after when it did, unavailable when it did not or
-  // the outcome could not be learnt in time (then *error_text says which).
+  // lost, learns whether it committed: ok and *after when it did, unavailable when it did not,
+  // unknown when that could not be learnt within limits::pg_post_outcome_wait_ms.
   Status settle(pg::Connection* connection, int64_t account_id, int64_t post_id, AccountRow* after,
                 std::string* error_text);
 
