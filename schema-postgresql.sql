@@ -30,8 +30,27 @@ CREATE TABLE IF NOT EXISTS transactions (
   kind         text   NOT NULL CHECK (kind IN ('c', 'd')),
   description  text   NOT NULL,
   created_at   text   NOT NULL,  -- UTC, ISO-8601 with microseconds, e.g. 2024-01-17T02:34:38.543030Z
-  PRIMARY KEY (account_id, seq)
+  -- The posting's own id (random, chosen by the instance) and the balance right after it: when the
+  -- connection is lost while a posting is in flight, the instance looks the id up to learn whether
+  -- it committed, and answers with this balance (src/store/postgres/ledger_store.h, invariant 5).
+  post_id      bigint,
+  balance_cents bigint,
+  PRIMARY KEY (account_id, seq),
+  UNIQUE (account_id, post_id)
 );
+
+-- A database made before post_id existed gets it here. Checked first, so that a database that has
+-- it takes no table lock at a start (ALTER TABLE would block every posting meanwhile).
+DO $$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM information_schema.columns
+                 WHERE table_schema = current_schema() AND table_name = 'transactions'
+                   AND column_name = 'post_id') THEN
+    ALTER TABLE transactions ADD COLUMN post_id bigint, ADD COLUMN balance_cents bigint,
+      ADD UNIQUE (account_id, post_id);
+  END IF;
+END
+$$;
 
 INSERT INTO accounts (id, limit_cents, balance_cents) VALUES
   (1, 100000, 0),

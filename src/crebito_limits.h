@@ -166,6 +166,15 @@ inline constexpr int store_connections_default = 4;
 // A connection that was lost (server restarted, network cut) is opened again at its next use, at
 // most this often, so that a server that is down costs a request one refused connect, not a wait.
 inline constexpr int pg_reconnect_interval_ms = 200;
+// A posting whose connection was lost after it was sent may have committed: the instance
+// reconnects and looks its id up (store/postgres/ledger_store.h, invariant 4), for at most this
+// long: the instance's event loop waits meanwhile. Past it the outcome is unknown and the answer
+// is 504, not 503 (docs/RELIABILITY.md). Long enough for a second reconnect attempt
+// (pg_reconnect_interval_ms), short beside a server restart, which is answered 504 at once.
+inline constexpr int pg_post_outcome_wait_ms = 300;
+// A read whose connection turns out to be lost is tried this many times in all, on a connection
+// opened again each time (a pool keeps connections idle across a server restart).
+inline constexpr int pg_read_attempts_max = 3;
 // Opening a connection gives up after this long (libpq's connect_timeout, whole seconds).
 inline constexpr int pg_connect_timeout_s = 2;
 // Over TCP, a server that stops answering (host down, network cut) is given up after this long
@@ -177,6 +186,18 @@ inline constexpr int pg_tcp_user_timeout_ms = 5000;
 inline constexpr int pg_keepalive_idle_s = 5;
 inline constexpr int pg_keepalive_interval_s = 1;
 inline constexpr int pg_keepalive_count = 3;
+// Set on every session of the PostgreSQL stores, so that no statement of an instance waits long
+// on a lock held by a session whose client is gone (an instance killed mid-statement leaves its
+// backend running until PostgreSQL notices): PostgreSQL checks each running statement's client at
+// least every pg_client_check_interval_ms (client_connection_check_interval: a backend whose client
+// died stops and rolls back), a statement waits at most pg_lock_timeout_ms for a lock (then it
+// fails having written nothing: 503), and a session idle inside a transaction for
+// pg_idle_in_transaction_timeout_ms is ended. The event loop thread waits on each statement, so
+// pg_lock_timeout_ms stays below haproxy's timeout check (1 s), and the instance answers its
+// checks.
+inline constexpr int pg_client_check_interval_ms = 250;
+inline constexpr int pg_lock_timeout_ms = 500;
+inline constexpr int pg_idle_in_transaction_timeout_ms = 5000;
 // The schema lock (pg_advisory_xact_lock): one key for every crebito database. Any constant
 // works; this one spells "crebito" in ASCII.
 inline constexpr int64_t pg_schema_lock_key = 0x63726562'69746f;

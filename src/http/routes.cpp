@@ -68,6 +68,9 @@ int status_for(ledger::Outcome outcome) {
       return 422;
     case ledger::Outcome::unavailable:
       return 503;
+    case ledger::Outcome::unknown:  // Sent, connection lost, not learnt: not a 503
+                                    // (docs/RELIABILITY.md).
+      return 504;
   }
   return 500;  // Unreachable: -Wswitch flags any outcome left out above.
 }

@@ -77,6 +77,10 @@ Outcome Ledger::apply(int64_t account_id, const TransactionRequest& request, Bal
       break;
     case store::Status::refused:
       return Outcome::refused;
+    case store::Status::unknown:
+      std::fprintf(stderr, "crebito: transaction outcome unknown, answering 504: %s\n",
+                   error_text.c_str());
+      return Outcome::unknown;
     case store::Status::busy:
     case store::Status::unavailable:
     case store::Status::conflict:  // Not reached: a posting stays inside the constraints.
@@ -108,6 +112,7 @@ Outcome Ledger::statement(int64_t account_id, Statement* out) {
     case store::Status::busy:
     case store::Status::unavailable:
     case store::Status::conflict:  // Not reached: a read meets no constraint.
+    case store::Status::unknown:   // Not reached: a read writes nothing.
       return unavailable(error_text, status, "statement");
   }
   CREBITO_ASSERT(rows.size() <= limits::statement_entries_max);

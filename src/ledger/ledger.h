@@ -20,11 +20,13 @@
 namespace ledger {
 
 enum class [[nodiscard]] Outcome{
-    ok,
-    no_such_account,
+    ok, no_such_account,
     invalid_request,  // The request breaks a rule of transaction.h; nothing written.
     refused,      // A debit past the limit, or a credit past the balance maximum; nothing written.
     unavailable,  // The database cannot be written or read now (busy past the timeout, I/O error).
+                  // Nothing was written.
+    unknown,      // The transaction was sent to the database and the connection lost before its
+                  // answer; whether it was written could not be learnt (PostgreSQL store only).
 };
 
 struct Account {

@@ -47,6 +47,8 @@ const char* status_name(Status status) {
       return "unavailable";
     case Status::conflict:
       return "conflict";
+    case Status::unknown:
+      return "unknown";
   }
   return "?";
 }

@@ -57,6 +57,8 @@ enum class [[nodiscard]] Status{
     conflict,     // PostgreSQL store only: a constraint (unique, check, foreign key) refused the
                   // statement; nothing of it was written. Our writes stay inside the schema's
                   // constraints, so only a caller that relies on one (a duplicate key) sees it.
+    unknown,      // PostgreSQL store only: a write was sent, the connection was lost, and whether
+                  // it committed could not be learnt in time. It may have been written.
 };
 
 const char* status_name(Status status);

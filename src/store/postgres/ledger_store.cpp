@@ -1,5 +1,9 @@
 #include "store/postgres/ledger_store.h"
 
+#include <chrono>
+#include <random>
+#include <thread>
+
 #include "check.h"
 #include "crebito_limits.h"
 #include "store/location.h"
@@ -11,10 +15,13 @@ namespace {
 constexpr const char* post_name = "ledger_post";
 constexpr const char* statement_name = "ledger_statement";
 constexpr const char* health_name = "ledger_health";
+constexpr const char* post_lock_name = "ledger_post_lock";
+constexpr const char* post_lookup_name = "ledger_post_lookup";
 
 // Invariant 1. $1 account, $2 delta (+amount for a credit, -amount for a debit), $3 the balance
-// maximum, $4 amount, $5 kind, $6 description, $7 created_at. The new count is the new row's seq.
-// The history row names the account as $1 too (not u.id), so that Citus sees one shard key.
+// maximum, $4 amount, $5 kind, $6 description, $7 created_at, $8 the posting's id (invariant 4).
+// The new count is the new row's seq. The history row names the account as $1 too (not u.id), so
+// that Citus sees one shard key.
 constexpr const char* post_sql =
     "WITH u AS ("
     "  UPDATE accounts SET balance_cents = balance_cents + $2::bigint,"
@@ -23,10 +30,29 @@ constexpr const char* post_sql =
     "    AND balance_cents + $2::bigint <= $3::bigint"
     "  RETURNING balance_cents, limit_cents, transaction_count"
     "), h AS ("
-    "  INSERT INTO transactions (account_id, seq, amount_cents, kind, description, created_at)"
-    "  SELECT $1::bigint, transaction_count, $4::bigint, $5::text, $6::text, $7::text FROM u"
+    "  INSERT INTO transactions (account_id, seq, amount_cents, kind, description, created_at,"
+    "    post_id, balance_cents)"
+    "  SELECT $1::bigint, transaction_count, $4::bigint, $5::text, $6::text, $7::text,"
+    "    $8::bigint, balance_cents FROM u"
     ") "
     "SELECT balance_cents, limit_cents FROM u";
+
+// Invariant 4, after a lost connection: first wait for the account's row lock (a posting still
+// running on the lost session holds it until it commits or rolls back), then, in a statement of
+// its own (READ COMMITTED: a new snapshot, which sees that commit), look the posting's id up.
+constexpr const char* post_lock_sql = "SELECT id FROM accounts WHERE id = $1 FOR SHARE";
+constexpr const char* post_lookup_sql =
+    "SELECT t.balance_cents, a.limit_cents FROM transactions AS t JOIN accounts AS a"
+    "  ON a.id = t.account_id "
+    "WHERE t.account_id = $1 AND a.id = $1 AND t.post_id = $2";
+
+// Postings' ids: random, so that instances need not agree on anything. Two postings to one account
+// with the same id would make the second fail on the unique index (and answer 503): one chance in
+// 2^62 per pair.
+int64_t new_post_id() {
+  thread_local std::mt19937_64 generator(std::random_device{}());
+  return static_cast<int64_t>(generator() >> 2);
+}
 
 // Invariant 2: one SELECT. The LEFT JOIN keeps the account row when it has no transactions yet.
 constexpr const char* statement_sql =
@@ -50,6 +76,8 @@ const std::vector<pg::Prepared>& PostgresLedgerStore::statements() {
       {post_name, post_sql},
       {statement_name, statement_sql},
       {health_name, health_sql},
+      {post_lock_name, post_lock_sql},
+      {post_lookup_name, post_lookup_sql},
   };
   return all;
 }
@@ -90,12 +118,20 @@ Status PostgresLedgerStore::post(const Posting& posting, AccountRow* after,
       .add(std::string_view(&posting.kind, 1))
       .add(posting.description)
       .add(posting.created_at);
+  const int64_t post_id = new_post_id();
+  params.add(post_id);
   pg::Result result;
   pg::ConnectionPool::Lease connection = pool_->acquire();
   const Status status = connection->exec(post_name, params, &result);
   if (status != Status::ok) {
     *error_text = connection->last_error();
     fault_log_.failed(FaultLog::Kind::write, *error_text);
+    if (connection->last_failure() == pg::Failure::lost && connection->last_sent()) {
+      // Invariant 4: it may have committed before the connection was lost.
+      const Status settled = settle(&*connection, posting.account_id, post_id, after, error_text);
+      if (settled == Status::ok) return report(FaultLog::Kind::write, Status::ok);
+      return settled;
+    }
     return status;
   }
   if (result.rows() == 0) return report(FaultLog::Kind::write, Status::refused);
@@ -108,12 +144,52 @@ Status PostgresLedgerStore::post(const Posting& posting, AccountRow* after,
   return report(FaultLog::Kind::write, Status::ok);
 }
 
+Status PostgresLedgerStore::settle(pg::Connection* connection, int64_t account_id, int64_t post_id,
+                                   AccountRow* after, std::string* error_text) {
+  using Clock = std::chrono::steady_clock;
+  const Clock::time_point deadline =
+      Clock::now() + std::chrono::milliseconds(limits::pg_post_outcome_wait_ms);
+  pg::Params lock_params;
+  lock_params.add(account_id);
+  pg::Params lookup_params;
+  lookup_params.add(account_id).add(post_id);
+  for (;;) {
+    pg::Result found;
+    Status status = connection->exec(post_lock_name, lock_params);
+    if (status == Status::ok) status = connection->exec(post_lookup_name, lookup_params, &found);
+    if (status == Status::ok) {
+      if (found.rows() == 0) {
+        *error_text += " (the posting was not written)";
+        return Status::unavailable;
+      }
+      CREBITO_ASSERT(found.rows() == 1);
+      after->id = account_id;
+      after->balance_cents = found.integer(0, 0);
+      after->limit_cents = found.integer(0, 1);
+      CREBITO_ASSERT(after->balance_cents >= -after->limit_cents);
+      CREBITO_ASSERT(after->balance_cents <= limits::balance_cents_max);
+      return Status::ok;
+    }
+    // Reconnects are at most one per pg_reconnect_interval_ms: wait for the next one.
+    const Clock::time_point next =
+        Clock::now() + std::chrono::milliseconds(limits::pg_reconnect_interval_ms);
+    if (next >= deadline) break;
+    std::this_thread::sleep_until(next);
+  }
+  *error_text += " (whether the posting was written could not be learnt within " +
+                 std::to_string(limits::pg_post_outcome_wait_ms) +
+                 " ms: " + connection->last_error() + ")";
+  return Status::unknown;
+}
+
 Status PostgresLedgerStore::read(const char* name, const pg::Params& params, pg::Result* result,
                                  std::string* error_text) {
   pg::ConnectionPool::Lease connection = pool_->acquire();
   Status status = connection->exec(name, params, result);
-  if (status != Status::ok && connection->last_failure() == pg::Failure::lost) {
-    // A connection idle across a server restart fails its first use; a fresh one may not.
+  for (int attempt = 1; attempt < limits::pg_read_attempts_max && status != Status::ok &&
+                        connection->last_failure() == pg::Failure::lost;
+       ++attempt) {
+    // A connection idle across a server restart fails its first use; a reopened one may not.
     status = connection->exec(name, params, result);
   }
   if (status != Status::ok) {

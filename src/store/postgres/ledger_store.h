@@ -13,9 +13,17 @@
 //   4. Connections come from a pg::ConnectionPool of options.connections (--store-connections);
 //      a lost one is reopened at its next use (store/postgres/pg_connection.h). While PostgreSQL
 //      is down every call answers unavailable (503), and the store recovers by itself when it is
-//      back. A read whose connection turns out to be lost is retried once on a fresh one; a
-//      posting is not (PostgreSQL may have committed it before the connection was lost, and then
-//      that one 503 was in fact written: the only case where a 503 is not "nothing written").
+//      back. A read whose connection turns out to be lost is tried again on a reopened one, up to
+//      limits::pg_read_attempts_max times in all. A connection idle in the pool is checked before
+//      a statement is sent on it, so one the server closed meanwhile is reopened first and a
+//      statement that fails on it was never sent.
+//      A posting carries a random id (post_id), stored in its history row with the balance after
+//      it. When its connection is lost after it was sent, PostgreSQL may have committed it: the
+//      store reconnects (for at most limits::pg_post_outcome_wait_ms), waits for the account's row
+//      lock (so a posting still running on the lost session has ended), and looks the id up:
+//      found, the answer is ok with the stored balance; not found, nothing was written and 503 is
+//      true. When the lookup cannot be done in time (PostgreSQL is down) the outcome is unknown:
+//      Status::unknown, answered 504, never 503 (docs/RELIABILITY.md).
 //   5. Faults are logged once when they start and once when they end (store::FaultLog).
 //   6. Batches: each posting commits alone; end_batch() is always true, no answer depends on it.
 #pragma once
@@ -57,6 +65,12 @@ class PostgresLedgerStore final : public LedgerStore {
   Status read(const char* name, const pg::Params& params, pg::Result* result,
               std::string* error_text);
   Status report(FaultLog::Kind kind, Status status);
+
+  // Invariant 4: after `posting` (with id post_id) was sent on `connection` and the connection was
+  // lost, learns whether it committed: ok and *after when it did, unavailable when it did not,
+  // unknown when that could not be learnt within limits::pg_post_outcome_wait_ms.
+  Status settle(pg::Connection* connection, int64_t account_id, int64_t post_id, AccountRow* after,
+                std::string* error_text);
 
   const std::unique_ptr<pg::ConnectionPool> pool_;
   FaultLog fault_log_;

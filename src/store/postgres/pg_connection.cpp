@@ -1,6 +1,7 @@
 #include "store/postgres/pg_connection.h"
 
 #include <libpq-fe.h>
+#include <poll.h>
 
 #include <charconv>
 #include <chrono>
@@ -162,12 +163,21 @@ Status Connection::connect() {
   const std::string idle = std::to_string(limits::pg_keepalive_idle_s);
   const std::string interval = std::to_string(limits::pg_keepalive_interval_s);
   const std::string count = std::to_string(limits::pg_keepalive_count);
-  const char* const keywords[] = {"connect_timeout",     "tcp_user_timeout", "keepalives_idle",
-                                  "keepalives_interval", "keepalives_count", "application_name",
-                                  "client_encoding",     "dbname",           nullptr};
+  // Invariant 6: the session's own limits.
+  const std::string options =
+      "-c client_connection_check_interval=" + std::to_string(limits::pg_client_check_interval_ms) +
+      " -c lock_timeout=" + std::to_string(limits::pg_lock_timeout_ms) +
+      " -c idle_in_transaction_session_timeout=" +
+      std::to_string(limits::pg_idle_in_transaction_timeout_ms);
+  const char* const keywords[] = {"connect_timeout",  "tcp_user_timeout",
+                                  "keepalives_idle",  "keepalives_interval",
+                                  "keepalives_count", "application_name",
+                                  "client_encoding",  "options",
+                                  "dbname",           nullptr};
   const char* const values[] = {timeout.c_str(),  user_timeout.c_str(), idle.c_str(),
                                 interval.c_str(), count.c_str(),        "crebito",
-                                "UTF8",           uri_.c_str(),         nullptr};
+                                "UTF8",           options.c_str(),      uri_.c_str(),
+                                nullptr};
   conn_ = PQconnectdbParams(keywords, values, /*expand_dbname=*/1);
   if (conn_ == nullptr) return fail(Failure::lost, "PostgreSQL: out of memory connecting");
   if (PQstatus(conn_) != CONNECTION_OK) {
@@ -187,6 +197,13 @@ Status Connection::connect() {
 }
 
 Status Connection::ensure_open() {
+  if (!broken() && !in_transaction_) {
+    // Invariant 3: an idle connection has nothing to read; if it has, the server closed it.
+    pollfd idle = {PQsocket(conn_), POLLIN, 0};
+    if (poll(&idle, 1, 0) != 0) {
+      (void)fail(Failure::lost, "PostgreSQL: the server closed the connection while it was idle");
+    }
+  }
   if (!broken()) return Status::ok;
   // Invariant 4: the transaction's earlier statements are gone with the session.
   if (in_transaction_) return fail(Failure::lost, "PostgreSQL: connection lost in a transaction");
@@ -243,8 +260,10 @@ Status Connection::check(pg_result* result, const char* what) {
 }
 
 Status Connection::exec(const char* name, const Params& params, Result* result) {
+  last_sent_ = false;
   const Status open = ensure_open();
   if (open != Status::ok) return open;
+  last_sent_ = true;
   Result answer(PQexecPrepared(conn_, name, params.size(), params.values(), nullptr, nullptr,
                                /*resultFormat=*/0));
   const Status status = check(answer.raw(), name);
@@ -253,8 +272,10 @@ Status Connection::exec(const char* name, const Params& params, Result* result) 
 }
 
 Status Connection::run(const char* sql, Result* result) {
+  last_sent_ = false;
   const Status open = ensure_open();
   if (open != Status::ok) return open;
+  last_sent_ = true;
   Result answer(PQexec(conn_, sql));
   const Status status = check(answer.raw(), sql);
   if (status == Status::ok && result != nullptr) *result = std::move(answer);

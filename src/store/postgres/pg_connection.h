@@ -22,9 +22,18 @@
 //      up after limits::pg_connect_timeout_s, and over TCP a server that stops answering is given
 //      up after limits::pg_tcp_user_timeout_ms (or the keepalive probes), unless the URI sets
 //      these itself.
+//      Before a statement is sent on a connection that is idle outside a transaction, the
+//      connection is checked without waiting: anything to read there (the server's goodbye, or the
+//      end of the stream) means the server closed it, and it is reopened first.
 //   4. Inside a transaction (begin() .. commit()/rollback()) a lost connection is not reopened
 //      until the transaction is over: the next call fails at once, and rollback() ends it.
 //   5. Parameters and results travel as text; integers are written and read in decimal.
+//   6. Every session runs with limits of its own (unless the URI sets `options` itself): a
+//      statement waits at most limits::pg_lock_timeout_ms for a lock (then busy, nothing written),
+//      PostgreSQL checks a running statement's client every limits::pg_client_check_interval_ms
+//      (a backend whose client died, e.g. an instance killed mid-statement, stops and releases its
+//      locks instead of holding them until it next writes to the socket), and a session idle in a
+//      transaction for limits::pg_idle_in_transaction_timeout_ms is ended by the server.
 #pragma once
 
 #include <condition_variable>
@@ -156,6 +165,10 @@ class Connection {
   Failure last_failure() const { return last_failure_; }
   const std::string& last_sqlstate() const { return last_sqlstate_; }
 
+  // Whether the last exec() or run() sent its statement to the server. False when it failed before
+  // (the connection could not be opened): then the statement certainly did nothing.
+  bool last_sent() const { return last_sent_; }
+
   // True once the connection was lost, until it is reopened.
   bool broken() const;
   // Between a successful begin() and commit() or rollback().
@@ -177,6 +190,7 @@ class Connection {
   pg_conn* conn_ = nullptr;
   bool lost_ = false;  // A failure said the server ended the session (57P01..57P03, class 08).
   bool in_transaction_ = false;
+  bool last_sent_ = false;
   int64_t next_connect_us_ = 0;  // Monotonic clock.
   std::string last_error_;
   std::string last_sqlstate_;

@@ -16,6 +16,9 @@ bool apply_schema(const std::string& uri, std::string* error) {
   const std::string lock_sql =
       "SELECT pg_advisory_xact_lock(" + std::to_string(limits::pg_schema_lock_key) + ")";
   const Status status = connection->transaction([&] {
+    // Starters queue on the schema lock for as long as the schema takes: no lock_timeout here.
+    const Status unlimited = connection->run("SET LOCAL lock_timeout = 0");
+    if (unlimited != Status::ok) return unlimited;
     const Status locked = connection->run(lock_sql.c_str());
     if (locked != Status::ok) return locked;
     return connection->run(schema_sql);
