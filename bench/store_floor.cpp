@@ -15,7 +15,9 @@
 //   crebito-store-floor [--processes P] [--batches B[,B...]] [--postings N] [--dir DIR]
 //
 // Defaults: 2 processes, batches 1,2,4,8,16,32, 20000 postings per process and batch size, a
-// temporary directory under $TMPDIR (or /tmp), removed afterwards.
+// temporary directory under $TMPDIR (or /tmp), removed afterwards. SQLite is configured as the
+// server configures it (store::configure_sqlite); CREBITO_SQLITE_MEMSTATUS=1 leaves SQLite's
+// defaults, to measure that setting.
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -31,6 +33,7 @@
 
 #include "crebito_limits.h"
 #include "store/checkpointer.h"
+#include "store/database.h"
 #include "store/pool.h"
 #include "store/schema.h"
 
@@ -60,8 +63,8 @@ long parse_number(const char* text, long low, long high, const char* what) {
   errno = 0;
   const long value = std::strtol(text, &end, 10);
   if (errno != 0 || end == text || *end != '\0' || value < low || value > high) {
-    usage_error(std::string(what) + " must be a whole number from " + std::to_string(low) +
-                " to " + std::to_string(high) + ", not '" + text + "'");
+    usage_error(std::string(what) + " must be a whole number from " + std::to_string(low) + " to " +
+                std::to_string(high) + ", not '" + text + "'");
   }
   return value;
 }
@@ -191,12 +194,15 @@ double measure(const Settings& settings, const std::string& dir, int batch) {
 
 int main(int argc, char** argv) {
   const Settings settings = parse(argc, argv);
+  // As the server does, unless the comparison without it is wanted.
+  const bool memstatus = std::getenv("CREBITO_SQLITE_MEMSTATUS") != nullptr;
+  if (!memstatus) store::configure_sqlite();
   std::string dir = settings.dir;
   bool temporary = false;
   if (dir.empty()) {
     const char* tmp = std::getenv("TMPDIR");
-    std::string pattern = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") +
-                          "/crebito-store-floor.XXXXXX";
+    std::string pattern =
+        std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/crebito-store-floor.XXXXXX";
     if (mkdtemp(pattern.data()) == nullptr) {
       std::perror("crebito-store-floor: mkdtemp");
       return 1;
@@ -204,8 +210,9 @@ int main(int argc, char** argv) {
     dir = pattern;
     temporary = true;
   }
-  std::printf("%d processes, %ld postings each per batch size, in %s\n", settings.processes,
-              settings.postings, dir.c_str());
+  std::printf("%d processes, %ld postings each per batch size, in %s%s\n", settings.processes,
+              settings.postings, dir.c_str(),
+              memstatus ? " (CREBITO_SQLITE_MEMSTATUS: allocation statistics on)" : "");
   std::printf("%8s  %s\n", "batch", "CPU us per posting (median of the processes)");
   int status = 0;
   for (const int batch : settings.batches) {

@@ -15,6 +15,7 @@
 #include "payments/payments.h"
 #include "process.h"
 #include "store/checkpointer.h"
+#include "store/database.h"
 #include "store/payments_store.h"
 #include "store/schema.h"
 
@@ -26,6 +27,7 @@ int main(int argc, char** argv) {
   // Both faces keep their data in the store --store names (store/location.h): SQLite or PostgreSQL.
   const bool postgresql = config.store.is_postgresql();
   process::block_stop_signals();
+  store::configure_sqlite();
   std::string error;
 
   // SQLite: one connection per event-loop thread; PostgreSQL: --store-connections.

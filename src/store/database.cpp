@@ -35,6 +35,8 @@ std::string pragmas_sql(int cache_kib) {
 
 }  // namespace
 
+bool configure_sqlite() { return sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) == SQLITE_OK; }
+
 const char* status_name(Status status) {
   switch (status) {
     case Status::ok:

@@ -63,6 +63,13 @@ enum class [[nodiscard]] Status{
 
 const char* status_name(Status status);
 
+// Process-wide SQLite settings, before the process opens any database: no global statistics on
+// SQLite's allocations (they put one process-wide mutex around every malloc and free; crebito never
+// reads them). Measured with crebito-store-floor: a few per cent less CPU per posting
+// (docs/BENCHMARKS.md).
+// Returns false if SQLite was already initialised (the settings then do not apply).
+bool configure_sqlite();
+
 struct Options {
   std::string path;
   int busy_timeout_ms = 0;
