@@ -267,15 +267,9 @@ inline constexpr int health_active_window_ms = 30'000;
 // A processor that answered 500/429, refused or timed out is avoided for this long (unless it is
 // the only choice); the health poll only sees it every 5 s.
 inline constexpr int processor_avoid_ms = 1500;
-// Default is cheaper: it is used while the health poll's minResponseTime is below this. Above it,
-// the fallback is used when it is faster (the 2025 winner's rule, docs/CHALLENGES.md §4).
+// Default is cheaper: it is used while its expected response time is below this. Above it, the
+// fallback is used when it is faster (the 2025 winner's rule, docs/CHALLENGES.md §4).
 inline constexpr int default_preferred_below_ms = 120;
-// ... and while this instance's own calls to it (answered, or still waiting) take less than this.
-// Own calls add the instance's queueing, the network and the processor's queue to the processor's
-// time, so they get more room than the poll's figure: a default that answers in ~100 ms keeps its
-// payments on a loaded machine, and one that turns slow (0.5 s and more in the final) is still
-// left within a quarter of a second, long before the next poll says so.
-inline constexpr int default_observed_slow_ms = 250;
 
 // GET /payments-summary counts what settled until this long after it was asked, waiting that long
 // at most for calls in flight whose requestedAt falls in the window: a payment a processor recorded

@@ -89,19 +89,13 @@ int64_t expected_ms(const ProcessorView& view) {
   return std::max(view.min_response_ms, view.observed_latency_ms);
 }
 
-// The default's test: the poll's figure and its own calls' latency, each against its bound.
-bool fast_enough(const ProcessorView& view) {
-  return view.min_response_ms < limits::default_preferred_below_ms &&
-         view.observed_latency_ms < limits::default_observed_slow_ms;
-}
-
 }  // namespace
 
 Processor choose_processor(const ProcessorView& default_view, const ProcessorView& fallback_view,
                            int64_t now_ms) {
   const bool default_usable = usable(default_view, now_ms);
   const bool fallback_usable = usable(fallback_view, now_ms);
-  if (default_usable && fast_enough(default_view)) {
+  if (default_usable && expected_ms(default_view) < limits::default_preferred_below_ms) {
     return Processor::default_processor;
   }
   if (fallback_usable &&

@@ -72,9 +72,8 @@ struct ProcessorView {
 };
 
 // The processor for a payment that is not pinned, at time now_ms. Default while it is usable and
-// fast (limits::default_preferred_below_ms for the poll's figure, default_observed_slow_ms for its
-// own calls); the fallback when default is unusable or slow and the fallback is faster; default
-// when neither is usable (the retry back-off then paces the attempts).
+// fast; the fallback when default is unusable or slow and the fallback is faster; default when
+// neither is usable (the retry back-off then paces the attempts).
 Processor choose_processor(const ProcessorView& default_view, const ProcessorView& fallback_view,
                            int64_t now_ms);
 

@@ -106,17 +106,6 @@ TEST_CASE("processor choice: default while fast, fallback when default fails or 
   // Slow default but a slower fallback: default is cheaper.
   CHECK(choose_processor(slow, ProcessorView{false, 2000, 0, 0}, now) ==
         Processor::default_processor);
-  // Own calls add the instance's queueing and the network to the processor's time: a default
-  // polled at ~100 ms whose calls take a little longer keeps its payments; one whose calls take
-  // longer than default_observed_slow_ms is left for a faster fallback.
-  const ProcessorView polled_fast_calls_slower{false, 103, 0, limits::default_observed_slow_ms - 1};
-  const ProcessorView calls_slow{false, 0, 0, limits::default_observed_slow_ms};
-  CHECK(choose_processor(polled_fast_calls_slower, healthy, now) == Processor::default_processor);
-  CHECK(choose_processor(calls_slow, healthy, now) == Processor::fallback);
-  CHECK(choose_processor(calls_slow, ProcessorView{false, 0, 0, 2000}, now) ==
-        Processor::default_processor);
-  const ProcessorView polled_slow{false, limits::default_preferred_below_ms, 0, 0};
-  CHECK(choose_processor(polled_slow, healthy, now) == Processor::fallback);
   // Neither usable: default (the back-off paces the attempts).
   CHECK(choose_processor(failing, failing, now) == Processor::default_processor);
 }
