@@ -9,10 +9,16 @@
 #
 # Source it and call:
 #   limits_apply SERVICE PID...   put the pids in the group crebito/SERVICE with SERVICE's limits
+#   limits_apply --share N GROUP PID...
+#                                 put the pids in the group crebito/GROUP with one Nth of what the
+#                                 compose file gives its API instances together (the services named
+#                                 apiNN: their CPUs and memory summed, and their cpuset when they
+#                                 all have the same one), so that N instances, whatever N, have the
+#                                 compose file's total between them
 #   limits_report                 print each group's limits, peak memory and CPU throttling
 #   limits_release                print the report, then remove the groups (after the processes
 #                                 have stopped; a process still inside is moved back to the root)
-# or run it: `scripts/lib/limits.sh report|release|show SERVICE`.
+# or run it: `scripts/lib/limits.sh report|release|show SERVICE|show-share N`.
 #
 # Reading a compose file needs python3 and python3-yaml (scripts/setup limits installs them).
 # Applying limits needs root and a writable cgroup hierarchy: v1 (/sys/fs/cgroup/cpu and
@@ -45,39 +51,65 @@ limits_cgroup_version() {
 
 # limits_read SERVICE: prints "QUOTA_US PERIOD_US MEMORY_BYTES CPUSET" for SERVICE from the compose
 # file; CPUSET is the service's `cpuset` (the CPUs it may run on, e.g. "1" or "0-1"), or "-".
+# limits_read --share N: the same for one of N instances sharing the API services' total.
 limits_read() {
-  local service=$1
+  local service=$1 share=0
+  if [ "$service" = --share ]; then
+    share=${2:-}
+    if ! [[ $share =~ ^[0-9]+$ ]] || [ "$share" -lt 1 ]; then
+      limits_error "--share needs a number of instances, not '$share'"
+      return 1
+    fi
+    service=
+  fi
   [ -f "$LIMITS_COMPOSE_FILE" ] || { limits_error "no compose file at $LIMITS_COMPOSE_FILE"; return 1; }
   # Reading only: scripts/setup limits installs python3-yaml.
   if ! python3 -c 'import yaml' 2>/dev/null; then
     limits_error "reading $LIMITS_COMPOSE_FILE needs python3-yaml; run: scripts/setup limits"
     return 1
   fi
-  python3 - "$LIMITS_COMPOSE_FILE" "$service" "$LIMITS_CFS_PERIOD_US" <<'PY'
+  python3 - "$LIMITS_COMPOSE_FILE" "$service" "$LIMITS_CFS_PERIOD_US" "$share" <<'PY'
 import re, sys, yaml
 
-path, service, period_us = sys.argv[1], sys.argv[2], int(sys.argv[3])
+path, service, period_us, share = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 with open(path) as f:
     services = (yaml.safe_load(f) or {}).get("services") or {}
-if service not in services:
-    sys.exit(f"error: limits: no service '{service}' in {path} (have: {', '.join(services)})")
-try:
-    limits = services[service]["deploy"]["resources"]["limits"]
-    cpus, memory = str(limits["cpus"]), str(limits["memory"])
-except (KeyError, TypeError):
-    sys.exit(f"error: limits: {path}: service '{service}' has no deploy.resources.limits.cpus/memory")
 
-# The same grammar and binary units as docker's RAMInBytes (github.com/docker/go-units).
-m = re.fullmatch(r"(\d+(?:\.\d+)?) ?([kKmMgGtT])?[iI]?[bB]?", memory.strip())
-if not m:
-    sys.exit(f"error: limits: {path}: service '{service}': cannot read memory '{memory}'")
-memory_bytes = int(float(m.group(1)) * 1024 ** " KMGT".index((m.group(2) or " ").upper()))
-quota_us = round(float(cpus) * period_us)
+def read(service):
+    """(CPUs, memory in bytes, cpuset or "-") of one service."""
+    if service not in services:
+        sys.exit(f"error: limits: no service '{service}' in {path} (have: {', '.join(services)})")
+    try:
+        limits = services[service]["deploy"]["resources"]["limits"]
+        cpus, memory = str(limits["cpus"]), str(limits["memory"])
+    except (KeyError, TypeError):
+        sys.exit(f"error: limits: {path}: service '{service}' has no deploy.resources.limits.cpus/memory")
+    # The same grammar and binary units as docker's RAMInBytes (github.com/docker/go-units).
+    m = re.fullmatch(r"(\d+(?:\.\d+)?) ?([kKmMgGtT])?[iI]?[bB]?", memory.strip())
+    if not m:
+        sys.exit(f"error: limits: {path}: service '{service}': cannot read memory '{memory}'")
+    memory_bytes = int(float(m.group(1)) * 1024 ** " KMGT".index((m.group(2) or " ").upper()))
+    cpuset = str(services[service].get("cpuset", "-")).strip()
+    if cpuset != "-" and not re.fullmatch(r"\d+(-\d+)?(,\d+(-\d+)?)*", cpuset):
+        sys.exit(f"error: limits: {path}: service '{service}': cannot read cpuset '{cpuset}'")
+    return float(cpus), memory_bytes, cpuset
+
+if share:
+    # One of `share` instances: the API services' CPUs and memory summed, divided evenly.
+    apis = sorted(name for name in services if re.fullmatch(r"api\d+", name))
+    if not apis:
+        sys.exit(f"error: limits: {path}: no API services (named apiNN) to share")
+    each = [read(name) for name in apis]
+    cpus = sum(c for c, _, _ in each) / share
+    memory_bytes = sum(m for _, m, _ in each) // share
+    cpuset = each[0][2] if len({s for _, _, s in each}) == 1 else "-"
+    what = f"one of {share} instances sharing {'+'.join(apis)}"
+else:
+    cpus, memory_bytes, cpuset = read(service)
+    what = f"service '{service}'"
+quota_us = round(cpus * period_us)
 if quota_us < 1000 or memory_bytes < 4 * 1024 * 1024:
-    sys.exit(f"error: limits: {path}: service '{service}': limits too small ({cpus} CPUs, {memory})")
-cpuset = str(services[service].get("cpuset", "-")).strip()
-if cpuset != "-" and not re.fullmatch(r"\d+(-\d+)?(,\d+(-\d+)?)*", cpuset):
-    sys.exit(f"error: limits: {path}: service '{service}': cannot read cpuset '{cpuset}'")
+    sys.exit(f"error: limits: {path}: {what}: limits too small ({cpus:g} CPUs, {memory_bytes} bytes)")
 print(quota_us, period_us, memory_bytes, cpuset)
 PY
 }
@@ -100,23 +132,29 @@ limits_mkdir() {
 }
 
 limits_apply() {
+  local read_args=()
+  if [ "${1:-}" = --share ]; then
+    read_args=(--share "${2:-}")
+    shift 2 || true
+  fi
   if [ $# -lt 2 ]; then
-    limits_error "usage: limits_apply SERVICE PID..."
+    limits_error "usage: limits_apply [--share N] SERVICE PID..."
     return 1
   fi
   local service=$1
   shift
-  local version values quota_us period_us memory_bytes pid
+  [ ${#read_args[@]} -gt 0 ] || read_args=("$service")
+  local version values quota_us period_us memory_bytes cpuset pid
   if ! version=$(limits_cgroup_version); then
     limits_error "no cgroup hierarchy with cpu and memory controllers under $LIMITS_CGROUP_FS" \
       "(neither v1 cpu/ + memory/ nor v2 cgroup.controllers)"
     return 1
   fi
-  values=$(limits_read "$service") || return 1
+  values=$(limits_read "${read_args[@]}") || return 1
   read -r quota_us period_us memory_bytes cpuset <<<"$values"
   if [ "$cpuset" != - ] && ! limits_cpuset_online "$cpuset"; then
-    limits_error "$service: docker-compose.yml pins it to CPUs $cpuset, but this machine has CPUs" \
-      "$(cat /sys/devices/system/cpu/online) online"
+    limits_error "$service: $(basename "$LIMITS_COMPOSE_FILE") pins it to CPUs $cpuset, but this" \
+      "machine has CPUs $(cat /sys/devices/system/cpu/online) online"
     return 1
   fi
 
@@ -164,10 +202,12 @@ limits_apply() {
       limits_write "$dir/cgroup.procs" "$pid" || return 1
     done
   fi
-  local pinned=""
+  local pinned="" shared=""
   [ "$cpuset" = - ] || pinned=" on CPU $cpuset"
+  [ "${read_args[0]}" != --share ] || shared=", 1/${read_args[1]} of the API instances' total"
   limits_say "limits: $service (pid $*): $(limits_cpus "$quota_us" "$period_us") CPU$pinned," \
-    "$((memory_bytes / 1048576)) MiB (cgroup v$version, group $LIMITS_GROUP/$service)"
+    "$((memory_bytes / 1048576)) MiB ($(basename "$LIMITS_COMPOSE_FILE")$shared; cgroup v$version," \
+    "group $LIMITS_GROUP/$service)"
 }
 
 # limits_cpuset_online CPUSET: true when every CPU of CPUSET ("1", "0-1", "0,2") is online here.
@@ -269,7 +309,8 @@ limits_release() {
   limits_say "limits: released the groups under $LIMITS_GROUP/"
 }
 
-# Run as a script: scripts/lib/limits.sh report | release | show SERVICE | apply SERVICE PID...
+# Run as a script: scripts/lib/limits.sh report | release | show SERVICE | show-share N |
+#                  apply [--share N] SERVICE PID...
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
   set -euo pipefail
   case "${1:-}" in
@@ -283,9 +324,17 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
       [ "$c" = - ] || pinned=", on CPU $c"
       echo "$2: $(limits_cpus "$q" "$p") CPU (quota ${q} us per ${p} us)$pinned, memory $m bytes"
       ;;
+    show-share)
+      [ $# -eq 2 ] || { limits_error "usage: $0 show-share N"; exit 2; }
+      values=$(limits_read --share "$2") || exit 1
+      read -r q p m c <<<"$values"
+      pinned=""
+      [ "$c" = - ] || pinned=", on CPU $c"
+      echo "each of $2 instances: $(limits_cpus "$q" "$p") CPU (quota ${q} us per ${p} us)$pinned, memory $m bytes"
+      ;;
     apply) shift; limits_apply "$@" ;;
     *)
-      echo "usage: $0 report | release | show SERVICE | apply SERVICE PID..." >&2
+      echo "usage: $0 report | release | show SERVICE | show-share N | apply [--share N] SERVICE PID..." >&2
       exit 2
       ;;
   esac
