@@ -12,11 +12,10 @@
 //     holds it with the requestedAt that processor holds;
 //   - GET /payments-summary equals the processors' own summaries, per processor, over everything
 //     and over random windows of the run.
+// On either store: the table is read through Stack::query, so CREBITO_TEST_STORE=postgresql runs
+// the same test with the instances sharing a PostgreSQL cluster.
 //
 // CREBITO_PAYMENTS_CRASH_SEED=N repeats a run's timings; the seed is printed with the figures.
-#include <SQLiteCpp/Database.h>
-#include <SQLiteCpp/Statement.h>
-
 #include <algorithm>
 #include <atomic>
 #include <catch2/catch.hpp>
@@ -223,16 +222,14 @@ struct Row {
   int attempts = 0;
 };
 
-std::unordered_map<std::string, Row> read_payments(const std::string& db_path) {
-  SQLite::Database db(db_path, SQLite::OPEN_READONLY);
-  SQLite::Statement rows(db,
-                         "SELECT correlation_id, state, coalesce(processor, -1), "
-                         "coalesce(requested_at_ms, 0), amount_cents, attempts FROM payments");
+// The payments table, through Stack::query: the same SQL on either store.
+std::unordered_map<std::string, Row> read_payments(const Stack& stack) {
   std::unordered_map<std::string, Row> out;
-  while (rows.executeStep()) {
-    out[rows.getColumn(0).getString()] = {rows.getColumn(1).getInt(), rows.getColumn(2).getInt(),
-                                          rows.getColumn(3).getInt64(),
-                                          rows.getColumn(4).getInt64(), rows.getColumn(5).getInt()};
+  for (const std::vector<std::string>& row :
+       stack.query("SELECT correlation_id, state, coalesce(processor, -1), "
+                   "coalesce(requested_at_ms, 0), amount_cents, attempts FROM payments")) {
+    out[row.at(0)] = {std::stoi(row.at(1)), std::stoi(row.at(2)), std::stoll(row.at(3)),
+                      std::stoll(row.at(4)), std::stoi(row.at(5))};
   }
   return out;
 }
@@ -427,7 +424,7 @@ TEST_CASE("kill -9 while payments are accepted and forwarded: each counted once,
   REQUIRE(on_default);
   REQUIRE(on_fallback);
   const std::vector<ProcessorSim::Recorded>* lists[2] = {&*on_default, &*on_fallback};
-  const PaymentsCheck check = check_payments(posted, lists, read_payments(stack.db_path()));
+  const PaymentsCheck check = check_payments(posted, lists, read_payments(stack));
 
   compare_summaries(stack, processors, "", "", &problems);
   for (int w = 0; w < summary_windows; ++w) {
@@ -441,9 +438,9 @@ TEST_CASE("kill -9 while payments are accepted and forwarded: each counted once,
 
   const Stack::HealthChecks& checks = stack.health_checks();
   std::printf(
-      "payments crash: seed %u, %d cycles, %d kills (%d single) in %lld s; %s; failed requests "
-      "per single kill max %lld, total %lld; failed while both were down %lld\n",
-      seed, figures.cycles, figures.kills, figures.single_kills,
+      "payments crash: store %s, seed %u, %d cycles, %d kills (%d single) in %lld s; %s; failed "
+      "requests per single kill max %lld, total %lld; failed while both were down %lld\n",
+      stack.store().c_str(), seed, figures.cycles, figures.kills, figures.single_kills,
       static_cast<long long>(crash_phase_ms / 1000), figures.describe_detection(checks).c_str(),
       static_cast<long long>(figures.failures_per_kill_max),
       static_cast<long long>(figures.failures_single_total),

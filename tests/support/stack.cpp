@@ -522,7 +522,10 @@ void Stack::wait_until_ready() {
       for (int i = 1; ready && i <= instances(); ++i) {
         ready = answers(*instance_client(i), instance_probe);
       }
-      ready = ready && !haproxy_status(1).empty();
+      // And haproxy sends to every one of them: its first check may have found an instance not
+      // yet listening (DOWN until its next check passes), and a test that kills the other one
+      // would find no instance in rotation.
+      for (int i = 1; ready && i <= instances(); ++i) ready = haproxy_status(i) == "UP";
     }
     if (ready) return;
     if (std::chrono::steady_clock::now() >= deadline) {

@@ -50,7 +50,8 @@ class Stack {
     int instances = 2;
   };
 
-  // Starts everything and waits until haproxy and every instance answer.
+  // Starts everything and waits until haproxy and every instance answer, and haproxy has every
+  // instance UP (not external: that is whatever runs there).
   Stack();
   explicit Stack(Options options);
   ~Stack();

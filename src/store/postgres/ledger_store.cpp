@@ -15,7 +15,6 @@ namespace {
 constexpr const char* post_name = "ledger_post";
 constexpr const char* statement_name = "ledger_statement";
 constexpr const char* health_name = "ledger_health";
-constexpr const char* post_lock_name = "ledger_post_lock";
 constexpr const char* post_lookup_name = "ledger_post_lookup";
 
 // Invariant 1. $1 account, $2 delta (+amount for a credit, -amount for a debit), $3 the balance
@@ -37,14 +36,17 @@ constexpr const char* post_sql =
     ") "
     "SELECT balance_cents, limit_cents FROM u";
 
-// Invariant 4, after a lost connection: first wait for the account's row lock (a posting still
-// running on the lost session holds it until it commits or rolls back), then, in a statement of
-// its own (READ COMMITTED: a new snapshot, which sees that commit), look the posting's id up.
-constexpr const char* post_lock_sql = "SELECT id FROM accounts WHERE id = $1 FOR SHARE";
+// Invariant 4, after a lost connection and once the lost session's backend is gone: in a
+// statement of its own (READ COMMITTED: a new snapshot, which sees whatever that session
+// committed), look the posting's id up.
 constexpr const char* post_lookup_sql =
     "SELECT t.balance_cents, a.limit_cents FROM transactions AS t JOIN accounts AS a"
     "  ON a.id = t.account_id "
     "WHERE t.account_id = $1 AND a.id = $1 AND t.post_id = $2";
+
+// Invariant 4: while the lost session's backend is still there (it was asked to end, and ends
+// within a few ms), it is looked for again this often.
+constexpr auto backend_exit_poll_interval = std::chrono::milliseconds(1);
 
 // Postings' ids: random, so that instances need not agree on anything. Two postings to one account
 // with the same id would make the second fail on the unique index (and answer 503): one chance in
@@ -76,7 +78,6 @@ const std::vector<pg::Prepared>& PostgresLedgerStore::statements() {
       {post_name, post_sql},
       {statement_name, statement_sql},
       {health_name, health_sql},
-      {post_lock_name, post_lock_sql},
       {post_lookup_name, post_lookup_sql},
   };
   return all;
@@ -127,8 +128,11 @@ Status PostgresLedgerStore::post(const Posting& posting, AccountRow* after,
     *error_text = connection->last_error();
     fault_log_.failed(FaultLog::Kind::write, *error_text);
     if (connection->last_failure() == pg::Failure::lost && connection->last_sent()) {
-      // Invariant 4: it may have committed before the connection was lost.
-      const Status settled = settle(&*connection, posting.account_id, post_id, after, error_text);
+      // Invariant 4: it may have committed before the connection was lost, or may still.
+      const int lost_backend_pid = connection->backend_pid();
+      CREBITO_ASSERT(lost_backend_pid > 0);
+      const Status settled =
+          settle(&*connection, lost_backend_pid, posting.account_id, post_id, after, error_text);
       if (settled == Status::ok) return report(FaultLog::Kind::write, Status::ok);
       return settled;
     }
@@ -144,41 +148,57 @@ Status PostgresLedgerStore::post(const Posting& posting, AccountRow* after,
   return report(FaultLog::Kind::write, Status::ok);
 }
 
-Status PostgresLedgerStore::settle(pg::Connection* connection, int64_t account_id, int64_t post_id,
-                                   AccountRow* after, std::string* error_text) {
+Status PostgresLedgerStore::settle(pg::Connection* connection, int lost_backend_pid,
+                                   int64_t account_id, int64_t post_id, AccountRow* after,
+                                   std::string* error_text) {
   using Clock = std::chrono::steady_clock;
   const Clock::time_point deadline =
       Clock::now() + std::chrono::milliseconds(limits::pg_post_outcome_wait_ms);
-  pg::Params lock_params;
-  lock_params.add(account_id);
   pg::Params lookup_params;
   lookup_params.add(account_id).add(post_id);
+  std::string why_unknown;
   for (;;) {
-    pg::Result found;
-    Status status = connection->exec(post_lock_name, lock_params);
-    if (status == Status::ok) status = connection->exec(post_lookup_name, lookup_params, &found);
-    if (status == Status::ok) {
-      if (found.rows() == 0) {
+    // First the lost session's backend must be gone (pg_connection.h, invariant 7): until then
+    // it may still commit the posting, whatever a lookup finds now.
+    bool gone = false;
+    Status status = connection->end_backend(lost_backend_pid, &gone);
+    if (status == Status::ok && gone) {
+      pg::Result found;
+      status = connection->exec(post_lookup_name, lookup_params, &found);
+      if (status == Status::ok && found.rows() == 0) {
         *error_text += " (the posting was not written)";
         return Status::unavailable;
       }
-      CREBITO_ASSERT(found.rows() == 1);
-      after->id = account_id;
-      after->balance_cents = found.integer(0, 0);
-      after->limit_cents = found.integer(0, 1);
-      CREBITO_ASSERT(after->balance_cents >= -after->limit_cents);
-      CREBITO_ASSERT(after->balance_cents <= limits::balance_cents_max);
-      return Status::ok;
+      if (status == Status::ok) {
+        CREBITO_ASSERT(found.rows() == 1);
+        after->id = account_id;
+        after->balance_cents = found.integer(0, 0);
+        after->limit_cents = found.integer(0, 1);
+        CREBITO_ASSERT(after->balance_cents >= -after->limit_cents);
+        CREBITO_ASSERT(after->balance_cents <= limits::balance_cents_max);
+        return Status::ok;
+      }
     }
-    // Reconnects are at most one per pg_reconnect_interval_ms: wait for the next one.
+    if (status == Status::ok) {
+      why_unknown = "the lost session's server process " + std::to_string(lost_backend_pid) +
+                    " was still running";
+    } else {
+      why_unknown = connection->last_error();
+      // Not a lost connection (e.g. not allowed to end that backend): trying again changes nothing.
+      if (connection->last_failure() != pg::Failure::lost) break;
+    }
+    // A backend asked to end is looked for again shortly; a connection that could not be opened,
+    // at its next reconnect (at most one per pg_reconnect_interval_ms).
     const Clock::time_point next =
-        Clock::now() + std::chrono::milliseconds(limits::pg_reconnect_interval_ms);
+        Clock::now() +
+        (status == Status::ok
+             ? Clock::duration(backend_exit_poll_interval)
+             : Clock::duration(std::chrono::milliseconds(limits::pg_reconnect_interval_ms)));
     if (next >= deadline) break;
     std::this_thread::sleep_until(next);
   }
   *error_text += " (whether the posting was written could not be learnt within " +
-                 std::to_string(limits::pg_post_outcome_wait_ms) +
-                 " ms: " + connection->last_error() + ")";
+                 std::to_string(limits::pg_post_outcome_wait_ms) + " ms: " + why_unknown + ")";
   return Status::unknown;
 }
 

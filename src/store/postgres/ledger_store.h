@@ -18,12 +18,15 @@
 //      a statement is sent on it, so one the server closed meanwhile is reopened first and a
 //      statement that fails on it was never sent.
 //      A posting carries a random id (post_id), stored in its history row with the balance after
-//      it. When its connection is lost after it was sent, PostgreSQL may have committed it: the
-//      store reconnects (for at most limits::pg_post_outcome_wait_ms), waits for the account's row
-//      lock (so a posting still running on the lost session has ended), and looks the id up:
-//      found, the answer is ok with the stored balance; not found, nothing was written and 503 is
-//      true. When the lookup cannot be done in time (PostgreSQL is down) the outcome is unknown:
-//      Status::unknown, answered 504, never 503 (docs/RELIABILITY.md).
+//      it. When its connection is lost after it was sent, PostgreSQL may have committed it, or,
+//      while the lost session's backend still runs (waiting for the account's row lock, or not
+//      yet aware its client is gone), may commit it later. So the store reconnects, has that
+//      backend ended and waits until it is gone (pg_connection.h, invariant 7: from then on the
+//      posting can no longer commit), and only then looks the id up: found, the answer is ok
+//      with the stored balance; not found, nothing was written and 503 is true. All of it within
+//      limits::pg_post_outcome_wait_ms; when it cannot be done in time (PostgreSQL is down, the
+//      backend has not gone) the outcome is unknown: Status::unknown, answered 504, never 503
+//      (docs/RELIABILITY.md).
 //   5. Faults are logged once when they start and once when they end (store::FaultLog).
 //   6. Batches: each posting commits alone; end_batch() is always true, no answer depends on it.
 #pragma once
@@ -67,10 +70,11 @@ class PostgresLedgerStore final : public LedgerStore {
   Status report(FaultLog::Kind kind, Status status);
 
   // Invariant 4: after `posting` (with id post_id) was sent on `connection` and the connection was
-  // lost, learns whether it committed: ok and *after when it did, unavailable when it did not,
-  // unknown when that could not be learnt within limits::pg_post_outcome_wait_ms.
-  Status settle(pg::Connection* connection, int64_t account_id, int64_t post_id, AccountRow* after,
-                std::string* error_text);
+  // lost with the session of backend lost_backend_pid, ends that backend and learns whether the
+  // posting committed: ok and *after when it did, unavailable when it did not (and now never
+  // will), unknown when that could not be learnt within limits::pg_post_outcome_wait_ms.
+  Status settle(pg::Connection* connection, int lost_backend_pid, int64_t account_id,
+                int64_t post_id, AccountRow* after, std::string* error_text);
 
   const std::unique_ptr<pg::ConnectionPool> pool_;
   FaultLog fault_log_;

@@ -156,6 +156,7 @@ Status Connection::connect() {
   if (conn_ != nullptr) PQfinish(conn_);
   conn_ = nullptr;
   lost_ = false;
+  backend_pid_ = 0;
   next_connect_us_ = monotonic_us() + int64_t{limits::pg_reconnect_interval_ms} * 1000;
   // Ours first: the URI's own settings, expanded from dbname, override them.
   const std::string timeout = std::to_string(limits::pg_connect_timeout_s);
@@ -184,6 +185,7 @@ Status Connection::connect() {
     return fail(Failure::lost, "PostgreSQL: connect: " + trimmed(PQerrorMessage(conn_)));
   }
   PQsetNoticeProcessor(conn_, ignore_notice, nullptr);
+  backend_pid_ = PQbackendPID(conn_);
   for (const Prepared& statement : statements_) {
     Result prepared(PQprepare(conn_, statement.name, statement.sql, 0, nullptr));
     const Status status = check(prepared.raw(), statement.name);
@@ -280,6 +282,22 @@ Status Connection::run(const char* sql, Result* result) {
   const Status status = check(answer.raw(), sql);
   if (status == Status::ok && result != nullptr) *result = std::move(answer);
   return status;
+}
+
+Status Connection::end_backend(int pid, bool* gone) {
+  CREBITO_ASSERT(pid > 0);
+  CREBITO_ASSERT(!in_transaction_);
+  *gone = false;
+  // Invariant 7. One statement: signal the backend if it is still listed, and say whether it is.
+  // Not prepared: it runs only after a loss. The own session's pid means the old one was reused.
+  const std::string sql =
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid = " + std::to_string(pid) +
+      " AND pid <> pg_backend_pid()";
+  Result listed;
+  const Status status = run(sql.c_str(), &listed);
+  if (status != Status::ok) return status;
+  *gone = listed.rows() == 0;
+  return Status::ok;
 }
 
 Status Connection::begin(const char* begin_sql) {

@@ -34,6 +34,15 @@
 //      (a backend whose client died, e.g. an instance killed mid-statement, stops and releases its
 //      locks instead of holding them until it next writes to the socket), and a session idle in a
 //      transaction for limits::pg_idle_in_transaction_timeout_ms is ended by the server.
+//   7. A session lost on our side may still run on the server: its backend has not noticed yet
+//      (client_connection_check_interval only checks while a statement runs), or something between
+//      the two (a proxy, a network path) still holds the connection. It can still commit a
+//      statement sent before the loss. end_backend() makes sure it cannot: pg_terminate_backend
+//      (the backend rolls back whatever it has not committed, and exits), then the backend must
+//      be gone from pg_stat_activity. A backend leaves pg_stat_activity only on its way out, after
+//      its transaction ended; from then on nothing of that session can commit. This needs the
+//      session's own backend pid: with a pooler between (e.g. PgBouncer, whose pids are its own) or
+//      after a failover to another server, the pid names nothing there and reads as gone.
 #pragma once
 
 #include <condition_variable>
@@ -169,6 +178,15 @@ class Connection {
   // (the connection could not be opened): then the statement certainly did nothing.
   bool last_sent() const { return last_sent_; }
 
+  // The server process (backend) of the session opened last (PQbackendPID); still that session's
+  // after it was lost, until the connection is opened again. 0 while none was opened.
+  int backend_pid() const { return backend_pid_; }
+  // Invariant 7: asks the server to end the backend `pid` of a session that was lost, and says
+  // whether it is gone: *gone when it is no longer among the server's processes. Each call that
+  // finds it still there signals it again; call again until *gone. REQUIRES: pid > 0, not in a
+  // transaction.
+  Status end_backend(int pid, bool* gone);
+
   // True once the connection was lost, until it is reopened.
   bool broken() const;
   // Between a successful begin() and commit() or rollback().
@@ -191,6 +209,7 @@ class Connection {
   bool lost_ = false;  // A failure said the server ended the session (57P01..57P03, class 08).
   bool in_transaction_ = false;
   bool last_sent_ = false;
+  int backend_pid_ = 0;
   int64_t next_connect_us_ = 0;  // Monotonic clock.
   std::string last_error_;
   std::string last_sqlstate_;

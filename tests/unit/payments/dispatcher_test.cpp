@@ -20,13 +20,17 @@ namespace {
 
 constexpr int timeout_ms = 1000;
 
-struct Instance {
+// The instance each test starts from: a dispatcher running on a fresh queue, feeding a job queue
+// that the test takes from as the instance's one worker.
+class DispatcherFixture {
+ protected:
   QueueFile file;
   payments::JobQueue jobs;
   payments::ProcessorViews views{1};
   payments::Dispatcher dispatcher{file.store.get(), payments::Forwarder::lease_ms(timeout_ms),
                                   &jobs, &views};
-  Instance() { dispatcher.start(); }
+
+  DispatcherFixture() { dispatcher.start(); }
 
   void accept(int n) {
     REQUIRE(file.connect()->accept(id_of(n), 100 * n, payments::now_ms()) == store::Status::ok);
@@ -42,80 +46,86 @@ struct Instance {
     if (taken.wait_for(limit) != std::future_status::ready) jobs.close();  // take() returns.
     return taken.get();
   }
+  // Accepts payment n and takes the job the dispatcher leases for it.
+  store::PaymentJob accept_and_take(int n) {
+    accept(n);
+    const auto job = take();
+    REQUIRE(job);
+    return *job;
+  }
   // What a worker reports after the processor answered 200.
   void settled(const store::PaymentJob& job) {
     dispatcher.ended({job, true, false, *job.processor, job.requested_at_ms, payments::now_ms()});
+  }
+  // Reports `job` settled and waits until the queue counts `settled_on_default` settled on the
+  // default processor.
+  void settle_and_wait(const store::PaymentJob& job, int64_t settled_on_default) {
+    settled(job);
+    REQUIRE(wait_until([&] { return file.counts().settled[0] == settled_on_default; }));
   }
 };
 
 }  // namespace
 
-TEST_CASE("dispatcher: an accepted payment is leased to the idle worker, sent to a processor",
-          "[unit][payments][dispatcher]") {
-  Instance instance;
+TEST_CASE_METHOD(DispatcherFixture,
+                 "dispatcher: an accepted payment is leased to the idle worker, sent to a "
+                 "processor",
+                 "[unit][payments][dispatcher]") {
   const int64_t before = payments::now_ms();
-  instance.accept(1);
-  const auto job = instance.take();
-  REQUIRE(job);
-  CHECK(job->correlation_id == id_of(1));
-  CHECK(job->amount_cents == 100);
-  CHECK(job->state == store::PaymentState::leased);
-  CHECK(job->processor == Processor::default_processor);  // Nothing says default is unusable.
-  CHECK(job->requested_at_ms >= before);
-  CHECK(job->attempts == 1);
-  CHECK_FALSE(job->pinned);
-  const store::QueueCounts counts = instance.file.counts();
+  const store::PaymentJob job = accept_and_take(1);
+  CHECK(job.correlation_id == id_of(1));
+  CHECK(job.amount_cents == 100);
+  CHECK(job.state == store::PaymentState::leased);
+  CHECK(job.processor == Processor::default_processor);  // Nothing says default is unusable.
+  CHECK(job.requested_at_ms >= before);
+  CHECK(job.attempts == 1);
+  CHECK_FALSE(job.pinned);
+  const store::QueueCounts counts = file.counts();
   CHECK(counts.in_flight == 1);
   CHECK(counts.queued == 0);
 }
 
-TEST_CASE("dispatcher: a round claims no more payments than there are idle workers",
-          "[unit][payments][dispatcher]") {
-  Instance instance;
-  for (int n = 1; n <= 3; ++n) instance.accept(n);
-  REQUIRE(instance.take());
+TEST_CASE_METHOD(DispatcherFixture,
+                 "dispatcher: a round claims no more payments than there are idle workers",
+                 "[unit][payments][dispatcher]") {
+  for (int n = 1; n <= 3; ++n) accept(n);
+  REQUIRE(take());
   // The only worker is busy now: later rounds claim nothing.
-  const store::QueueCounts counts = instance.file.counts();
+  const store::QueueCounts counts = file.counts();
   CHECK(counts.in_flight == 1);
   CHECK(counts.queued == 2);
 }
 
-TEST_CASE("dispatcher: what a worker reports is written under its lease, once",
-          "[unit][payments][dispatcher]") {
-  Instance instance;
-  instance.accept(1);
-  const auto job = instance.take();
-  REQUIRE(job);
-  instance.settled(*job);
-  REQUIRE(wait_until([&] { return instance.file.counts().settled[0] == 1; }));
+TEST_CASE_METHOD(DispatcherFixture,
+                 "dispatcher: what a worker reports is written under its lease, once",
+                 "[unit][payments][dispatcher]") {
+  const store::PaymentJob job = accept_and_take(1);
+  settle_and_wait(job, 1);
   // A second report of the same lease writes nothing more.
-  instance.settled(*job);
-  instance.dispatcher.stop();
-  const store::QueueCounts counts = instance.file.counts();
+  settled(job);
+  dispatcher.stop();
+  const store::QueueCounts counts = file.counts();
   CHECK(counts.settled[0] == 1);
   CHECK(counts.accepted == 1);
   CHECK(counts.in_flight + counts.queued == 0);
 }
 
-TEST_CASE("dispatcher: stop() writes every outcome it was given before it",
-          "[unit][payments][dispatcher]") {
-  Instance instance;
-  instance.accept(1);
-  const auto job = instance.take();
-  REQUIRE(job);
-  instance.settled(*job);
-  instance.jobs.close();  // As the workers' stop() does before the dispatcher's.
-  instance.dispatcher.stop();
-  const store::QueueCounts counts = instance.file.counts();
+TEST_CASE_METHOD(DispatcherFixture,
+                 "dispatcher: stop() writes every outcome it was given before it",
+                 "[unit][payments][dispatcher]") {
+  settled(accept_and_take(1));
+  jobs.close();  // As the workers' stop() does before the dispatcher's.
+  dispatcher.stop();
+  const store::QueueCounts counts = file.counts();
   CHECK(counts.settled[0] == 1);
   CHECK(counts.in_flight == 0);
 }
 
-TEST_CASE("dispatcher: a payment whose lease expired comes back pinned to that call",
-          "[unit][payments][dispatcher]") {
-  Instance instance;
+TEST_CASE_METHOD(DispatcherFixture,
+                 "dispatcher: a payment whose lease expired comes back pinned to that call",
+                 "[unit][payments][dispatcher]") {
   // Another instance leases it for 100 ms, sends it to the fallback, and dies.
-  REQUIRE(instance.file.connect()->accept(id_of(1), 100, payments::now_ms()) == store::Status::ok);
+  REQUIRE(file.connect()->accept(id_of(1), 100, payments::now_ms()) == store::Status::ok);
   const int64_t sent_at = payments::now_ms();
   store::PaymentJob lost;
   const auto to_fallback = [sent_at](store::PaymentJob* job) {
@@ -123,10 +133,9 @@ TEST_CASE("dispatcher: a payment whose lease expired comes back pinned to that c
     job->requested_at_ms = sent_at;
     ++job->attempts;
   };
-  REQUIRE(instance.file.connect()->claim(sent_at, sent_at + 100, to_fallback, &lost) ==
-          store::Status::ok);
+  REQUIRE(file.connect()->claim(sent_at, sent_at + 100, to_fallback, &lost) == store::Status::ok);
   // The idle poll finds it once the lease has expired.
-  const auto job = instance.take();
+  const auto job = take();
   REQUIRE(job);
   CHECK(job->correlation_id == id_of(1));
   CHECK(job->pinned);
@@ -137,25 +146,18 @@ TEST_CASE("dispatcher: a payment whose lease expired comes back pinned to that c
   CHECK(payments::now_ms() >= sent_at + 100);
 }
 
-TEST_CASE("dispatcher: after its file was replaced, it forwards from the file in its place",
-          "[unit][payments][dispatcher][moved]") {
-  Instance instance;
-  instance.accept(1);
-  const auto first = instance.take();
-  REQUIRE(first);
-  instance.settled(*first);
-  REQUIRE(wait_until([&] { return instance.file.counts().settled[0] == 1; }));
+TEST_CASE_METHOD(DispatcherFixture,
+                 "dispatcher: after its file was replaced, it forwards from the file in its place",
+                 "[unit][payments][dispatcher][moved]") {
+  settle_and_wait(accept_and_take(1), 1);
 
   // The session it borrows now has the old file open: its rounds answer unavailable and write
   // nothing into the old file, until the store replaces it.
-  instance.file.replace_by_copy();
-  instance.accept(2);
-  const auto second = instance.take();
-  REQUIRE(second);
-  CHECK(second->correlation_id == id_of(2));
-  instance.settled(*second);
-  REQUIRE(wait_until([&] { return instance.file.counts().settled[0] == 2; }));
-  const store::QueueCounts counts = instance.file.counts();
+  file.replace_by_copy();
+  const store::PaymentJob second = accept_and_take(2);
+  CHECK(second.correlation_id == id_of(2));
+  settle_and_wait(second, 2);
+  const store::QueueCounts counts = file.counts();
   CHECK(counts.accepted == 2);
   CHECK(counts.in_flight + counts.queued == 0);
 }

@@ -4,10 +4,10 @@
 #include "payments/forwarder.h"
 
 #include <catch2/catch.hpp>
-#include <map>
 
 #include "payments/timestamp.h"
 #include "payments_fixture.h"
+#include "support/processor_books.h"
 #include "support/processor_sim.h"
 
 using payments_fixture::id_of;
@@ -40,21 +40,10 @@ struct Setup {
 
 // Each payment the processors hold, once, and the database agrees on where it is.
 void check_books(Setup& s, int64_t accepted) {
-  const auto on_default = s.default_sim.payments();
-  const auto on_fallback = s.fallback_sim.payments();
-  REQUIRE(on_default);
-  REQUIRE(on_fallback);
-  std::map<std::string, int> holders;
-  for (const auto& r : *on_default) ++holders[r.correlation_id];
-  for (const auto& r : *on_fallback) ++holders[r.correlation_id];
-  CHECK(holders.size() == static_cast<size_t>(accepted));
-  for (const auto& [id, count] : holders) {
-    INFO(id);
-    CHECK(count == 1);
-  }
+  const ProcessorBooks books = check_held_once(s.default_sim, s.fallback_sim, accepted);
   const store::QueueCounts counts = s.file.counts();
-  CHECK(counts.settled[0] == static_cast<int64_t>(on_default->size()));
-  CHECK(counts.settled[1] == static_cast<int64_t>(on_fallback->size()));
+  CHECK(counts.settled[0] == static_cast<int64_t>(books.on_default.size()));
+  CHECK(counts.settled[1] == static_cast<int64_t>(books.on_fallback.size()));
 }
 
 }  // namespace

@@ -3,7 +3,6 @@
 // queue against two processor stand-ins. Every payment either accepted is recorded by exactly one
 // processor, once, and settled for that processor; the summary agrees with the processors.
 #include <catch2/catch.hpp>
-#include <map>
 
 #include "payments/forwarder.h"
 #include "payments/payments.h"
@@ -11,6 +10,7 @@
 #include "payments_fixture.h"
 #include "store/postgres/payments_store.h"
 #include "support/pg_cluster.h"
+#include "support/processor_books.h"
 #include "support/processor_sim.h"
 
 using payments_fixture::id_of;
@@ -66,25 +66,14 @@ TEST_CASE("two instances on one PostgreSQL forward every payment once, to one pr
   CHECK(consistency.accepted == accepted);
   CHECK(consistency.in_flight + consistency.queued == 0);
 
-  const auto on_default = default_sim.payments();
-  const auto on_fallback = fallback_sim.payments();
-  REQUIRE(on_default);
-  REQUIRE(on_fallback);
-  std::map<std::string, int> holders;
-  for (const auto& r : *on_default) ++holders[r.correlation_id];
-  for (const auto& r : *on_fallback) ++holders[r.correlation_id];
-  CHECK(holders.size() == static_cast<size_t>(accepted));
-  for (const auto& [id, count] : holders) {
-    INFO(id);
-    CHECK(count == 1);
-  }
-  CHECK(consistency.settled_default == static_cast<int64_t>(on_default->size()));
-  CHECK(consistency.settled_fallback == static_cast<int64_t>(on_fallback->size()));
+  const ProcessorBooks books = check_held_once(default_sim, fallback_sim, accepted);
+  CHECK(consistency.settled_default == static_cast<int64_t>(books.on_default.size()));
+  CHECK(consistency.settled_fallback == static_cast<int64_t>(books.on_fallback.size()));
 
   payments::Summary summary;
   REQUIRE(two.face->summary(0, payments::now_ms() + 1000, &summary) == payments::Outcome::ok);
-  CHECK(summary.default_totals.requests == static_cast<int64_t>(on_default->size()));
-  CHECK(summary.fallback_totals.requests == static_cast<int64_t>(on_fallback->size()));
+  CHECK(summary.default_totals.requests == static_cast<int64_t>(books.on_default.size()));
+  CHECK(summary.fallback_totals.requests == static_cast<int64_t>(books.on_fallback.size()));
   int64_t cents = 0;
   for (int n = 1; n <= accepted; ++n) cents += 100 + n;
   CHECK(summary.default_totals.amount_cents + summary.fallback_totals.amount_cents == cents);
