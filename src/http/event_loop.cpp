@@ -36,10 +36,17 @@ int64_t now_ms() {
 }
 
 constexpr std::string_view continue_answer = "HTTP/1.1 100 Continue\r\n\r\n";
+// What replaces an answer that depended on a turn whose transaction did not commit; the second
+// when the answer it replaces was the connection's last.
 constexpr std::string_view unavailable_answer =
+    "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+    "Content-Length: 53\r\n\r\n{\"error\":\"database unavailable, nothing was written\"}";
+constexpr std::string_view unavailable_closing_answer =
     "HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Type: application/json\r\n"
     "Content-Length: 53\r\n\r\n{\"error\":\"database unavailable, nothing was written\"}";
 static_assert(unavailable_answer.size() - unavailable_answer.find("\r\n\r\n") - 4 == 53);
+static_assert(unavailable_closing_answer.size() - unavailable_closing_answer.find("\r\n\r\n") - 4 ==
+              53);
 
 // httplib::Stream over one buffered request and the connection's output buffer. Reading past the
 // request is the end of the stream: the request is whole (http/request_frame.h).
@@ -94,10 +101,15 @@ struct Connection {
   size_t out_begin = 0;
   size_t served = 0;
   size_t lingered_bytes = 0;
-  size_t turn_out_start = 0;   // out.size() when this turn's first answer began.
-  bool in_turn = false;        // Queued in this turn's list.
-  bool wrote_in_turn = false;  // An answer of this turn depends on the turn's commit.
-  bool peer_closed = false;    // recv() returned 0: serve what is buffered, then close.
+  // Where in `out` each answer of this turn that depends on the turn's commit lies
+  // ([begin, end) offsets), in order.
+  struct Span {
+    size_t begin = 0;
+    size_t end = 0;
+  };
+  std::vector<Span> turn_dependent_answers;
+  bool in_turn = false;      // Queued in this turn's list.
+  bool peer_closed = false;  // recv() returned 0: serve what is buffered, then close.
   bool close_after_flush = false;
   bool linger_after_flush = false;
   bool watching_out = false;
@@ -312,25 +324,41 @@ class EventLoop::Thread {
   // turn is sent, after the turn's writes are committed.
   void run_turn() {
     if (turn_.empty()) return;
-    for (Connection* connection : turn_) connection->turn_out_start = connection->out.size();
     if (loop_->hooks_.begin) loop_->hooks_.begin();
     for (Connection* connection : turn_) {
       if (!connection->failed) serve_buffered(connection);
     }
     const bool committed = loop_->hooks_.end ? loop_->hooks_.end() : true;
     for (Connection* connection : turn_) {
-      if (!committed && connection->wrote_in_turn) {
-        connection->out.resize(connection->turn_out_start);
-        connection->out.append(unavailable_answer);
-        connection->close_after_flush = true;
-        connection->linger_after_flush = false;
-      }
-      connection->wrote_in_turn = false;
+      if (!committed) replace_dependent_answers(connection);
+      connection->turn_dependent_answers.clear();
       connection->in_turn = false;
     }
     std::vector<Connection*> turn;
     turn.swap(turn_);
     for (Connection* connection : turn) finish_turn(connection);
+  }
+
+  // The turn's transaction did not commit: each answer that depended on it becomes a 503, in its
+  // place. The answers around it stay as they are: a request served after the transaction was lost
+  // (a posting that met the failure itself, or one that committed on its own after it) already
+  // says what happened to it, and a client that retries every 503 must not repeat a write that
+  // was made.
+  static void replace_dependent_answers(Connection* connection) {
+    const std::vector<Connection::Span>& spans = connection->turn_dependent_answers;
+    if (spans.empty()) return;
+    std::string& out = connection->out;
+    std::string rebuilt = out.substr(0, spans.front().begin);
+    size_t kept_from = spans.front().begin;
+    for (const Connection::Span& span : spans) {
+      CREBITO_ASSERT(span.begin >= kept_from && span.end >= span.begin && span.end <= out.size());
+      rebuilt.append(out, kept_from, span.begin - kept_from);
+      const bool last = span.end == out.size() && connection->close_after_flush;
+      rebuilt.append(last ? unavailable_closing_answer : unavailable_answer);
+      kept_from = span.end;
+    }
+    rebuilt.append(out, kept_from, std::string::npos);
+    out.swap(rebuilt);
   }
 
   // After a turn: send, then close or wait for more.
@@ -385,6 +413,7 @@ class EventLoop::Thread {
   // Runs one whole request through cpp-httplib, answer appended to connection->out. Thread: the
   // loop thread, or a blocking thread while the connection is offloaded.
   void serve_one(Connection* connection, std::string_view request, bool last, bool in_turn) {
+    const size_t answer_begin = connection->out.size();
     BufferStream stream(request, &connection->out, connection->fd);
     close_requested = false;
     linger_requested = false;
@@ -400,7 +429,7 @@ class EventLoop::Thread {
       connection->state = Connection::State::idle;
     }
     if (in_turn && loop_->hooks_.depends && loop_->hooks_.depends()) {
-      connection->wrote_in_turn = true;
+      connection->turn_dependent_answers.push_back({answer_begin, connection->out.size()});
     }
     if (!ok || connection_closed || last || close_requested) {
       connection->close_after_flush = true;

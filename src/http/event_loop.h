@@ -16,7 +16,8 @@
 // answers leaves (a group commit without thread hand-offs): answers are only sent after
 // end_turn() returns. When end_turn() returns false (the turn's writes did not commit), the answer
 // of every request that depended on the turn's transaction (TurnHooks::depends) is replaced with
-// 503 and its connection closed after it.
+// 503 in its place; the other answers of the turn stay, so a pipelined request served after the
+// transaction was lost (and committed on its own) keeps its own answer.
 //
 // A request whose handler may block for long (blocking_route) runs on a side thread instead, so
 // it holds up no other connection; its connection leaves the loop until that request is answered.
@@ -47,7 +48,7 @@ class EventLoop : public httplib::Server {
   // Called on a loop thread around each turn (see above). end() returns false when the writes of
   // the turn could not be made durable.
   // depends() is asked after each request: whether its answer depends on end() (then, when end()
-  // returns false, that answer is replaced with 503 and the connection closed after it).
+  // returns false, that answer alone is replaced with 503).
   struct TurnHooks {
     std::function<void()> begin;
     std::function<bool()> end;

@@ -1,6 +1,7 @@
 // Money under concurrency through the whole stack: read-your-writes across the instances, a
 // random load from several threads after which every balance is its start plus exactly the
-// acknowledged transactions, and a restart that keeps every balance.
+// acknowledged transactions, a restart that keeps every balance, and pipelined postings around a
+// storage fault answered as they were written.
 #include <SQLiteCpp/Database.h>
 
 #include <atomic>
@@ -10,6 +11,7 @@
 
 #include "support/api.h"
 #include "support/audit.h"
+#include "support/raw_http.h"
 #include "support/stack.h"
 
 TEST_CASE("a write on one instance is visible at once on the other", "[integration][consistency]") {
@@ -113,5 +115,53 @@ TEST_CASE("a restart keeps every balance", "[integration][durability]") {
   REQUIRE(statement.status == 200);
   CHECK(statement.body["saldo"]["total"] == 12000);
   CHECK(statement.body["ultimas_transacoes"].size() == 2);
+  CHECK(audit_failures(stack).empty());
+}
+
+// A wake-up's postings share one transaction (http/event_loop.h). A posting that meets a storage
+// fault part-way loses the ones before it in that transaction; the ones after it commit on their
+// own. Each answer must say what happened to its own posting: 200 exactly for those written, 503
+// for those not, so a client that retries every 503 never moves the money twice. The fault is
+// SQLite's own: a trigger that fails (integer overflow) on the posting described "fault".
+TEST_CASE("pipelined postings around a storage fault are each answered as they were written",
+          "[integration][consistency][sqlite]") {
+  Stack stack;
+  REQUIRE(stack.store() == "sqlite");
+  {
+    SQLite::Database db(stack.db_path(), SQLite::OPEN_READWRITE);
+    db.exec(
+        "CREATE TRIGGER injected_fault BEFORE INSERT ON transactions "
+        "WHEN NEW.description = 'fault' BEGIN SELECT abs(-9223372036854775807 - 1); END");
+  }
+  const std::vector<std::string> descriptions = {"before", "fault", "after"};
+  std::string requests;
+  for (size_t i = 0; i < descriptions.size(); ++i) {
+    const std::string body = R"({"valor":100,"tipo":"c","descricao":")" + descriptions[i] + R"("})";
+    requests += "POST /clientes/1/transacoes HTTP/1.1\r\nHost: x\r\n";
+    if (i + 1 == descriptions.size()) requests += "Connection: close\r\n";
+    requests += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+                "\r\n\r\n" + body;
+  }
+  // One write: the instance reads all three in one wake-up, so they share one transaction.
+  std::string response = raw_exchange_unix(stack.socket_path(1), requests);
+  std::vector<int> statuses;
+  raw_http::Answer answer;
+  while (const size_t used = raw_http::parse_answer(response, &answer)) {
+    statuses.push_back(answer.status);
+    response.erase(0, used);
+  }
+  CHECK(statuses.size() == descriptions.size());  // Every posting gets its own answer.
+  statuses.resize(descriptions.size(), 0);        // 0: not answered.
+  for (size_t i = 0; i < descriptions.size(); ++i) {
+    const bool written =
+        !stack.query("SELECT 1 FROM transactions WHERE description = '" + descriptions[i] + "'")
+             .empty();
+    INFO("posting " << descriptions[i] << " answered " << statuses[i]
+                    << (written ? ", written" : ", not written"));
+    CHECK((statuses[i] == 200 || statuses[i] == 503));
+    CHECK(written == (statuses[i] == 200));
+  }
+  CHECK(statuses[1] == 503);  // The fault itself.
+  CHECK(statuses[2] == 200);  // Committed on its own after the fault.
   CHECK(audit_failures(stack).empty());
 }
