@@ -140,7 +140,7 @@ int64_t longest_gap_ms(const std::vector<Sent>& sent) {
 
 }  // namespace
 
-TEST_CASE("failover under load: primary killed, cut off, with a crebito host; nothing lost",
+TEST_CASE("failover under load on simulated hosts loses no acknowledged posting",
           "[reliability][ha]") {
   const char* kills_text = std::getenv(kills_variable);
   const int kills = kills_text != nullptr ? std::atoi(kills_text) : kills_default;
