@@ -8,11 +8,17 @@ say() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 # build_crebito [TARGET...]: configures build/ (Release) once and builds the targets (all if none).
+# With CI=true every warning is an error (CREBITO_WERROR=ON): CI fails on a new one.
 build_crebito() {
-  local build_dir="$CREBITO_ROOT/build"
-  if [ ! -f "$build_dir/Makefile" ]; then  # a failed configure leaves a cache but no Makefile
-    say "configuring $build_dir (Release)"
-    cmake -S "$CREBITO_ROOT" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release >/dev/null
+  local build_dir="$CREBITO_ROOT/build" werror_args=()
+  if [ "${CI:-}" = true ] &&
+    ! grep -qx 'CREBITO_WERROR:BOOL=ON' "$build_dir/CMakeCache.txt" 2>/dev/null; then
+    werror_args=(-DCREBITO_WERROR=ON)
+  fi
+  # A failed configure leaves a cache but no Makefile.
+  if [ ! -f "$build_dir/Makefile" ] || [ ${#werror_args[@]} -gt 0 ]; then
+    say "configuring $build_dir (Release${werror_args:+, every warning an error})"
+    cmake -S "$CREBITO_ROOT" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release "${werror_args[@]}" >/dev/null
   fi
   local targets=()
   local t
