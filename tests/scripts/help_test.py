@@ -45,11 +45,15 @@ WALK_SKIP = {".git", "data", "run", "results", "node_modules", "__pycache__"}
 def tree_files(root):
     """Every file of the tree, relative to root: what git lists, else a walk."""
     try:
+        top = subprocess.run(["git", "-C", root, "rev-parse", "--show-toplevel"], check=True,
+                             capture_output=True, text=True).stdout.strip()
+        if os.path.realpath(top) != os.path.realpath(root):
+            raise ValueError("the tree is not a git checkout of its own")  # e.g. an export
         out = subprocess.run(
             ["git", "-C", root, "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
             check=True, capture_output=True).stdout
         return sorted({p for p in out.decode().split("\0") if p and os.path.isfile(os.path.join(root, p))})
-    except (OSError, subprocess.CalledProcessError):
+    except (OSError, ValueError, subprocess.CalledProcessError):
         files = []
         for folder, dirs, names in os.walk(root):
             dirs[:] = [d for d in dirs if d not in WALK_SKIP and not d.startswith("build")]
