@@ -7,6 +7,7 @@
 #                     /var/tmp/crebito-docker
 #   docker_answers    true when a dockerd answers
 #   docker_check_open a check's opening (below)
+#   docker_ports_free fails unless every port given is free on 127.0.0.1 (below)
 #   compose_teardown, compose_down_volumes   a check's exit and its last step (below)
 #   container_probe   a shell command printing a container's own limits (below)
 
@@ -34,13 +35,21 @@ docker_check_open() {
   failed=1
   trap docker_check_exit EXIT
   "$CREBITO_ROOT/scripts/docker-provision" start "$state_dir"
+  docker_ports_free "$@"
+  "${compose[@]}" down -v >>"$docker_check_log" 2>&1 || true
+}
+
+# docker_ports_free PORT...: dies unless nothing listens on each PORT on 127.0.0.1. A check calls it
+# at its opening and again right before `up`: the images take minutes to build, and a stack another
+# process started meanwhile would answer the checks in the deployment's place.
+docker_ports_free() {
+  local port
   for port in "$@"; do
     if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
       die "port $port is already taken (a native stack or processor-sim? scripts/down stops a" \
         "stack); the deployment needs it"
     fi
   done
-  "${compose[@]}" down -v >>"$docker_check_log" 2>&1 || true
 }
 
 # docker_check_exit: the trap docker_check_open sets.
