@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cstdio>
 #include <map>
+#include <set>
 
 extern char** environ;
 
@@ -45,8 +46,9 @@ const Setting settings[] = {
     {"--db", "CREBITO_DB", "PATH", Kind::path, "SQLite file shared by the instances",
      &Config::db_path},
     {"--store", "CREBITO_STORE", "LOCATION", Kind::store,
-     "sqlite:PATH, or a postgresql://... libpq URI; when given it wins over --db", nullptr, nullptr,
-     0, 0, nullptr, nullptr, &Config::store},
+     "sqlite:PATH, or a postgresql://... libpq URI; wins over --db given the same way (a flag "
+     "wins over either variable)",
+     nullptr, nullptr, 0, 0, nullptr, nullptr, &Config::store},
     {"--store-connections", "CREBITO_STORE_CONNECTIONS", "N", Kind::integer,
      "connections to PostgreSQL per store and instance (a PostgreSQL store only)", nullptr,
      &Config::store_connections, limits::store_connections_min, limits::store_connections_max},
@@ -217,6 +219,7 @@ bool parse_config(const std::vector<std::string>& args, const std::vector<std::s
                   Config* config, bool* help, std::string* error) {
   *help = false;
   std::map<const Setting*, std::string> values;  // The environment's, then the flags' (they win).
+  std::set<const Setting*> from_flags;
   for (const std::string& entry : env) {
     const size_t eq = entry.find('=');
     if (eq == std::string::npos) continue;
@@ -238,6 +241,7 @@ bool parse_config(const std::vector<std::string>& args, const std::vector<std::s
       *error = "unknown argument '" + args[i] + "'";
       return false;
     }
+    from_flags.insert(setting);
     if (eq != std::string::npos) {
       values[setting] = args[i].substr(eq + 1);
     } else if (i + 1 < args.size()) {
@@ -248,13 +252,21 @@ bool parse_config(const std::vector<std::string>& args, const std::vector<std::s
     }
   }
 
+  // --db and --store (sqlite:PATH) name the same thing, the store: a flag wins over the
+  // environment here too, and of two from the same place --store wins. So --db on the command line
+  // leaves CREBITO_STORE unread, as --store would.
+  const Setting* db_setting = find_flag("--db");
+  const Setting* store_setting = find_flag("--store");
+  if (from_flags.count(db_setting) != 0 && from_flags.count(store_setting) == 0) {
+    values.erase(store_setting);
+  }
+
   Config parsed;
   for (const Setting& setting : settings) {  // In table order: the first refusal is reported.
     const auto it = values.find(&setting);
     if (it != values.end() && !apply(setting, it->second, &parsed, error)) return false;
   }
-  // --db and --store sqlite:PATH name the same file; --store wins.
-  if (values.count(find_flag("--store")) == 0) {
+  if (values.count(store_setting) == 0) {
     parsed.store = store::Location{store::Location::Kind::sqlite, parsed.db_path, ""};
   } else if (parsed.store.kind == store::Location::Kind::sqlite) {
     parsed.db_path = parsed.store.sqlite_path;

@@ -1,5 +1,7 @@
 // The configuration of one crebito instance: command-line flags, each with an environment
 // variable of the same meaning (the flag wins), validated once at start against crebito_limits.h.
+// --db and --store both name the store: a flag wins over either variable, and of two from the same
+// place (two flags, or two variables) --store wins.
 // config.cpp holds one row per setting (flag, variable, kind of value, bounds, help); the defaults
 // are the member initializers below.
 #pragma once
@@ -24,7 +26,7 @@ struct Faces {
 struct Config {
   Faces faces;
   std::string db_path = "data/crebito.db";
-  // The store: --store when given (a sqlite: one also sets db_path), else the SQLite file db_path.
+  // The store: --store when it wins (a sqlite: one also sets db_path), else the file db_path.
   store::Location store{store::Location::Kind::sqlite, "data/crebito.db", ""};
   int store_connections = limits::store_connections_default;  // PostgreSQL only.
   http::ListenAddress listen{false, "127.0.0.1", 9997, ""};

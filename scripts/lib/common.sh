@@ -1,18 +1,45 @@
 # shellcheck shell=bash
-# Shared by crebito's scripts: messages, building, recognising processes. Source it; it defines
-# functions and the variable CREBITO_ROOT. Installing packages is scripts/setup's business.
+# Shared by crebito's scripts: usage, messages, building, recognising processes. Source it; it
+# defines functions and the variable CREBITO_ROOT. Installing packages is scripts/setup's business.
+#
+# Every executable script answers -h and --help with its usage and does nothing else: a shell script
+# calls `answer_help "$@"` right after sourcing this file, before it reads, installs or starts
+# anything (tests/scripts/help_test.py checks every executable file in the tree).
 
 CREBITO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
 say() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
+# script_usage: the running script's usage, which is its header: the comment lines under the first
+# line, up to the first line that is not a comment, without their leading "# ".
+script_usage() { awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; }
+
+# answer_help ARG...: when an argument before any `--` is -h or --help, prints script_usage on
+# stdout and exits 0.
+answer_help() {
+  local arg
+  for arg in "$@"; do
+    case "$arg" in
+      --) return 0 ;;
+      -h | --help) script_usage; exit 0 ;;
+    esac
+  done
+  return 0
+}
+
 # build_crebito [TARGET...]: configures build/ (Release) once and builds the targets (all if none).
+# With CI=true every warning is an error (CREBITO_WERROR=ON): CI fails on a new one.
 build_crebito() {
-  local build_dir="$CREBITO_ROOT/build"
-  if [ ! -f "$build_dir/Makefile" ]; then  # a failed configure leaves a cache but no Makefile
-    say "configuring $build_dir (Release)"
-    cmake -S "$CREBITO_ROOT" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release >/dev/null
+  local build_dir="$CREBITO_ROOT/build" werror_args=()
+  if [ "${CI:-}" = true ] &&
+    ! grep -qx 'CREBITO_WERROR:BOOL=ON' "$build_dir/CMakeCache.txt" 2>/dev/null; then
+    werror_args=(-DCREBITO_WERROR=ON)
+  fi
+  # A failed configure leaves a cache but no Makefile.
+  if [ ! -f "$build_dir/Makefile" ] || [ ${#werror_args[@]} -gt 0 ]; then
+    say "configuring $build_dir (Release${werror_args:+, every warning an error})"
+    cmake -S "$CREBITO_ROOT" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release "${werror_args[@]}" >/dev/null
   fi
   local targets=()
   local t

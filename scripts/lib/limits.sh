@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+#!/usr/bin/env bash
 # The resource limits docker-compose.yml declares, applied to native processes through cgroups,
 # so that a benchmark of the native stack runs under the same budget as the challenge's containers.
 #
@@ -313,6 +313,8 @@ limits_release() {
 #                  apply [--share N] SERVICE PID...
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
   set -euo pipefail
+  source "$LIMITS_ROOT/scripts/lib/common.sh"
+  answer_help "$@"
   case "${1:-}" in
     report) limits_report ;;
     release) limits_release ;;

@@ -5,6 +5,8 @@
 # request is answered OK. Uses port 9999, the address the file has built in.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
+source "$root/scripts/lib/common.sh"
+answer_help "$@"
 summary=$(mktemp /tmp/crebito-official-summary.XXXXXX.json)
 trap 'rm -f "$summary"' EXIT
 

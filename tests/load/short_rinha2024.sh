@@ -5,6 +5,8 @@
 # (load-test/audit.sql) holds for every account.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
+source "$root/scripts/lib/common.sh"
+answer_help "$@"
 scale=${CREBITO_LOAD_TEST_SCALE:-0.05}
 # A free loopback port, so the test never meets a stack someone runs on 9999.
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')

@@ -2,9 +2,16 @@
 // points are listed in docs/PAYMENTS.md, "What processor-sim reproduces"). One test per point,
 // each against a fresh processor-sim, over plain sockets so that status lines, headers and bodies
 // are seen exactly as sent.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -55,6 +62,76 @@ double elapsed_ms(Clock::time_point since) {
   return std::chrono::duration<double, std::milli>(Clock::now() - since).count();
 }
 
+// Polls condition until it holds (true) or deadline_ms have passed (false).
+bool wait_until(const std::function<bool()>& condition, int deadline_ms = timeout_ms) {
+  constexpr int poll_interval_ms = 2;
+  const auto deadline = Clock::now() + std::chrono::milliseconds(deadline_ms);
+  while (!condition()) {
+    if (Clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(poll_interval_ms));
+  }
+  return true;
+}
+
+// What the sim has done with its connections, as the kernel shows it (/proc/net/tcp and tcp6): one
+// row per socket, the sim's side of a connection included.
+struct TcpRow {
+  int local_port = 0;
+  int remote_port = 0;
+  int state = 0;             // The kernel's TCP state.
+  unsigned long unread = 0;  // Bytes received that the socket's owner has not read yet.
+};
+constexpr int tcp_established = 0x01;
+constexpr int tcp_close_wait = 0x08;  // The peer closed; the owner has not closed yet.
+
+std::vector<TcpRow> tcp_rows() {
+  std::vector<TcpRow> rows;
+  for (const char* table_path : {"/proc/net/tcp", "/proc/net/tcp6"}) {
+    std::ifstream table(table_path);
+    std::string line;
+    std::getline(table, line);  // The column names.
+    while (std::getline(table, line)) {
+      // sl local_address rem_address st tx_queue:rx_queue ...; an address ends in :PORT (hex).
+      std::istringstream fields(line);
+      std::string slot, local, remote, state, queues;
+      if (!(fields >> slot >> local >> remote >> state >> queues)) continue;
+      const auto after_colon = [](const std::string& field) {
+        return std::stoul(field.substr(field.rfind(':') + 1), nullptr, 16);
+      };
+      rows.push_back({static_cast<int>(after_colon(local)), static_cast<int>(after_colon(remote)),
+                      std::stoi(state, nullptr, 16), after_colon(queues)});
+    }
+  }
+  return rows;
+}
+
+int local_port_of(int fd) {
+  sockaddr_in address{};
+  socklen_t size = sizeof address;
+  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size) == 0);
+  return ntohs(address.sin_port);
+}
+
+// The sim has read everything sent on the client connection fd, and so handled it: it reads and
+// dispatches in one turn of its single event loop, before it reads another connection.
+bool sim_has_read(const Sim& s, int fd) {
+  const int client_port = local_port_of(fd);
+  for (const TcpRow& row : tcp_rows()) {
+    if (row.local_port == s.sim.port() && row.remote_port == client_port) return row.unread == 0;
+  }
+  return false;
+}
+
+// The connections the sim still holds: established, or closed by the client but not yet by it.
+int sim_connections(const Sim& s) {
+  int count = 0;
+  for (const TcpRow& row : tcp_rows()) {
+    count += row.local_port == s.sim.port() &&
+             (row.state == tcp_established || row.state == tcp_close_wait);
+  }
+  return count;
+}
+
 }  // namespace
 
 TEST_CASE("POST /payments: 200 with its message, then 422 for the same correlationId",
@@ -88,11 +165,7 @@ TEST_CASE("POST /payments: the delay comes first, and a client that gave up is s
                100)
             .status == 0);
   // Recorded once its delay has passed: wait for it, with a deadline well past the delay.
-  const auto deadline = Clock::now() + std::chrono::seconds(5);
-  while (s.summary()["totalRequests"] != 2 && Clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  CHECK(s.summary()["totalRequests"] == 2);
+  CHECK(wait_until([&] { return s.summary()["totalRequests"] == 2; }));
 }
 
 TEST_CASE("POST /payments while failing: 500 with an empty body after the delay, not recorded",
@@ -227,15 +300,15 @@ TEST_CASE("health: 200 with the flags, also when failing, one per window, two he
   const auto window_start = Clock::now();
   CHECK(first.status == 200);
   CHECK(first.body == R"({"failing":true,"minResponseTime":250})");
-  // Within the window: two more are held until the next windows (sent one after the other, so
-  // that they arrive in this order), the rest refused at once.
+  // Within the window: two more are held until the next windows (each sent once the sim has read
+  // the one before, so that they arrive in this order), the rest refused at once.
   const int held[2] = {raw_http::connect_to(s.sim.port(), timeout_ms),
                        raw_http::connect_to(s.sim.port(), timeout_ms)};
   for (const int fd : held) {
     REQUIRE(fd >= 0);
     REQUIRE(::send(fd, health.data(), health.size(), MSG_NOSIGNAL) ==
             static_cast<ssize_t>(health.size()));
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    REQUIRE(wait_until([&] { return sim_has_read(s, fd); }));
   }
   const auto refused_at = Clock::now();
   const raw_http::Answer refused = s.send(health);
@@ -256,7 +329,8 @@ TEST_CASE("permits: the cap, then a FIFO queue, then 429 with Retry-After", "[fi
   REQUIRE(
       s.admin("PUT", "/admin/configurations/delay", "{\"delay\":" + std::to_string(delay_ms) + "}")
           .status == 200);
-  // Three payments sent one after the other: two take the permits, the third waits in the queue.
+  // Three payments, each sent once the sim has read the one before: two take the permits, the
+  // third waits in the queue.
   int payers[3];
   const auto start = Clock::now();
   for (int i = 0; i < 3; ++i) {
@@ -268,7 +342,7 @@ TEST_CASE("permits: the cap, then a FIFO queue, then 429 with Retry-After", "[fi
         raw_http::format("POST", "/payments", json_header, std::string_view(body));
     REQUIRE(::send(payers[i], bytes.data(), bytes.size(), MSG_NOSIGNAL) ==
             static_cast<ssize_t>(bytes.size()));
-    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    REQUIRE(wait_until([&] { return sim_has_read(s, payers[i]); }));
   }
   const auto refused_at = Clock::now();
   const raw_http::Answer refused = s.pay("p3", "1.00");
@@ -326,8 +400,7 @@ TEST_CASE("keep-alive, pipelining and a request that breaks the rules", "[fideli
 TEST_CASE("beyond --connections a new connection is closed at once, the others still answer",
           "[fidelity]") {
   Sim s({"--connections", "2"});
-  std::this_thread::sleep_for(
-      std::chrono::milliseconds(50));  // The start-up call's connection ends.
+  REQUIRE(wait_until([&] { return sim_connections(s) == 0; }));  // The start-up call's has ended.
   const int first = raw_http::connect_to(s.sim.port(), timeout_ms);
   const int second = raw_http::connect_to(s.sim.port(), timeout_ms);
   REQUIRE(first >= 0);
@@ -336,7 +409,7 @@ TEST_CASE("beyond --connections a new connection is closed at once, the others s
   CHECK(raw_http::exchange(first, health, timeout_ms).status == 200);
   CHECK(s.send(raw_http::format("GET", "/admin/payments-summary", token_header)).status == 0);
   ::close(first);
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // The close reaches the loop.
+  REQUIRE(wait_until([&] { return sim_connections(s) == 1; }));  // The close reached the loop.
   CHECK(s.send(raw_http::format("GET", "/admin/payments-summary", token_header)).status == 200);
   ::close(second);
 }
@@ -345,11 +418,18 @@ TEST_CASE("SIGTERM: a payment in its delay is still answered, with Connection: c
           "[fidelity]") {
   Sim s;
   REQUIRE(s.admin("PUT", "/admin/configurations/delay", R"({"delay":300})").status == 200);
-  raw_http::Answer answer;
-  std::thread payer([&] { answer = s.pay("t", "1.00"); });
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  const int payer = raw_http::connect_to(s.sim.port(), timeout_ms);
+  REQUIRE(payer >= 0);
+  const std::string body = R"({"correlationId":"t","amount":1.00,)"
+                           R"("requestedAt":"2025-07-15T12:00:00.000Z"})";
+  const std::string bytes =
+      raw_http::format("POST", "/payments", json_header, std::string_view(body));
+  REQUIRE(::send(payer, bytes.data(), bytes.size(), MSG_NOSIGNAL) ==
+          static_cast<ssize_t>(bytes.size()));
+  REQUIRE(wait_until([&] { return sim_has_read(s, payer); }));  // In its delay now.
   ::kill(s.sim.pid(), SIGTERM);
-  payer.join();
+  const raw_http::Answer answer = raw_http::exchange(payer, "", timeout_ms);
+  ::close(payer);
   CHECK(answer.status == 200);
   CHECK(answer.header("Connection") == "close");
 }

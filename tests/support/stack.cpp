@@ -99,34 +99,19 @@ int reap(pid_t pid) {
   return status;
 }
 
-// A copy of the repository's haproxy.cfg with a stats socket (haproxy's runtime API, level admin)
-// at stats_path, added as the first line of the `global` section, and its `server` lines replaced
-// by one per instance: server apiNN "${CREBITO_APIN}" (the environment names each socket).
-std::string haproxy_config_for(const std::string& stats_path, int instances) {
-  std::ifstream file(CREBITO_SOURCE_DIR "/haproxy.cfg");
-  std::string text;
-  std::string line;
-  bool servers_written = false;
-  while (std::getline(file, line)) {
-    const size_t first = line.find_first_not_of(' ');
-    if (first != std::string::npos && line.compare(first, 7, "server ") == 0) {
-      if (!servers_written) {
-        for (int i = 1; i <= instances; ++i) {
-          text += line.substr(0, first) + "server " + Stack::instance_name(i) + " \"${CREBITO_API" +
-                  std::to_string(i) + "}\"\n";
-        }
-        servers_written = true;
-      }
-      continue;
-    }
-    text += line + "\n";
-  }
-  if (!servers_written) throw std::runtime_error("haproxy.cfg has no server line");
-  const std::string section = "\nglobal\n";
-  const size_t at = text.find(section);
-  if (at == std::string::npos) throw std::runtime_error("haproxy.cfg has no global section");
-  text.insert(at + section.size(), "    stats socket " + stats_path + " level admin\n");
-  return text;
+// The repository's haproxy.cfg, which haproxy runs as is: its conditional blocks give it a server
+// for each CREBITO_APIn in its environment, up to haproxy_instances_max, and a stats socket
+// (haproxy's runtime API, level admin) at CREBITO_STATS_SOCKET.
+constexpr const char* haproxy_config_path = CREBITO_SOURCE_DIR "/haproxy.cfg";
+constexpr int haproxy_instances_max = 16;
+
+// haproxy.cfg's text, for its health-check settings.
+std::string haproxy_config_text() {
+  std::ifstream file(haproxy_config_path);
+  if (!file) throw std::runtime_error(std::string("cannot read ") + haproxy_config_path);
+  std::ostringstream text;
+  text << file.rdbuf();
+  return text.str();
 }
 
 // A haproxy time: a number with an optional unit (us, ms, s, m, h; none means ms).
@@ -279,19 +264,22 @@ Stack::Stack(Options options)
       store_(store_from(options_.store)),
       dir_(std::make_unique<TempDir>()) {
   if (options_.instances < 1) throw std::runtime_error("a Stack needs at least one instance");
+  if (options_.instances > haproxy_instances_max) {
+    throw std::runtime_error("haproxy.cfg names " + std::to_string(haproxy_instances_max) +
+                             " instances at most");
+  }
   api_pids_.assign(static_cast<size_t>(options_.instances), -1);
   if (store_ == "postgresql") pg_ = std::make_unique<PgCluster>();
-  const std::string config = haproxy_config_for(dir_->file("haproxy.stats"), instances());
-  health_checks_ = read_health_checks(config);
-  std::ofstream(dir_->file("haproxy.cfg")) << config;
+  health_checks_ = read_health_checks(haproxy_config_text());
   start_instances();
   const int listen_fd = bind_free_loopback_port(&port_);
-  std::vector<std::string> haproxy_env = {"CREBITO_LB_BIND=fd@" +
-                                          std::to_string(inherited_listen_fd)};
+  std::vector<std::string> haproxy_env = {
+      "CREBITO_LB_BIND=fd@" + std::to_string(inherited_listen_fd),
+      "CREBITO_STATS_SOCKET=" + dir_->file("haproxy.stats")};
   for (int i = 1; i <= instances(); ++i) {
     haproxy_env.push_back("CREBITO_API" + std::to_string(i) + "=" + socket_path(i));
   }
-  haproxy_pid_ = spawn({HAPROXY_BINARY, "-db", "-f", dir_->file("haproxy.cfg")}, haproxy_env,
+  haproxy_pid_ = spawn({HAPROXY_BINARY, "-db", "-f", haproxy_config_path}, haproxy_env,
                        dir_->file("haproxy.log"), listen_fd);
   ::close(listen_fd);
   try {

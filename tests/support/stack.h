@@ -10,9 +10,9 @@
 // the Stack's own (PgCluster) that each instance is given as --store URI. query() reads either
 // with the same SQL, so the tests' audits do not care which one it is.
 //
-// haproxy runs on a copy of the repository's haproxy.cfg written into that directory, with its
-// server lines replaced by one per instance (api01, api02, ...) and one line added: a stats socket
-// there (haproxy's runtime API), from which tests read how haproxy sees each instance.
+// haproxy runs on the repository's haproxy.cfg as is, given one CREBITO_APIn per instance (servers
+// api01, api02, ...; 16 at most) and CREBITO_STATS_SOCKET, a stats socket in that directory
+// (haproxy's runtime API), from which tests read how haproxy sees each instance.
 //
 // With CREBITO_TARGET=HOST:PORT in the environment, external() returns a target for an already
 // running stack instead (for example the docker deployment); nothing is started then.
@@ -113,7 +113,7 @@ class Stack {
   // has been stopped: the Stack stops it like its own from now on.
   void adopt_instance(int instance, pid_t pid);
 
-  // haproxy's health checks as the generated haproxy.cfg sets them (`default-server ... inter
+  // haproxy's health checks as haproxy.cfg sets them (`default-server ... inter
   // fall rise` and `timeout check`). A check of a dead instance fails at once (its socket refuses
   // the connection); one that hangs fails after timeout_check_ms. So an instance that dies while
   // fully UP is out of rotation within detection_bound_ms(). REQUIRES: !is_external().

@@ -212,6 +212,33 @@ TEST_CASE("store: the SQLite file of --db by default, sqlite:PATH or a postgresq
   CHECK(parse_ok({"--store=postgres://u@h/db"}).store.is_postgresql());
 }
 
+TEST_CASE("store: a flag wins over the environment, and --store over --db from the same place",
+          "[config][store]") {
+  const std::string uri = "postgresql:///crebito?host=/tmp/s&user=postgres";
+  // --db on the command line wins over CREBITO_STORE, whatever store that names.
+  Config config = parse_ok({"--db", "/x/a.db"}, {"CREBITO_STORE=" + uri});
+  CHECK(config.store.kind == store::Location::Kind::sqlite);
+  CHECK(config.store.sqlite_path == "/x/a.db");
+  CHECK(config.db_path == "/x/a.db");
+  config = parse_ok({"--db=/x/a.db"}, {"CREBITO_STORE=sqlite:/e/b.db"});
+  CHECK(config.store.sqlite_path == "/x/a.db");
+  CHECK(config.db_path == "/x/a.db");
+  // A variable the flag overrides is not read, so not refused either.
+  CHECK(parse_ok({"--db", "/x/a.db"}, {"CREBITO_STORE=nowhere"}).store.sqlite_path == "/x/a.db");
+  // --store on the command line wins over CREBITO_DB, and over --db.
+  config = parse_ok({"--store", uri}, {"CREBITO_DB=/e/a.db"});
+  CHECK(config.store.is_postgresql());
+  config = parse_ok({"--db", "/x/a.db", "--store", "sqlite:/y/b.db"});
+  CHECK(config.store.sqlite_path == "/y/b.db");
+  CHECK(config.db_path == "/y/b.db");
+  // Both from the environment: CREBITO_STORE wins.
+  config = parse_ok({}, {"CREBITO_DB=/e/a.db", "CREBITO_STORE=" + uri});
+  CHECK(config.store.is_postgresql());
+  config = parse_ok({}, {"CREBITO_DB=/e/a.db", "CREBITO_STORE=sqlite:/e/b.db"});
+  CHECK(config.store.sqlite_path == "/e/b.db");
+  CHECK(config.db_path == "/e/b.db");
+}
+
 TEST_CASE("store: a bad location or pool size is refused with a clear message", "[config][store]") {
   for (const char* text :
        {"", "sqlite:", "mysql://h/db", "/data/crebito.db", "postgresql:/x", "SQLITE:/x"}) {

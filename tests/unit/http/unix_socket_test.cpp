@@ -4,6 +4,7 @@
 // plain socket the test binds itself.
 #include "http/unix_socket.h"
 
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -15,7 +16,6 @@
 #include <cstring>
 #include <fstream>
 #include <future>
-#include <thread>
 
 #include "support/temp_dir.h"
 
@@ -233,7 +233,11 @@ TEST_CASE("leave() makes a waiting claim give up", "[unix_socket]") {
   std::string error;
   http::UnixSocket socket(path, 60'000);
   auto claimed = std::async(std::launch::async, [&] { return socket.claim(&error); });
-  std::this_thread::sleep_for(200ms);
+  // The claim waits once its probe has found the path served: the probe is a connection pending
+  // on `other`.
+  constexpr int probe_deadline_ms = 5000;
+  pollfd probe{other, POLLIN, 0};
+  REQUIRE(::poll(&probe, 1, probe_deadline_ms) == 1);
   socket.leave();
   REQUIRE(claimed.wait_for(5s) == std::future_status::ready);
   CHECK_FALSE(claimed.get());
