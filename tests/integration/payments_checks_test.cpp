@@ -173,7 +173,10 @@ TEST_CASE("every consistency check agrees through the final's stages, checked ev
     }
   });
 
+  std::string switches;  // When each stage began, to place a difference.
   for (const Stage& stage : stages) {
+    switches += ' ';
+    switches += iso_ms(wall_ms()).substr(17, 6);
     REQUIRE(default_sim.set_delay(stage.default_delay_ms));
     REQUIRE(default_sim.set_failure(stage.default_failing));
     REQUIRE(fallback_sim.set_delay(stage.fallback_delay_ms));
@@ -202,6 +205,7 @@ TEST_CASE("every consistency check agrees through the final's stages, checked ev
       checks, differing, static_cast<long long>(differing_payments),
       static_cast<long long>(accepted.load()), static_cast<long long>(all_default.requests),
       static_cast<long long>(all_fallback.requests));
+  std::printf("stages began at (s.ms):%s\n", switches.c_str());
   for (const std::string& difference : first_differences) std::printf("  %s\n", difference.c_str());
   std::fflush(stdout);
 
