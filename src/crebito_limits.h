@@ -270,13 +270,29 @@ inline constexpr int processor_avoid_ms = 1500;
 // Default is cheaper: it is used while its expected response time is below this. Above it, the
 // fallback is used when it is faster (the 2025 winner's rule, docs/CHALLENGES.md §4).
 inline constexpr int default_preferred_below_ms = 120;
+// No call may last as long as the 2025 check's offset (1.5 s in the preview, 2 s in the final;
+// docs/PAYMENTS.md, "The summary at a check"): a processor whose expected response time is at or
+// above this gets no new payment. The 300 ms left cover the time from requestedAt to the call's
+// sending, from the processor's answer to its settling here, and the spread of a check's three
+// requests.
+inline constexpr int processor_call_budget_ms = 1200;
+// A processor whose oldest call still waiting is older than its expected response time (the last
+// health poll's minResponseTime, or what its answered calls took) by more than this has turned
+// slower than anything said so far: it gets no new payment until that call ends or a poll says
+// how slow it is. Calls sent to a processor after it turned slow and before this are the only
+// calls that may outlast the budget.
+inline constexpr int processor_stall_slack_ms = 40;
+// While neither processor is within the budget, payments wait in the queue (requestedAt is set
+// when one is sent), but not longer than this: then they go to the one expected faster, even if
+// slow, so that none waits for ever.
+inline constexpr int payment_hold_ms_max = 10'000;
 
-// GET /payments-summary counts what settled until this long after it was asked, waiting that long
-// at most for calls in flight whose requestedAt falls in the window: a payment a processor recorded
-// just before it was asked settles here a moment later (docs/CHALLENGES.md §5.3), while one
-// recorded later must not count. Measured: waiting 1 s counted 1-2 payments more than the
-// processors per check.
-inline constexpr int summary_settle_wait_ms_max = 100;
+// GET /payments-summary counts what settled (the processor's answer arrived) by the moment it was
+// asked. An answer that arrived before and is not yet written is waited for, this long at most
+// (a dispatcher round writes it within payment_dispatch_window_ms and a take of the write lock);
+// no call is in flight longer than processor_call_budget_ms, so at a check every call with a
+// requestedAt in the window has ended but for those docs/PAYMENTS.md names.
+inline constexpr int summary_settle_wait_ms_max = 250;
 inline constexpr int summary_settle_poll_ms = 5;
 
 }  // namespace limits

@@ -75,6 +75,16 @@ void Dispatcher::decide(store::PaymentJob* job, int64_t now_ms) const {
   ++job->attempts;
 }
 
+bool Dispatcher::holding(int64_t now_ms) {
+  if (within_budget(views_->view(Processor::default_processor, now_ms)) ||
+      within_budget(views_->view(Processor::fallback, now_ms))) {
+    held_since_ms_ = 0;
+    return false;
+  }
+  if (held_since_ms_ == 0) held_since_ms_ = now_ms;
+  return now_ms - held_since_ms_ < limits::payment_hold_ms_max;
+}
+
 void Dispatcher::run() {
   std::vector<store::PaymentsSession::AttemptEnd> ends;
   std::vector<store::Status> ended;
@@ -99,9 +109,11 @@ void Dispatcher::run() {
     const bool stopping = stopping_;
     lock.unlock();
 
-    // Payments already put in the queue and not yet taken are spoken for.
-    const int claims_max = stopping ? 0 : std::min(jobs_->idle_unserved(), rows_max_);
     const int64_t now = now_ms();
+    // Payments already put in the queue and not yet taken are spoken for. None is sent while no
+    // processor is within the call budget: they wait here rather than in a call (held_since_ms_).
+    const int claims_max =
+        stopping || holding(now) ? 0 : std::min(jobs_->idle_unserved(), rows_max_);
     store::Status status;
     {
       store::PaymentsStore::Lease session = store_->acquire();

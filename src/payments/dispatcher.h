@@ -4,6 +4,9 @@
 // one's processor (choose_processor() over ProcessorViews) unless it is pinned; it then puts them
 // in the JobQueue.
 //
+// While neither processor is within the call budget (forwarding.h, within_budget()), a round
+// claims nothing: payments wait in the queue, for at most limits::payment_hold_ms_max.
+//
 // A round starts when a payment is accepted here (wake()), when a call ends, after a round that
 // claimed all it could, or on the idle poll (limits::payment_idle_poll_ms: retries that came due,
 // leases that expired). It first lets limits::payment_dispatch_window_ms pass, so that one take
@@ -56,6 +59,9 @@ class Dispatcher {
   void run();
   // Sets the processor, requestedAt and attempts of a claimed payment's next attempt.
   void decide(store::PaymentJob* job, int64_t now_ms) const;
+  // True while no processor is within the call budget (within_budget() in forwarding.h), for
+  // less than limits::payment_hold_ms_max so far: the round claims nothing.
+  bool holding(int64_t now_ms);
 
   store::PaymentsStore* const store_;  // One session borrowed per round.
   const int64_t lease_ms_;
@@ -63,6 +69,7 @@ class Dispatcher {
   JobQueue* const jobs_;
   ProcessorViews* const views_;
   std::thread thread_;
+  int64_t held_since_ms_ = 0;  // The dispatcher's thread only: when holding began; 0 when not.
 
   std::mutex mutex_;
   std::condition_variable round_needed_;  // The dispatcher's thread waits here.

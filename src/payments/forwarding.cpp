@@ -91,8 +91,18 @@ int64_t expected_ms(const ProcessorView& view) {
 
 }  // namespace
 
+bool within_budget(const ProcessorView& view) {
+  const int64_t known_ms = std::max(view.min_response_ms, view.answered_latency_ms);
+  return expected_ms(view) < limits::processor_call_budget_ms &&
+         view.oldest_call_age_ms <= known_ms + limits::processor_stall_slack_ms;
+}
+
 Processor choose_processor(const ProcessorView& default_view, const ProcessorView& fallback_view,
                            int64_t now_ms) {
+  const bool default_within = within_budget(default_view);
+  if (default_within != within_budget(fallback_view)) {
+    return default_within ? Processor::default_processor : Processor::fallback;
+  }
   const bool default_usable = usable(default_view, now_ms);
   const bool fallback_usable = usable(fallback_view, now_ms);
   if (default_usable && expected_ms(default_view) < limits::default_preferred_below_ms) {

@@ -68,12 +68,21 @@ struct ProcessorView {
   bool failing = false;             // The health poll said failing.
   int64_t min_response_ms = 0;      // The health poll's minResponseTime.
   int64_t avoid_until_ms = 0;       // A real call failed; avoid it until then.
-  int64_t observed_latency_ms = 0;  // Recent latency of real calls that answered.
+  int64_t observed_latency_ms = 0;  // Recent latency of real calls: answered, or still waiting.
+  int64_t answered_latency_ms = 0;  // Recent latency of real calls that answered.
+  int64_t oldest_call_age_ms = 0;   // The age of the oldest call still waiting; 0 when none.
 };
 
-// The processor for a payment that is not pinned, at time now_ms. Default while it is usable and
-// fast; the fallback when default is unusable or slow and the fallback is faster; default when
-// neither is usable (the retry back-off then paces the attempts).
+// Whether a new call to this processor is expected to end within limits::processor_call_budget_ms:
+// its expected response time is below the budget, and no call waiting on it is older than
+// expected by more than limits::processor_stall_slack_ms (it turned slower than anything said).
+bool within_budget(const ProcessorView& view);
+
+// The processor for a payment that is not pinned, at time now_ms. Only one within the budget when
+// one of them is; between them, default while it is usable and fast; the fallback when default is
+// unusable or slow and the fallback is faster; default when neither is usable (the retry back-off
+// then paces the attempts). When neither is within the budget the dispatcher holds the payments
+// (up to limits::payment_hold_ms_max) rather than ask this.
 Processor choose_processor(const ProcessorView& default_view, const ProcessorView& fallback_view,
                            int64_t now_ms);
 

@@ -63,10 +63,13 @@ Outcome Payments::accept(const std::string& correlation_id, int64_t amount_cents
 }
 
 Outcome Payments::summary(int64_t from_ms, int64_t to_ms, Summary* out) {
-  // The processors are asked at the same moment as we are. A payment a processor recorded before
-  // that moment settles here a few milliseconds later; one it records after must not be counted,
-  // or we count more than it does. So: what settled by arrival + the grace, no more.
-  const int64_t settled_until_ms = now_ms() + limits::summary_settle_wait_ms_max;
+  // The processors are asked at the same moment as we are. What counts is what had settled by
+  // then: a settled payment's time is when the processor's answer arrived, and the processor had
+  // recorded it before answering. An answer that arrived before this moment and is not yet
+  // written is a leased row in the range: waited for, a bounded time. No call lasts as long as
+  // the check's offset (limits::processor_call_budget_ms), so at a check a call whose requestedAt
+  // lies in the range has ended long before (docs/PAYMENTS.md, "The summary at a check").
+  const int64_t settled_until_ms = now_ms();
   const auto deadline = std::chrono::steady_clock::now() +
                         std::chrono::milliseconds(limits::summary_settle_wait_ms_max);
   std::array<store::ProcessorTotals, 2> totals;

@@ -58,8 +58,9 @@ class Payments {
   // once). REQUIRES: valid_correlation_id(correlation_id) and the amount within limits.
   Outcome accept(const std::string& correlation_id, int64_t amount_cents);
 
-  // Settled payments with from_ms <= requestedAt <= to_ms. Waits a bounded time for calls in flight
-  // whose requestedAt lies in the range, so a payment a processor has just recorded is counted.
+  // Payments settled by the time of the call (the processor's answer arrived by then) with
+  // from_ms <= requestedAt <= to_ms. Waits a bounded time for answers in the range that arrived
+  // and are not yet written, so a payment a processor recorded before the call is counted.
   Outcome summary(int64_t from_ms, int64_t to_ms, Summary* out);
 
   Outcome purge();

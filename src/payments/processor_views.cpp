@@ -63,13 +63,15 @@ ProcessorView ProcessorViews::view(Processor processor, int64_t now_ms) const {
     std::lock_guard<std::mutex> lock(mutex_);
     view = views_[processor_index(processor)];
   }
+  view.answered_latency_ms = view.observed_latency_ms;
   for (size_t i = 0; i < call_started_ms_.size(); ++i) {
     const int64_t started = call_started_ms_[i].load(std::memory_order_relaxed);
     if (started > 0 &&
         call_processor_[i].load(std::memory_order_relaxed) == static_cast<int>(processor)) {
-      view.observed_latency_ms = std::max(view.observed_latency_ms, now_ms - started);
+      view.oldest_call_age_ms = std::max(view.oldest_call_age_ms, now_ms - started);
     }
   }
+  view.observed_latency_ms = std::max(view.observed_latency_ms, view.oldest_call_age_ms);
   return view;
 }
 

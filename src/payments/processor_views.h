@@ -3,8 +3,10 @@
 // (health_poller.h), refined by what this instance's own calls show. A failed call avoids that
 // processor for limits::processor_avoid_ms; answered calls give a recent latency; a call still
 // waiting counts as a latency of at least its age, so a processor that turns slow is left before
-// any answer says so. A new poll answer replaces the latency calls showed before it, so a
-// processor that was slow and got no calls since does not keep that latency for ever.
+// any answer says so (a view also gives the answered latency and the oldest waiting call's age
+// apart, for the call budget's stall rule, forwarding.h within_budget()). A new poll answer
+// replaces the latency calls showed before it, so a processor that was slow and got no calls since
+// does not keep that latency for ever.
 //
 // Thread-safe: workers report their calls (call_started, call_ended), the dispatcher reads views
 // and refreshes the stored health. No call waits for another beyond a short critical section.

@@ -6,7 +6,9 @@
 
 #include <catch2/catch.hpp>
 #include <future>
+#include <thread>
 
+#include "crebito_limits.h"
 #include "payments/forwarder.h"
 #include "payments/timestamp.h"
 #include "payments_fixture.h"
@@ -160,4 +162,29 @@ TEST_CASE_METHOD(DispatcherFixture,
   const store::QueueCounts counts = file.counts();
   CHECK(counts.accepted == 2);
   CHECK(counts.in_flight + counts.queued == 0);
+}
+
+TEST_CASE_METHOD(DispatcherFixture,
+                 "dispatcher: while neither processor is within the call budget, payments wait "
+                 "queued and are sent with a fresh requestedAt once one is",
+                 "[unit][payments][dispatcher]") {
+  const int64_t t = payments::now_ms();
+  REQUIRE(file.connect()->write_health(Processor::default_processor,
+                                       {false, limits::processor_call_budget_ms, t}) ==
+          store::Status::ok);
+  REQUIRE(file.connect()->write_health(Processor::fallback, {false, 2000, t}) == store::Status::ok);
+  accept(1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  store::QueueCounts counts = file.counts();
+  CHECK(counts.queued == 1);
+  CHECK(counts.in_flight == 0);
+
+  const int64_t fast_at = payments::now_ms();
+  REQUIRE(file.connect()->write_health(Processor::fallback, {false, 5, fast_at}) ==
+          store::Status::ok);
+  const auto job = take();
+  REQUIRE(job);
+  CHECK(job->processor == Processor::fallback);
+  CHECK(job->requested_at_ms >= fast_at);
+  CHECK(job->attempts == 1);
 }

@@ -109,3 +109,32 @@ TEST_CASE("processor choice: default while fast, fallback when default fails or 
   // Neither usable: default (the back-off paces the attempts).
   CHECK(choose_processor(failing, failing, now) == Processor::default_processor);
 }
+
+TEST_CASE("processor choice: no call to a processor expected to outlast the call budget",
+          "[unit][payments][forwarding]") {
+  const int64_t now = 1000;
+  const int64_t budget = limits::processor_call_budget_ms;
+  using payments::within_budget;
+  CHECK(within_budget(ProcessorView{}));
+  CHECK(within_budget(ProcessorView{false, budget - 1, 0, 0}));
+  CHECK_FALSE(within_budget(ProcessorView{false, budget, 0, 0}));
+  CHECK_FALSE(within_budget(ProcessorView{false, 0, 0, budget}));
+  // A call waiting longer than anything said so far by more than the slack: it turned slow.
+  const int64_t slack = limits::processor_stall_slack_ms;
+  CHECK(within_budget(ProcessorView{false, 0, 0, slack, 0, slack}));
+  CHECK_FALSE(within_budget(ProcessorView{false, 0, 0, slack + 1, 0, slack + 1}));
+  CHECK(within_budget(ProcessorView{false, 1000, 0, 1000, 1000, 1000 + slack}));
+  CHECK_FALSE(within_budget(ProcessorView{false, 1000, 0, 1001 + slack, 0, 1001 + slack}));
+  CHECK(within_budget(ProcessorView{false, 0, 0, 500, 500, 500 + slack}));
+
+  // Only the one within the budget, failing or not, cheaper or not.
+  const ProcessorView over{false, budget, 0, 0};
+  const ProcessorView failing_fast{true, 0, 0, 0};
+  const ProcessorView slowish{false, budget - 100, 0, 0};
+  using payments::choose_processor;
+  CHECK(choose_processor(over, ProcessorView{}, now) == Processor::fallback);
+  CHECK(choose_processor(over, failing_fast, now) == Processor::fallback);
+  CHECK(choose_processor(failing_fast, over, now) == Processor::default_processor);
+  CHECK(choose_processor(slowish, over, now) == Processor::default_processor);
+  CHECK(choose_processor(over, slowish, now) == Processor::fallback);
+}

@@ -100,3 +100,17 @@ TEST_CASE("processor views: a new poll answer replaces the latency calls showed"
   CHECK(view.observed_latency_ms == 0);
   CHECK(view.min_response_ms == 10);
 }
+
+TEST_CASE("processor views: answered latency and the oldest waiting call, apart",
+          "[unit][payments][views]") {
+  ProcessorViews views(2);
+  views.call_started(0, Processor::default_processor, t0);
+  views.call_ended(0, Processor::default_processor, AttemptOutcome::recorded, 400, t0 + 400);
+  views.call_started(0, Processor::default_processor, t0 + 400);
+  views.call_started(1, Processor::default_processor, t0 + 500);
+  const auto view = views.view(Processor::default_processor, t0 + 1000);
+  CHECK(view.answered_latency_ms == 100);  // (0*3+400)/4
+  CHECK(view.oldest_call_age_ms == 600);
+  CHECK(view.observed_latency_ms == 600);
+  CHECK(views.view(Processor::fallback, t0 + 1000).oldest_call_age_ms == 0);
+}
