@@ -37,43 +37,6 @@ std::string pragmas_sql(int cache_kib) {
 
 bool configure_sqlite() { return sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) == SQLITE_OK; }
 
-const char* status_name(Status status) {
-  switch (status) {
-    case Status::ok:
-      return "ok";
-    case Status::refused:
-      return "refused";
-    case Status::busy:
-      return "busy";
-    case Status::unavailable:
-      return "unavailable";
-    case Status::conflict:
-      return "conflict";
-    case Status::unknown:
-      return "unknown";
-  }
-  return "?";
-}
-
-void FaultLog::failed(Kind kind, const std::string& error) {
-  State& state = states_[static_cast<int>(kind)];
-  ++state.failures;
-  state.last_failure_us = monotonic_us();
-  if (state.failing.exchange(true)) return;
-  std::fprintf(stderr, "crebito: database %s failing, answering 503 until they work again: %s\n",
-               kind == Kind::read ? "reads" : "writes", error.c_str());
-}
-
-void FaultLog::succeeded(Kind kind) {
-  State& state = states_[static_cast<int>(kind)];
-  if (!state.failing.load(std::memory_order_relaxed)) return;
-  if (monotonic_us() - state.last_failure_us < int64_t{limits::fault_quiet_ms} * 1000) return;
-  if (!state.failing.exchange(false)) return;
-  std::fprintf(stderr, "crebito: database %s work again (%lld requests answered 503 meanwhile)\n",
-               kind == Kind::read ? "reads" : "writes",
-               static_cast<long long>(state.failures.exchange(0)));
-}
-
 Database::Database(const Options& options, int cache_kib, FaultLog* fault_log)
     : options_(options),
       fault_log_(fault_log),

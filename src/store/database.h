@@ -47,21 +47,10 @@
 #include <cstdint>
 #include <string>
 
+#include "store/fault_log.h"
+#include "store/status.h"
+
 namespace store {
-
-enum class [[nodiscard]] Status{
-    ok,
-    refused,      // The conditional write matched no row (nothing was written), or nothing found.
-    busy,         // The write lock stayed with another writer past the busy timeout.
-    unavailable,  // I/O error, disk full, read-only or vanished file; nothing was written.
-    conflict,     // PostgreSQL store only: a constraint (unique, check, foreign key) refused the
-                  // statement; nothing of it was written. Our writes stay inside the schema's
-                  // constraints, so only a caller that relies on one (a duplicate key) sees it.
-    unknown,      // PostgreSQL store only: a write was sent, the connection was lost, and whether
-                  // it committed could not be learnt in time. It may have been written.
-};
-
-const char* status_name(Status status);
 
 // Process-wide SQLite settings, before the process opens any database: no global statistics on
 // SQLite's allocations (they put one process-wide mutex around every malloc and free; crebito never
@@ -73,31 +62,6 @@ bool configure_sqlite();
 struct Options {
   std::string path;
   int busy_timeout_ms = 0;
-};
-
-// Reports storage faults to stderr on state changes only: the first failure of a kind of operation
-// (read or write) after success, and the first success once no failure has been seen for
-// limits::fault_quiet_ms. A fault that comes and goes (a full disk on which a checkpoint frees WAL
-// space for a few more commits) is one episode, with one line at each end. Thread-safe; one per
-// pool, shared by its connections.
-class FaultLog {
- public:
-  enum class Kind { read = 0, write = 1 };
-  void failed(Kind kind, const std::string& error);
-  void succeeded(Kind kind);
-  // True during an episode: some operation failed and nothing has worked for fault_quiet_ms since.
-  bool failing() const {
-    return states_[0].failing.load(std::memory_order_relaxed) ||
-           states_[1].failing.load(std::memory_order_relaxed);
-  }
-
- private:
-  struct State {
-    std::atomic<bool> failing{false};
-    std::atomic<int64_t> failures{0};
-    std::atomic<int64_t> last_failure_us{0};  // Monotonic clock.
-  };
-  State states_[2];
 };
 
 class Database {

@@ -32,9 +32,9 @@
 #include <string>
 #include <vector>
 
-#include "store/connection.h"  // AccountRow, EntryRow, Posting
-#include "store/database.h"    // Status
+#include "store/ledger_rows.h"
 #include "store/location.h"
+#include "store/status.h"
 
 namespace store {
 

@@ -30,8 +30,8 @@
 #include <string>
 #include <vector>
 
-#include "store/database.h"
 #include "store/location.h"
+#include "store/status.h"
 
 namespace store {
 

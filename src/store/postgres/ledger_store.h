@@ -35,6 +35,7 @@
 #include <string>
 #include <vector>
 
+#include "store/fault_log.h"
 #include "store/ledger_store.h"
 #include "store/postgres/pg_connection.h"
 
