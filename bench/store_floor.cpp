@@ -32,10 +32,10 @@
 #include <vector>
 
 #include "crebito_limits.h"
-#include "store/checkpointer.h"
-#include "store/database.h"
-#include "store/pool.h"
-#include "store/schema.h"
+#include "store/sqlite/checkpointer.h"
+#include "store/sqlite/database.h"
+#include "store/sqlite/ledger_engine.h"
+#include "store/sqlite/schema.h"
 
 namespace {
 

@@ -126,8 +126,8 @@ inline constexpr int fault_quiet_ms = 250;
 inline constexpr int store_reopen_interval_ms = 200;
 
 // The WAL is copied back into the database file by a background thread every this often (see
-// store/checkpointer.h); requests never checkpoint. At 10k transactions/s of ~3 pages each, the
-// WAL holds ~6 MB between two checkpoints.
+// store/sqlite/checkpointer.h); requests never checkpoint. At 10k transactions/s of ~3 pages each,
+// the WAL holds ~6 MB between two checkpoints.
 inline constexpr int checkpoint_interval_ms = 50;
 // When the WAL holds this many frames (4 KiB pages, so 32 MiB), the checkpointer's second pass
 // runs under the writer lock so that the WAL can start over; writers wait for that pass only, and

@@ -14,10 +14,10 @@
 #include "payments/forwarder.h"
 #include "payments/payments.h"
 #include "process.h"
-#include "store/checkpointer.h"
-#include "store/database.h"
 #include "store/payments_store.h"
-#include "store/schema.h"
+#include "store/sqlite/checkpointer.h"
+#include "store/sqlite/database.h"
+#include "store/sqlite/schema.h"
 
 int main(int argc, char** argv) {
   Config config;

@@ -13,9 +13,9 @@
 #include <vector>
 
 #include "ledger/transaction.h"
-#include "store/database.h"
 #include "store/ledger_store.h"
 #include "store/location.h"
+#include "store/sqlite/database.h"
 
 namespace ledger {
 

@@ -12,8 +12,8 @@ namespace store {
 // (read or write) after success, and the first success once no failure has been seen for
 // limits::fault_quiet_ms. A fault that comes and goes (a full disk on which a checkpoint frees WAL
 // space for a few more commits) is one episode, with one line at each end. Thread-safe; one per
-// pool, shared by its connections. Both engines use it (SQLite: store/database.h; PostgreSQL:
-// store/postgres/pg_connection.h).
+// pool, shared by its connections. Both engines use it (SQLite: store/sqlite/database.h;
+// PostgreSQL: store/postgres/pg_connection.h).
 class FaultLog {
  public:
   enum class Kind { read = 0, write = 1 };

@@ -1,6 +1,6 @@
 // store::LedgerStore is what ledger::Ledger keeps its accounts and transactions in: one interface,
 // two implementations, chosen at start by --store (store/location.h):
-//   - store::SqliteLedgerStore (store/sqlite_ledger_store.h): the SQLite file shared by the
+//   - store::SqliteLedgerStore (store/sqlite/ledger_store.h): the SQLite file shared by the
 //     instances of one machine, through store::Pool (group commit, per-wake-up turns);
 //   - store::PostgresLedgerStore (store/postgres/ledger_store.h): a PostgreSQL database shared by
 //     instances on any number of machines.

@@ -8,7 +8,7 @@
 
 #include "check.h"
 #include "crebito_limits.h"
-#include "store/pool.h"
+#include "store/sqlite/ledger_engine.h"
 
 namespace store {
 namespace {

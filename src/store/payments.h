@@ -4,8 +4,8 @@
 // durable queue, the settled payments, the health lease and the processors' health (schema.sql,
 // "Payments"). It knows SQL, not the forwarding rules: a claim hands the due row to a
 // caller-supplied decision and writes back what it decides, inside one transaction.
-// store::SqlitePaymentsStore lends them (a store::PaymentsPool, store/pool.h) to every thread of
-// the payments face: request threads, the dispatcher and the health poller.
+// store::SqlitePaymentsStore lends them (a store::PaymentsPool, store/sqlite/ledger_engine.h) to
+// every thread of the payments face: request threads, the dispatcher and the health poller.
 //
 // Design notes — the invariants this layer keeps:
 //   1. Every write runs in BEGIN IMMEDIATE or is one autocommit statement (same as ledger rows).
@@ -17,11 +17,11 @@
 //   4. A connection is used by one thread at a time (opened SQLITE_OPEN_NOMUTEX).
 //   5. Every write takes the process's WriterLock first, as the ledger's do.
 // Opening, the PRAGMAs, busy waits, rollbacks and storage faults are the SQLite core's
-// (store/database.h), the same for this connection as for the ledger's: in particular no commit
-// here ever runs a WAL checkpoint, every operation first checks that the file was not removed or
-// replaced (answering `unavailable` if it was; the store's pool then replaces the connection at its
-// next loan), and faults are reported to the pool's FaultLog.
-// Errors are values (store::Status); no SQLiteCpp exception leaves this layer.
+// (store/sqlite/database.h), the same for this connection as for the ledger's: in particular no
+// commit here ever runs a WAL checkpoint, every operation first checks that the file was not
+// removed or replaced (answering `unavailable` if it was; the store's pool then replaces the
+// connection at its next loan), and faults are reported to the pool's FaultLog. Errors are values
+// (store::Status); no SQLiteCpp exception leaves this layer.
 #pragma once
 
 #include <SQLiteCpp/Statement.h>
@@ -34,9 +34,9 @@
 #include <vector>
 
 #include "crebito_limits.h"
-#include "store/database.h"
 #include "store/payments_store.h"
-#include "store/writer_lock.h"
+#include "store/sqlite/database.h"
+#include "store/sqlite/writer_lock.h"
 
 namespace store {
 

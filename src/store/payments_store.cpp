@@ -3,7 +3,7 @@
 #include "store/payments.h"
 #include "store/postgres/payments_store.h"
 #include "store/postgres/schema.h"
-#include "store/schema.h"
+#include "store/sqlite/schema.h"
 
 namespace store {
 

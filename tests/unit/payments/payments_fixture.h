@@ -15,7 +15,7 @@
 #include <thread>
 
 #include "store/payments.h"
-#include "store/schema.h"
+#include "store/sqlite/schema.h"
 #include "support/temp_dir.h"
 
 namespace payments_fixture {
@@ -47,7 +47,8 @@ struct QueueFile {
     return connection;
   }
   // Puts a copy of the file in its place, as an operator restoring a backup would: every
-  // connection opened before sees a moved file (store/database.h, invariant 7) until replaced.
+  // connection opened before sees a moved file (store/sqlite/database.h, invariant 7) until
+  // replaced.
   void replace_by_copy() const {
     const std::string copy = dir.file("copy.db");
     {

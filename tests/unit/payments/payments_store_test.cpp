@@ -12,7 +12,7 @@
 
 #include "payments_store_cases.h"
 #include "store/payments.h"
-#include "store/schema.h"
+#include "store/sqlite/schema.h"
 #include "support/temp_dir.h"
 
 namespace cases = payments_store_cases;

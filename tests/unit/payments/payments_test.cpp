@@ -17,8 +17,8 @@
 
 #include "payments/timestamp.h"
 #include "store/payments.h"
-#include "store/pool.h"
-#include "store/schema.h"
+#include "store/sqlite/ledger_engine.h"
+#include "store/sqlite/schema.h"
 #include "support/temp_dir.h"
 
 namespace {

@@ -1,11 +1,12 @@
-// The SQLite core every store connection is built on (src/store/database.h), seen through each kind
-// of connection: the ledger's (lent and the writer), the payments face's, and the checkpointer's.
+// The SQLite core every store connection is built on (src/store/sqlite/database.h), seen through
+// each kind of connection: the ledger's (lent and the writer), the payments face's, and the
+// checkpointer's.
 //   - each runs the one PRAGMA set, read back from the connection itself;
 //   - a write waits for a lock held outside crebito for the request timeout, not the schema's;
 //   - a file removed while open: every kind answers unavailable, writes nothing into the unlinked
 //     file, creates no file, and its pool replaces it once a database is back at the path (the
 //     checkpointer too: it checkpoints the restored file).
-#include "store/database.h"
+#include "store/sqlite/database.h"
 
 #include <SQLiteCpp/Database.h>
 
@@ -16,9 +17,9 @@
 #include <thread>
 
 #include "crebito_limits.h"
-#include "store/checkpointer.h"
-#include "store/pool.h"
-#include "store/schema.h"
+#include "store/sqlite/checkpointer.h"
+#include "store/sqlite/ledger_engine.h"
+#include "store/sqlite/schema.h"
 #include "support/temp_dir.h"
 
 namespace {
@@ -54,7 +55,7 @@ store::Posting credit(int64_t account, int64_t amount, const std::string& tag) {
   return {account, amount, amount, 'c', tag, "2024-01-01T00:00:00.000000Z"};
 }
 
-// What every kind of connection must read back (store/database.h, invariant 3).
+// What every kind of connection must read back (store/sqlite/database.h, invariant 3).
 template <class C>
 void check_pragma_set(C& connection, const std::string& cache_size) {
   CHECK(connection.test_pragma("journal_mode") == "wal");

@@ -2,8 +2,6 @@
 // get their own outcome, and every returned balance is exactly the running balance in commit order.
 // And the checkpointer keeps the WAL from growing while requests never checkpoint; and a turn (one
 // wake-up of an event-loop thread) commits its postings together, each with its own outcome.
-#include "store/pool.h"
-
 #include <SQLiteCpp/Database.h>
 
 #include <catch2/catch.hpp>
@@ -12,8 +10,9 @@
 #include <thread>
 
 #include "crebito_limits.h"
-#include "store/checkpointer.h"
-#include "store/schema.h"
+#include "store/sqlite/checkpointer.h"
+#include "store/sqlite/ledger_engine.h"
+#include "store/sqlite/schema.h"
 #include "support/temp_dir.h"
 
 namespace {

@@ -6,8 +6,8 @@
 #include <catch2/catch.hpp>
 #include <thread>
 
-#include "store/pool.h"
-#include "store/schema.h"
+#include "store/sqlite/ledger_engine.h"
+#include "store/sqlite/schema.h"
 #include "support/temp_dir.h"
 
 TEST_CASE("applying the schema twice changes nothing", "[store][schema]") {

@@ -1,6 +1,6 @@
 // store::WriterLock: one per file per process, mutual exclusion across processes, and a holder
 // killed with -9 does not block the others. Other processes are made with fork().
-#include "store/writer_lock.h"
+#include "store/sqlite/writer_lock.h"
 
 #include <signal.h>
 #include <sys/wait.h>

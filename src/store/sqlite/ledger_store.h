@@ -1,14 +1,14 @@
 // store::SqliteLedgerStore: the ledger in the SQLite file shared by the instances of one machine.
-// A thin face over store::Pool (store/pool.h), which keeps every invariant: postings go through
-// the group commit, or into the calling thread's turn when a batch is open (one transaction per
-// event-loop wake-up); statements are one SELECT. Batches are Pool's turns.
+// A thin face over store::Pool (store/sqlite/ledger_engine.h), which keeps every invariant:
+// postings go through the group commit, or into the calling thread's turn when a batch is open (one
+// transaction per event-loop wake-up); statements are one SELECT. Batches are Pool's turns.
 #pragma once
 
 #include <memory>
 #include <string>
 
 #include "store/ledger_store.h"
-#include "store/pool.h"
+#include "store/sqlite/ledger_engine.h"
 
 namespace store {
 

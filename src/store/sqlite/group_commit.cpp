@@ -1,4 +1,4 @@
-#include "store/group_commit.h"
+#include "store/sqlite/group_commit.h"
 
 #include <linux/futex.h>
 #include <sys/syscall.h>

@@ -1,6 +1,6 @@
-#include "store/sqlite_ledger_store.h"
+#include "store/sqlite/ledger_store.h"
 
-#include "store/schema.h"
+#include "store/sqlite/schema.h"
 
 namespace store {
 

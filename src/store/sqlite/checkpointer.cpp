@@ -1,4 +1,4 @@
-#include "store/checkpointer.h"
+#include "store/sqlite/checkpointer.h"
 
 #include <sqlite3.h>
 
@@ -6,7 +6,7 @@
 #include <cstdio>
 
 #include "crebito_limits.h"
-#include "store/writer_lock.h"
+#include "store/sqlite/writer_lock.h"
 
 namespace store {
 namespace {

@@ -1,4 +1,4 @@
-#include "store/pool.h"
+#include "store/sqlite/ledger_engine.h"
 
 #include <algorithm>
 #include <chrono>

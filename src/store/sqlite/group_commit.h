@@ -22,7 +22,7 @@
 #include <functional>
 #include <mutex>
 
-#include "store/writer_lock.h"
+#include "store/sqlite/writer_lock.h"
 
 namespace store {
 

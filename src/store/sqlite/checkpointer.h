@@ -2,8 +2,8 @@
 // that no request ever runs a checkpoint (and its fsyncs) inside its COMMIT.
 //
 // Every connection of the store, of the ledger and of the payments face alike, runs with
-// wal_autocheckpoint=0 (the PRAGMA set of store/database.h); this thread, on a connection of its
-// own (built on the same core, with a busy timeout of 0), runs a PASSIVE checkpoint every
+// wal_autocheckpoint=0 (the PRAGMA set of store/sqlite/database.h); this thread, on a connection of
+// its own (built on the same core, with a busy timeout of 0), runs a PASSIVE checkpoint every
 // limits::checkpoint_interval_ms, which waits for no reader or writer and does the bulk of the
 // copying and syncing. If the database file is removed or replaced, the thread reopens its
 // connection once a database is back at the path.
@@ -29,7 +29,7 @@
 #include <string>
 #include <thread>
 
-#include "store/database.h"
+#include "store/sqlite/database.h"
 
 namespace store {
 

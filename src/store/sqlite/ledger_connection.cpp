@@ -1,4 +1,4 @@
-#include "store/connection.h"
+#include "store/sqlite/ledger_connection.h"
 
 #include <sqlite3.h>
 

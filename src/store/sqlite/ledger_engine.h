@@ -3,12 +3,12 @@
 // request threads. Thread-safe. With one connection per thread that may borrow, acquire() never
 // waits in practice; if it must, it waits on a condition variable, never spins.
 //
-// A connection whose file was removed or replaced (file_moved(), store/database.h) is replaced by a
-// fresh one when it is next lent, once a database is back at the path; attempts are at most one per
-// limits::store_reopen_interval_ms, so a lasting fault costs requests one stat() each, not an open.
-// Lending checks for a moved file only while the pool's fault log reports failures, or while
-// connections opened before a replacement are still in use: a moved file makes every operation
-// fail, and a healthy store then costs no stat() at lending.
+// A connection whose file was removed or replaced (file_moved(), store/sqlite/database.h) is
+// replaced by a fresh one when it is next lent, once a database is back at the path; attempts are
+// at most one per limits::store_reopen_interval_ms, so a lasting fault costs requests one stat()
+// each, not an open. Lending checks for a moved file only while the pool's fault log reports
+// failures, or while connections opened before a replacement are still in use: a moved file makes
+// every operation fail, and a healthy store then costs no stat() at lending.
 //
 // store::Pool is the ledger's: a ConnectionPool<Connection> plus the writer connection, the group
 // commit and the turns. store::PaymentsPool is the payments face's: a ConnectionPool of
@@ -23,13 +23,13 @@
 #include <vector>
 
 #include "crebito_limits.h"
-#include "store/connection.h"
-#include "store/group_commit.h"
 #include "store/payments.h"
+#include "store/sqlite/group_commit.h"
+#include "store/sqlite/ledger_connection.h"
 
 namespace store {
 
-// C is Connection or PaymentsConnection (explicitly instantiated in pool.cpp). It provides
+// C is Connection or PaymentsConnection (explicitly instantiated in ledger_engine.cpp). It provides
 // open(options, writer_lock, error, fault_log), file_moved() and holds_data().
 template <class C>
 class ConnectionPool {

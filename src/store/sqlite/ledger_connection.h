@@ -16,8 +16,8 @@
 //      1..100 ms back-off) is the fallback for writers outside crebito.
 //
 // Storage faults (disk full, I/O error, read-only file, the file removed or replaced while open),
-// kept by the SQLite core this connection is built on (store/database.h, which also opens the file,
-// runs the one PRAGMA set and waits for locks):
+// kept by the SQLite core this connection is built on (store/sqlite/database.h, which also opens
+// the file, runs the one PRAGMA set and waits for locks):
 //   7. A write that meets one is rolled back and answered `unavailable`; nothing is half-written.
 //   8. Every operation first checks that the path still names the file this connection has open
 //      (Database::file_moved, one stat(); for writes with the write lock held, right before
@@ -38,9 +38,9 @@
 #include <string>
 #include <vector>
 
-#include "store/database.h"
 #include "store/ledger_rows.h"
-#include "store/writer_lock.h"
+#include "store/sqlite/database.h"
+#include "store/sqlite/writer_lock.h"
 
 namespace store {
 
