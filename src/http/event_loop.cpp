@@ -324,11 +324,11 @@ class EventLoop::Thread {
   // turn is sent, after the turn's writes are committed.
   void run_turn() {
     if (turn_.empty()) return;
-    if (loop_->hooks_.begin) loop_->hooks_.begin();
+    if (loop_->hooks_.begin_turn) loop_->hooks_.begin_turn();
     for (Connection* connection : turn_) {
       if (!connection->failed) serve_buffered(connection);
     }
-    const bool committed = loop_->hooks_.end ? loop_->hooks_.end() : true;
+    const bool committed = loop_->hooks_.end_turn ? loop_->hooks_.end_turn() : true;
     for (Connection* connection : turn_) {
       if (!committed) replace_dependent_answers(connection);
       connection->turn_dependent_answers.clear();
@@ -428,7 +428,7 @@ class EventLoop::Thread {
     if (connection->state == Connection::State::partial) {
       connection->state = Connection::State::idle;
     }
-    if (in_turn && loop_->hooks_.depends && loop_->hooks_.depends()) {
+    if (in_turn && loop_->hooks_.answered_from_turn && loop_->hooks_.answered_from_turn()) {
       connection->turn_dependent_answers.push_back({answer_begin, connection->out.size()});
     }
     if (!ok || connection_closed || last || close_requested) {

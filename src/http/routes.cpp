@@ -76,8 +76,8 @@ int status_for(ledger::Outcome outcome) {
 }
 
 EventLoop::TurnHooks ledger_turn_hooks(ledger::Ledger* ledger) {
-  return {[ledger] { ledger->begin_batch(); }, [ledger] { return ledger->end_batch(); },
-          [ledger] { return ledger->answered_from_batch(); }};
+  return {[ledger] { ledger->begin_turn(); }, [ledger] { return ledger->end_turn(); },
+          [ledger] { return ledger->answered_from_turn(); }};
 }
 
 void install_routes(httplib::Server* server, ledger::Ledger* ledger) {

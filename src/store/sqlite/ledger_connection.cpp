@@ -36,7 +36,8 @@ constexpr const char* select_accounts_sql =
 
 }  // namespace
 
-Connection::Connection(const Options& options, WriterLock* writer_lock, FaultLog* fault_log)
+SqliteLedgerConnection::SqliteLedgerConnection(const Options& options, WriterLock* writer_lock,
+                                               FaultLog* fault_log)
     : db_(options, /*cache_kib=*/0, fault_log),
       writer_lock_(writer_lock),
       update_balance_(db_.sqlite(), update_balance_sql),
@@ -46,28 +47,31 @@ Connection::Connection(const Options& options, WriterLock* writer_lock, FaultLog
   db_.serve();
 }
 
-Connection::~Connection() = default;
+SqliteLedgerConnection::~SqliteLedgerConnection() = default;
 
-std::unique_ptr<Connection> Connection::open(const Options& options, WriterLock* writer_lock,
-                                             std::string* error, FaultLog* fault_log) {
+std::unique_ptr<SqliteLedgerConnection> SqliteLedgerConnection::open(const Options& options,
+                                                                     WriterLock* writer_lock,
+                                                                     std::string* error,
+                                                                     FaultLog* fault_log) {
   CREBITO_ASSERT(writer_lock != nullptr);
   CREBITO_ASSERT(options.busy_timeout_ms >= limits::busy_timeout_ms_min);
   try {
-    return std::unique_ptr<Connection>(new Connection(options, writer_lock, fault_log));
+    return std::unique_ptr<SqliteLedgerConnection>(
+        new SqliteLedgerConnection(options, writer_lock, fault_log));
   } catch (const std::exception& e) {
     *error = options.path + ": " + e.what();
     return nullptr;
   }
 }
 
-bool Connection::holds_data() {
+bool SqliteLedgerConnection::holds_data() {
   std::vector<AccountRow> accounts;
   return read_accounts(&accounts) == Status::ok && !accounts.empty();
 }
 
 // UPDATE + INSERT of one posting inside the open transaction. refused: the UPDATE matched no row
 // and nothing was written; any other failure leaves the transaction to be rolled back.
-Status Connection::apply_posting(const Posting& posting, AccountRow* after) {
+Status SqliteLedgerConnection::apply_posting(const Posting& posting, AccountRow* after) {
   CREBITO_ASSERT(posting.kind == 'c' || posting.kind == 'd');
   CREBITO_ASSERT(posting.amount_cents >= limits::amount_cents_min);
   CREBITO_ASSERT(posting.amount_cents <= limits::amount_cents_max);
@@ -105,12 +109,12 @@ Status Connection::apply_posting(const Posting& posting, AccountRow* after) {
   return Status::ok;
 }
 
-Status Connection::post_batch(Write* const* writes, size_t count) {
+Status SqliteLedgerConnection::post_batch(Write* const* writes, size_t count) {
   std::lock_guard<WriterLock> writer(*writer_lock_);
   return post_batch_holding_lock(writes, count);
 }
 
-Status Connection::post_batch_holding_lock(Write* const* writes, size_t count) {
+Status SqliteLedgerConnection::post_batch_holding_lock(Write* const* writes, size_t count) {
   CREBITO_ASSERT(count >= 1);
   CREBITO_ASSERT(count <= limits::write_batch_max);
   const Status status = post_batch_locked(writes, count);
@@ -120,7 +124,7 @@ Status Connection::post_batch_holding_lock(Write* const* writes, size_t count) {
   return db_.report(FaultLog::Kind::write, status);
 }
 
-Status Connection::post_batch_locked(Write* const* writes, size_t count) {
+Status SqliteLedgerConnection::post_batch_locked(Write* const* writes, size_t count) {
   // Invariant 8: begin_write() checks for a moved file with the write lock held.
   const Status begun = db_.begin_write();
   if (begun != Status::ok) return begun;
@@ -132,7 +136,7 @@ Status Connection::post_batch_locked(Write* const* writes, size_t count) {
   return db_.commit();
 }
 
-Status Connection::post(const Posting& posting, AccountRow* after) {
+Status SqliteLedgerConnection::post(const Posting& posting, AccountRow* after) {
   Write write{&posting, {}, Status::unavailable};
   Write* const writes[] = {&write};
   const Status status = post_batch(writes, 1);
@@ -141,36 +145,42 @@ Status Connection::post(const Posting& posting, AccountRow* after) {
   return write.status;
 }
 
-Status Connection::begin_write() {
+Status SqliteLedgerConnection::begin_write() {
   const Status begun = db_.begin_write();  // Checks for a moved file (invariant 8).
   if (begun != Status::ok) return db_.report(FaultLog::Kind::write, begun);
   return Status::ok;
 }
 
-Status Connection::apply(const Posting& posting, AccountRow* after) {
+Status SqliteLedgerConnection::apply(const Posting& posting, AccountRow* after) {
   const Status status = apply_posting(posting, after);
   if (status == Status::ok || status == Status::refused) return status;
   return db_.report(FaultLog::Kind::write, db_.finish_write(status));
 }
 
-Status Connection::commit_write() { return db_.report(FaultLog::Kind::write, db_.commit()); }
+Status SqliteLedgerConnection::commit_write() {
+  return db_.report(FaultLog::Kind::write, db_.commit());
+}
 
-void Connection::abandon_write() { static_cast<void>(db_.finish_write(Status::unavailable)); }
+void SqliteLedgerConnection::abandon_write() {
+  static_cast<void>(db_.finish_write(Status::unavailable));
+}
 
-Status Connection::read_statement_in_write(int64_t account_id, size_t entries_max,
-                                           AccountRow* account, std::vector<EntryRow>* entries) {
+Status SqliteLedgerConnection::read_statement_in_write(int64_t account_id, size_t entries_max,
+                                                       AccountRow* account,
+                                                       std::vector<EntryRow>* entries) {
   CREBITO_ASSERT(!sqlite3_get_autocommit(db_.handle()));
   return read_statement(account_id, entries_max, account, entries);
 }
 
-Status Connection::read_statement(int64_t account_id, size_t entries_max, AccountRow* account,
-                                  std::vector<EntryRow>* entries) {
+Status SqliteLedgerConnection::read_statement(int64_t account_id, size_t entries_max,
+                                              AccountRow* account, std::vector<EntryRow>* entries) {
   return db_.report(FaultLog::Kind::read,
                     read_statement_checked(account_id, entries_max, account, entries));
 }
 
-Status Connection::read_statement_checked(int64_t account_id, size_t entries_max,
-                                          AccountRow* account, std::vector<EntryRow>* entries) {
+Status SqliteLedgerConnection::read_statement_checked(int64_t account_id, size_t entries_max,
+                                                      AccountRow* account,
+                                                      std::vector<EntryRow>* entries) {
   entries->clear();
   if (db_.file_moved()) return db_.moved();
   select_statement_.bind(1, account_id);
@@ -197,11 +207,11 @@ Status Connection::read_statement_checked(int64_t account_id, size_t entries_max
   return found ? Status::ok : Status::refused;
 }
 
-Status Connection::read_accounts(std::vector<AccountRow>* accounts) {
+Status SqliteLedgerConnection::read_accounts(std::vector<AccountRow>* accounts) {
   return db_.report(FaultLog::Kind::read, read_accounts_checked(accounts));
 }
 
-Status Connection::read_accounts_checked(std::vector<AccountRow>* accounts) {
+Status SqliteLedgerConnection::read_accounts_checked(std::vector<AccountRow>* accounts) {
   accounts->clear();
   if (db_.file_moved()) return db_.moved();
   int rc;

@@ -1,5 +1,6 @@
-// store::Connection owns one SQLite connection to the shared ledger file and its prepared
-// statements. It is the only code that knows SQL.
+// store::SqliteLedgerConnection owns one SQLite connection to the shared ledger file and its
+// prepared statements: the ledger's SQL on SQLite (the payments face's is in store/payments.cpp,
+// PostgreSQL's in store/postgres/).
 //
 // Design notes — the invariants this layer keeps:
 //   1. Every write runs in BEGIN IMMEDIATE, so it holds the database's single write lock from its
@@ -21,8 +22,8 @@
 //   7. A write that meets one is rolled back and answered `unavailable`; nothing is half-written.
 //   8. Every operation first checks that the path still names the file this connection has open
 //      (Database::file_moved, one stat(); for writes with the write lock held, right before
-//      writing) and answers `unavailable` if not; the Pool replaces the connection once a database
-//      is back at the path.
+//      writing) and answers `unavailable` if not; the SqliteLedgerEngine replaces the connection
+//      once a database is back at the path.
 //   9. A connection never creates the database: a missing file stays a fault until someone puts a
 //      ledger back (a fresh empty ledger must never silently replace one that was lost).
 //  10. Every operation reports to the pool's FaultLog: one line when reads or writes start
@@ -44,18 +45,19 @@
 
 namespace store {
 
-class Connection {
+class SqliteLedgerConnection {
  public:
   // Opens the database file, which must already hold the schema (see schema.h), and sets this
   // connection's PRAGMAs. On failure returns nullptr and fills *error.
   // REQUIRES: writer_lock outlives the connection.
   // fault_log, if given, must outlive the connection. The connection refuses a read-only file.
-  static std::unique_ptr<Connection> open(const Options& options, WriterLock* writer_lock,
-                                          std::string* error, FaultLog* fault_log = nullptr);
+  static std::unique_ptr<SqliteLedgerConnection> open(const Options& options,
+                                                      WriterLock* writer_lock, std::string* error,
+                                                      FaultLog* fault_log = nullptr);
 
-  ~Connection();
-  Connection(const Connection&) = delete;
-  Connection& operator=(const Connection&) = delete;
+  ~SqliteLedgerConnection();
+  SqliteLedgerConnection(const SqliteLedgerConnection&) = delete;
+  SqliteLedgerConnection& operator=(const SqliteLedgerConnection&) = delete;
 
   // One posting of a batch and, once post_batch() returns, its own outcome: ok (after holds the
   // account right after this posting, as committed) or refused (nothing of it written).
@@ -71,17 +73,17 @@ class Connection {
   // was written, every Write carries the returned status (busy or unavailable).
   Status post_batch(Write* const* writes, size_t count);
 
-  // post_batch() for a caller that already holds the writer lock: the Pool's group commit takes it
-  // before it chooses a batch, so that the batch holds every posting queued while it waited.
-  // REQUIRES: the calling thread holds the WriterLock this connection was opened with.
+  // post_batch() for a caller that already holds the writer lock: the SqliteLedgerEngine's group
+  // commit takes it before it chooses a batch, so that the batch holds every posting queued while
+  // it waited. REQUIRES: the calling thread holds the WriterLock this connection was opened with.
   Status post_batch_holding_lock(Write* const* writes, size_t count);
 
   // post_batch() of one posting: its status, and *after when ok.
   Status post(const Posting& posting, AccountRow* after);
 
-  // A write transaction kept open across postings that arrive one by one (the Pool's turns):
-  // begin_write() runs BEGIN IMMEDIATE; apply() adds one posting (ok or refused, as in a batch;
-  // any other status means the transaction must be abandoned); commit_write() commits;
+  // A write transaction kept open across postings that arrive one by one (the SqliteLedgerEngine's
+  // turns): begin_write() runs BEGIN IMMEDIATE; apply() adds one posting (ok or refused, as in a
+  // batch; any other status means the transaction must be abandoned); commit_write() commits;
   // abandon_write() rolls back whatever is open. Each reports to the fault log as post_batch()
   // does. REQUIRES: the calling thread holds the writer lock from begin_write() to the end.
   Status begin_write();
@@ -116,7 +118,7 @@ class Connection {
   std::string test_pragma(const char* name) { return db_.test_pragma(name); }
 
  private:
-  Connection(const Options& options, WriterLock* writer_lock, FaultLog* fault_log);
+  SqliteLedgerConnection(const Options& options, WriterLock* writer_lock, FaultLog* fault_log);
   Status apply_posting(const Posting& posting, AccountRow* after);
   Status post_batch_locked(Write* const* writes, size_t count);
   Status read_statement_checked(int64_t account_id, size_t entries_max, AccountRow* account,

@@ -98,23 +98,25 @@ void ConnectionPool<C>::release(C* connection) {
   free_changed_.notify_one();
 }
 
-template class ConnectionPool<Connection>;
+template class ConnectionPool<SqliteLedgerConnection>;
 template class ConnectionPool<PaymentsConnection>;
 
-std::unique_ptr<Pool> Pool::open(const Options& options, int size, std::string* error) {
-  std::unique_ptr<ConnectionPool<Connection>> connections =
-      ConnectionPool<Connection>::open(options, size, /*kept=*/1, error);  // The writer.
+std::unique_ptr<SqliteLedgerEngine> SqliteLedgerEngine::open(const Options& options, int size,
+                                                             std::string* error) {
+  std::unique_ptr<ConnectionPool<SqliteLedgerConnection>> connections =
+      ConnectionPool<SqliteLedgerConnection>::open(options, size, /*kept=*/1,
+                                                   error);  // The writer.
   if (!connections) return nullptr;
-  return std::unique_ptr<Pool>(new Pool(std::move(connections)));
+  return std::unique_ptr<SqliteLedgerEngine>(new SqliteLedgerEngine(std::move(connections)));
 }
 
 // The calling thread's turn (see begin_turn()).
-struct Pool::TurnState final : WriterLock::Holder {
-  Pool* pool = nullptr;   // Between begin_turn() and end_turn().
+struct SqliteLedgerEngine::TurnState final : WriterLock::Holder {
+  SqliteLedgerEngine* pool = nullptr;  // Between begin_turn() and end_turn().
   bool open = false;      // The turn's transaction is open: this thread holds the writer lock.
   bool batching = false;  // Postings still go into the turn's transaction.
   bool lost = false;      // The turn's transaction did not commit.
-  bool depends = false;   // The current request used the turn's transaction.
+  bool answered_from_turn = false;  // The current request used the turn's transaction.
 
   void give_up(WriterLock* lock) override {
     if (!open || pool->writer_lock_ != lock) return;
@@ -123,20 +125,20 @@ struct Pool::TurnState final : WriterLock::Holder {
   }
 };
 
-thread_local Pool::TurnState Pool::turn_;
+thread_local SqliteLedgerEngine::TurnState SqliteLedgerEngine::turn_;
 
-void Pool::begin_turn() {
+void SqliteLedgerEngine::begin_turn() {
   TurnState& turn = turn_;
   CREBITO_ASSERT(turn.pool == nullptr);
   turn.pool = this;
   turn.open = false;
   turn.batching = true;
   turn.lost = false;
-  turn.depends = false;
+  turn.answered_from_turn = false;
   WriterLock::set_thread_holder(&turn);
 }
 
-bool Pool::end_turn() {
+bool SqliteLedgerEngine::end_turn() {
   TurnState& turn = turn_;
   CREBITO_ASSERT(turn.pool == this);
   if (turn.open) close_turn_transaction();
@@ -145,13 +147,13 @@ bool Pool::end_turn() {
   return !turn.lost;
 }
 
-bool Pool::take_turn_dependency() {
-  const bool depends = turn_.depends;
-  turn_.depends = false;
-  return depends;
+bool SqliteLedgerEngine::answered_from_turn() {
+  const bool answered = turn_.answered_from_turn;
+  turn_.answered_from_turn = false;
+  return answered;
 }
 
-void Pool::close_turn_transaction() {
+void SqliteLedgerEngine::close_turn_transaction() {
   TurnState& turn = turn_;
   CREBITO_ASSERT(turn.open);
   // A failure is reported by the connection's fault log, once per episode.
@@ -160,7 +162,7 @@ void Pool::close_turn_transaction() {
   writer_lock_->unlock();
 }
 
-void Pool::lose_turn_transaction() {
+void SqliteLedgerEngine::lose_turn_transaction() {
   TurnState& turn = turn_;
   CREBITO_ASSERT(turn.open);
   turn.open = false;
@@ -169,7 +171,8 @@ void Pool::lose_turn_transaction() {
   writer_lock_->unlock();
 }
 
-Status Pool::post_in_turn(const Posting& posting, AccountRow* after, std::string* error_text) {
+Status SqliteLedgerEngine::post_in_turn(const Posting& posting, AccountRow* after,
+                                        std::string* error_text) {
   TurnState& turn = turn_;
   if (!turn.open) {
     writer_lock_->lock();
@@ -185,7 +188,7 @@ Status Pool::post_in_turn(const Posting& posting, AccountRow* after, std::string
   }
   const Status status = writer_->apply(posting, after);
   if (status == Status::ok || status == Status::refused) {
-    turn.depends = true;
+    turn.answered_from_turn = true;
     return status;
   }
   // apply() rolled the transaction back: every posting of the turn so far is lost too.
@@ -194,14 +197,15 @@ Status Pool::post_in_turn(const Posting& posting, AccountRow* after, std::string
   return status;
 }
 
-Status Pool::read_statement(int64_t account_id, size_t entries_max, AccountRow* account,
-                            std::vector<EntryRow>* entries, std::string* error_text) {
+Status SqliteLedgerEngine::read_statement(int64_t account_id, size_t entries_max,
+                                          AccountRow* account, std::vector<EntryRow>* entries,
+                                          std::string* error_text) {
   TurnState& turn = turn_;
   if (turn.pool == this && turn.open) {
     const Status status =
         writer_->read_statement_in_write(account_id, entries_max, account, entries);
     if (status == Status::ok || status == Status::refused) {
-      turn.depends = true;
+      turn.answered_from_turn = true;
       return status;
     }
     // A failed read may have ended the transaction: the turn's postings are lost.
@@ -216,7 +220,8 @@ Status Pool::read_statement(int64_t account_id, size_t entries_max, AccountRow* 
   return status;
 }
 
-Status Pool::post(const Posting& posting, AccountRow* after, std::string* error_text) {
+Status SqliteLedgerEngine::post(const Posting& posting, AccountRow* after,
+                                std::string* error_text) {
   if (turn_.pool == this && turn_.batching) return post_in_turn(posting, after, error_text);
   thread_local QueuedWrite mine;
   mine.write = {&posting, {}, Status::unavailable};
@@ -224,7 +229,7 @@ Status Pool::post(const Posting& posting, AccountRow* after, std::string* error_
   group_commit_.submit(&mine, [this](GroupCommit::Entry* const* entries, size_t count) {
     // The writer connection is used by the leader only, so only a leader replaces it.
     writer_ = connections_->refresh(writer_);
-    Connection::Write* writes[limits::write_batch_max];
+    SqliteLedgerConnection::Write* writes[limits::write_batch_max];
     for (size_t i = 0; i < count; ++i) writes[i] = &static_cast<QueuedWrite*>(entries[i])->write;
     const Status committed = writer_->post_batch_holding_lock(writes, count);
     if (committed == Status::ok) return;

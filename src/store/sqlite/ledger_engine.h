@@ -1,7 +1,8 @@
-// store::ConnectionPool<C> holds a fixed set of connections of one kind (store::Connection for
-// the ledger, store::PaymentsConnection for the payments face) for one process and lends them to
-// request threads. Thread-safe. With one connection per thread that may borrow, acquire() never
-// waits in practice; if it must, it waits on a condition variable, never spins.
+// store::ConnectionPool<C> holds a fixed set of connections of one kind
+// (store::SqliteLedgerConnection for the ledger, store::PaymentsConnection for the payments face)
+// for one process and lends them to request threads. Thread-safe. With one connection per thread
+// that may borrow, acquire() never waits in practice; if it must, it waits on a condition variable,
+// never spins.
 //
 // A connection whose file was removed or replaced (file_moved(), store/sqlite/database.h) is
 // replaced by a fresh one when it is next lent, once a database is back at the path; attempts are
@@ -10,7 +11,8 @@
 // failures, or while connections opened before a replacement are still in use: a moved file makes
 // every operation fail, and a healthy store then costs no stat() at lending.
 //
-// store::Pool is the ledger's: a ConnectionPool<Connection> plus the writer connection, the group
+// store::SqliteLedgerEngine is the ledger's write engine on SQLite: a
+// ConnectionPool<SqliteLedgerConnection> to lend for reads, plus the writer connection, the group
 // commit and the turns. store::PaymentsPool is the payments face's: a ConnectionPool of
 // PaymentsConnections, nothing more.
 #pragma once
@@ -29,8 +31,8 @@
 
 namespace store {
 
-// C is Connection or PaymentsConnection (explicitly instantiated in ledger_engine.cpp). It provides
-// open(options, writer_lock, error, fault_log), file_moved() and holds_data().
+// C is SqliteLedgerConnection or PaymentsConnection (explicitly instantiated in ledger_engine.cpp).
+// It provides open(options, writer_lock, error, fault_log), file_moved() and holds_data().
 template <class C>
 class ConnectionPool {
  public:
@@ -102,20 +104,21 @@ class ConnectionPool {
   std::vector<C*> free_;  // Guarded by free_mutex_.
 };
 
-extern template class ConnectionPool<Connection>;
+extern template class ConnectionPool<SqliteLedgerConnection>;
 extern template class ConnectionPool<PaymentsConnection>;
 
 // The payments face's connections (store::SqlitePaymentsStore lends them).
 using PaymentsPool = ConnectionPool<PaymentsConnection>;
 
 // The ledger's pool.
-class Pool {
+class SqliteLedgerEngine {
  public:
-  using Lease = ConnectionPool<Connection>::Lease;
+  using Lease = ConnectionPool<SqliteLedgerConnection>::Lease;
 
   // Opens `size` connections to lend and the writer (schema must already be applied). nullptr and
   // *error on failure.
-  static std::unique_ptr<Pool> open(const Options& options, int size, std::string* error);
+  static std::unique_ptr<SqliteLedgerEngine> open(const Options& options, int size,
+                                                  std::string* error);
 
   Lease acquire() { return connections_->acquire(); }
 
@@ -123,12 +126,12 @@ class Pool {
   // posting at the same moment (group commit): the first queued thread takes the writer lock, then
   // commits everything queued by then, in order, on the pool's writer connection, and hands each
   // follower its own outcome. With no one else waiting, it is one transaction of one posting.
-  // Same outcomes as Connection::post(); *error_text gets the failure's message (the leader's, for
-  // a follower). Needs no leased connection.
+  // Same outcomes as SqliteLedgerConnection::post(); *error_text gets the failure's message (the
+  // leader's, for a follower). Needs no leased connection.
   Status post(const Posting& posting, AccountRow* after, std::string* error_text);
 
-  // Reads a statement (Connection::read_statement) on a lent connection, or, during a turn whose
-  // transaction is open, inside that transaction. *error_text gets a failure's message.
+  // Reads a statement (SqliteLedgerConnection::read_statement) on a lent connection, or, during a
+  // turn whose transaction is open, inside that transaction. *error_text gets a failure's message.
   Status read_statement(int64_t account_id, size_t entries_max, AccountRow* account,
                         std::vector<EntryRow>* entries, std::string* error_text);
 
@@ -139,9 +142,9 @@ class Pool {
   // the page cache and writes the WAL once. Each posting keeps its own outcome (a refused one
   // writes nothing), but none is durable before end_turn(): answers must wait for it.
   //   - end_turn() returns false when the turn's transaction did not commit: every request that
-  //     used it (take_turn_dependency()) must be answered 503 instead; nothing of it was written.
+  //     used it (answered_from_turn()) must be answered 503 instead; nothing of it was written.
   //     A posting that meets a failure itself returns unavailable at once, as outside a turn.
-  //   - take_turn_dependency(): whether the request served since the last call used the turn's
+  //   - answered_from_turn(): whether the request served since the last call used the turn's
   //     transaction (a posting, refused or not, or a statement read inside it). Clears the flag.
   //   - If the same thread needs the writer lock for another write during the turn (the payments
   //     store), the turn's transaction is committed first and the turn's later postings each
@@ -149,10 +152,10 @@ class Pool {
   // One turn at a time per thread. Postings of other threads are not affected.
   void begin_turn();
   bool end_turn();
-  bool take_turn_dependency();
+  bool answered_from_turn();
 
  private:
-  explicit Pool(std::unique_ptr<ConnectionPool<Connection>> connections)
+  explicit SqliteLedgerEngine(std::unique_ptr<ConnectionPool<SqliteLedgerConnection>> connections)
       : connections_(std::move(connections)),
         writer_lock_(connections_->writer_lock()),
         writer_(connections_->kept(0)),
@@ -163,17 +166,17 @@ class Pool {
   void close_turn_transaction();  // Commits the open turn transaction, unlocks.
   void lose_turn_transaction();   // After a failure rolled it back: marks the turn lost, unlocks.
 
-  const std::unique_ptr<ConnectionPool<Connection>> connections_;
+  const std::unique_ptr<ConnectionPool<SqliteLedgerConnection>> connections_;
   WriterLock* const writer_lock_;  // connections_'s.
   // The writer connection: never lent, used by the group commit's leader (or a turn that holds the
   // writer lock) only, so its page cache survives its own commits (SQLite drops a connection's
   // cache whenever another connection has written). Replaced (connections_->refresh) by that
   // thread only.
-  Connection* writer_;
+  SqliteLedgerConnection* writer_;
 
   // A thread's posting in the group commit (thread_local, see group_commit.h).
   struct QueuedWrite : GroupCommit::Entry {
-    Connection::Write write;
+    SqliteLedgerConnection::Write write;
     std::string error_text;  // The batch's failure, for the log.
   };
   GroupCommit group_commit_;

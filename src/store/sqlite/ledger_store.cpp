@@ -8,15 +8,15 @@ std::unique_ptr<SqliteLedgerStore> SqliteLedgerStore::open(const std::string& pa
                                                            const LedgerStoreOptions& options,
                                                            std::string* error) {
   if (!apply_schema(path, error)) return nullptr;
-  std::unique_ptr<Pool> pool =
-      Pool::open(Options{path, options.busy_timeout_ms}, options.connections, error);
+  std::unique_ptr<SqliteLedgerEngine> pool =
+      SqliteLedgerEngine::open(Options{path, options.busy_timeout_ms}, options.connections, error);
   if (!pool) return nullptr;
   return std::unique_ptr<SqliteLedgerStore>(new SqliteLedgerStore(std::move(pool)));
 }
 
 Status SqliteLedgerStore::read_accounts(std::vector<AccountRow>* accounts,
                                         std::string* error_text) {
-  Pool::Lease connection = pool_->acquire();
+  SqliteLedgerEngine::Lease connection = pool_->acquire();
   const Status status = connection->read_accounts(accounts);
   if (status != Status::ok) *error_text = connection->last_error();
   return status;

@@ -1,7 +1,7 @@
 // store::SqliteLedgerStore: the ledger in the SQLite file shared by the instances of one machine.
-// A thin face over store::Pool (store/sqlite/ledger_engine.h), which keeps every invariant:
-// postings go through the group commit, or into the calling thread's turn when a batch is open (one
-// transaction per event-loop wake-up); statements are one SELECT. Batches are Pool's turns.
+// A thin face over store::SqliteLedgerEngine (store/sqlite/ledger_engine.h), which keeps every
+// invariant: postings go through the group commit, or into the calling thread's turn when one is
+// open (one transaction per event-loop wake-up); statements are one SELECT.
 #pragma once
 
 #include <memory>
@@ -29,14 +29,14 @@ class SqliteLedgerStore final : public LedgerStore {
   Status read_accounts(std::vector<AccountRow>* accounts, std::string* error_text) override;
   Status health(int64_t account_id, std::string* error_text) override;
 
-  void begin_batch() override { pool_->begin_turn(); }
-  bool end_batch() override { return pool_->end_turn(); }
-  bool answered_from_batch() override { return pool_->take_turn_dependency(); }
+  void begin_turn() override { pool_->begin_turn(); }
+  bool end_turn() override { return pool_->end_turn(); }
+  bool answered_from_turn() override { return pool_->answered_from_turn(); }
 
  private:
-  explicit SqliteLedgerStore(std::unique_ptr<Pool> pool) : pool_(std::move(pool)) {}
+  explicit SqliteLedgerStore(std::unique_ptr<SqliteLedgerEngine> pool) : pool_(std::move(pool)) {}
 
-  const std::unique_ptr<Pool> pool_;
+  const std::unique_ptr<SqliteLedgerEngine> pool_;
 };
 
 }  // namespace store

@@ -39,9 +39,9 @@ class WriterLock {
   void lock();
   void unlock();
 
-  // A thread that keeps the lock across several operations (a Pool turn) registers here; if the
-  // same thread then asks for the lock for another write (the payments store), lock() first asks
-  // the holder to give it up (commit and unlock) instead of deadlocking on itself.
+  // A thread that keeps the lock across several operations (a SqliteLedgerEngine turn) registers
+  // here; if the same thread then asks for the lock for another write (the payments store), lock()
+  // first asks the holder to give it up (commit and unlock) instead of deadlocking on itself.
   class Holder {
    public:
     virtual void give_up(WriterLock* lock) = 0;

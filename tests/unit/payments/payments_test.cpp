@@ -161,7 +161,7 @@ TEST_CASE("an accept during a ledger turn on the same thread commits the turn fi
           "[unit][payments][turn]") {
   Face face;
   std::string error;
-  auto pool = store::Pool::open({face.path, 100}, 1, &error);
+  auto pool = store::SqliteLedgerEngine::open({face.path, 100}, 1, &error);
   REQUIRE(pool);
   const store::Posting posting{1, 100, 100, 'c', "turn", "2024-01-01T00:00:00.000000Z"};
   store::AccountRow after;

@@ -110,7 +110,7 @@ TEST_CASE("every kind of connection runs the one PRAGMA set", "[store][pragmas]"
   const std::string path = prepared_db(dir);
   std::string error;
   SECTION("the ledger's") {
-    auto pool = store::Pool::open({path, 100}, 1, &error);
+    auto pool = store::SqliteLedgerEngine::open({path, 100}, 1, &error);
     INFO(error);
     REQUIRE(pool);
     auto connection = pool->acquire();
@@ -141,7 +141,7 @@ TEST_CASE("no kind of connection opens a file not in WAL mode", "[store][pragmas
     SQLite::Database db(path, SQLite::OPEN_READWRITE);
     db.exec("PRAGMA journal_mode = DELETE");
   }
-  CHECK_FALSE(store::Connection::open({path, 100}, writer_lock.get(), &error));
+  CHECK_FALSE(store::SqliteLedgerConnection::open({path, 100}, writer_lock.get(), &error));
   CHECK_THAT(error, Catch::Contains("journal_mode is 'delete'"));
   error.clear();
   CHECK_FALSE(store::PaymentsConnection::open({path, 100}, writer_lock.get(), &error));
@@ -167,7 +167,7 @@ TEST_CASE("a write waits for a lock held outside crebito for the request timeout
   };
   store::Status status;
   SECTION("the ledger's") {
-    auto pool = store::Pool::open({path, busy_timeout_ms}, 1, &error);
+    auto pool = store::SqliteLedgerEngine::open({path, busy_timeout_ms}, 1, &error);
     REQUIRE(pool);
     store::AccountRow after;
     const auto waited =
@@ -193,7 +193,7 @@ TEST_CASE("a removed ledger: unavailable, nothing created, reopened once a ledge
   TempDir dir;
   const std::string path = prepared_db(dir);
   std::string error;
-  auto pool = store::Pool::open({path, 100}, 2, &error);
+  auto pool = store::SqliteLedgerEngine::open({path, 100}, 2, &error);
   REQUIRE(pool);
   store::AccountRow after;
   std::vector<store::EntryRow> entries;
@@ -267,7 +267,7 @@ TEST_CASE("the checkpointer follows a replaced file and checkpoints the restored
   TempDir dir;
   const std::string path = prepared_db(dir);
   std::string error;
-  auto pool = store::Pool::open({path, 100}, 1, &error);
+  auto pool = store::SqliteLedgerEngine::open({path, 100}, 1, &error);
   REQUIRE(pool);
   auto checkpointer = store::Checkpointer::start(path, &error);
   REQUIRE(checkpointer);

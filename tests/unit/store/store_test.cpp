@@ -114,7 +114,7 @@ TEST_CASE("a file of the first layout is migrated with every row and its order k
             .getInt() == 0);
 
   // The next posting continues the account's numbering.
-  auto pool = store::Pool::open({dir.file("crebito.db"), 2000}, 1, &error);
+  auto pool = store::SqliteLedgerEngine::open({dir.file("crebito.db"), 2000}, 1, &error);
   INFO(error);
   REQUIRE(pool);
   // account 1, +2 cents, a credit.
