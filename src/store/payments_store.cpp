@@ -1,8 +1,8 @@
 #include "store/payments_store.h"
 
-#include "store/payments.h"
 #include "store/postgres/payments_store.h"
 #include "store/postgres/schema.h"
+#include "store/sqlite/payments_connection.h"
 #include "store/sqlite/schema.h"
 
 namespace store {

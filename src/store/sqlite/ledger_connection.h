@@ -1,6 +1,6 @@
 // store::SqliteLedgerConnection owns one SQLite connection to the shared ledger file and its
-// prepared statements: the ledger's SQL on SQLite (the payments face's is in store/payments.cpp,
-// PostgreSQL's in store/postgres/).
+// prepared statements: the ledger's SQL on SQLite (the payments face's is in
+// store/sqlite/payments_connection.cpp, PostgreSQL's in store/postgres/).
 //
 // Design notes — the invariants this layer keeps:
 //   1. Every write runs in BEGIN IMMEDIATE, so it holds the database's single write lock from its

@@ -25,9 +25,9 @@
 #include <vector>
 
 #include "crebito_limits.h"
-#include "store/payments.h"
 #include "store/sqlite/group_commit.h"
 #include "store/sqlite/ledger_connection.h"
+#include "store/sqlite/payments_connection.h"
 
 namespace store {
 

@@ -1,6 +1,6 @@
-// The payments queue in SQLite (src/store/payments.h): the cases every payments store passes
-// (payments_store_cases.h: duplicates, leases that keep a payment with one worker, an expired
-// lease handed to the next claimer, a stale worker that writes nothing, alone or among the
+// The payments queue in SQLite (src/store/sqlite/payments_connection.h): the cases every payments
+// store passes (payments_store_cases.h: duplicates, leases that keep a payment with one worker, an
+// expired lease handed to the next claimer, a stale worker that writes nothing, alone or among the
 // outcomes written together, batches of claims in due order, concurrent claimers, the summary's
 // inclusive bounds on requestedAt, the health lease and rows), and claims that read the due-work
 // index, so that their cost does not grow with the backlog.
@@ -11,7 +11,7 @@
 #include <cstdio>
 
 #include "payments_store_cases.h"
-#include "store/payments.h"
+#include "store/sqlite/payments_connection.h"
 #include "store/sqlite/schema.h"
 #include "support/temp_dir.h"
 

@@ -16,8 +16,8 @@
 #include <thread>
 
 #include "payments/timestamp.h"
-#include "store/payments.h"
 #include "store/sqlite/ledger_engine.h"
+#include "store/sqlite/payments_connection.h"
 #include "store/sqlite/schema.h"
 #include "support/temp_dir.h"
 

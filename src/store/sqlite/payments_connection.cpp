@@ -1,4 +1,4 @@
-#include "store/payments.h"
+#include "store/sqlite/payments_connection.h"
 
 #include <SQLiteCpp/Transaction.h>
 #include <sqlite3.h>
