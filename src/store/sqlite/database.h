@@ -1,9 +1,9 @@
 // store::Database is the one SQLite connection core every connection of the store is built on:
-// the ledger's (store::SqliteLedgerConnection), the payments face's (store::PaymentsConnection) and
-// the checkpointer's. It opens the shared file, runs the one PRAGMA set, checks the file, waits for
-// locks one way, maps SQLite's result codes to a Status, detects a file that was removed or
-// replaced, and reports faults. Its owners add their prepared statements and their SQL; none of
-// them opens, configures or rolls back a connection by itself.
+// the ledger's (store::SqliteLedgerConnection), the payments face's
+// (store::SqlitePaymentsConnection) and the checkpointer's. It opens the shared file, runs the one
+// PRAGMA set, checks the file, waits for locks one way, maps SQLite's result codes to a Status,
+// detects a file that was removed or replaced, and reports faults. Its owners add their prepared
+// statements and their SQL; none of them opens, configures or rolls back a connection by itself.
 //
 // Design notes — the invariants this layer keeps, for every connection of every kind:
 //   1. Opened SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, never with CREATE: a connection never

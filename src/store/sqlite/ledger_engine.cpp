@@ -9,13 +9,15 @@
 namespace store {
 
 template <class C>
-std::unique_ptr<ConnectionPool<C>> ConnectionPool<C>::open(const Options& options, int size,
-                                                           int kept, std::string* error) {
+std::unique_ptr<SqliteConnectionPool<C>> SqliteConnectionPool<C>::open(const Options& options,
+                                                                       int size, int kept,
+                                                                       std::string* error) {
   CREBITO_ASSERT(size > 0);
   CREBITO_ASSERT(kept >= 0);
   std::shared_ptr<WriterLock> writer_lock = WriterLock::open(options.path, error);
   if (!writer_lock) return nullptr;
-  std::unique_ptr<ConnectionPool> pool(new ConnectionPool(options, std::move(writer_lock), kept));
+  std::unique_ptr<SqliteConnectionPool> pool(
+      new SqliteConnectionPool(options, std::move(writer_lock), kept));
   for (int i = 0; i < kept + size; ++i) {
     std::unique_ptr<C> connection =
         C::open(options, pool->writer_lock_.get(), error, &pool->fault_log_);
@@ -27,7 +29,7 @@ std::unique_ptr<ConnectionPool<C>> ConnectionPool<C>::open(const Options& option
 }
 
 template <class C>
-C* ConnectionPool<C>::borrow() {
+C* SqliteConnectionPool<C>::borrow() {
   std::unique_lock<std::mutex> lock(free_mutex_);
   free_changed_.wait(lock, [this] { return !free_.empty(); });
   C* connection = free_.back();
@@ -37,13 +39,13 @@ C* ConnectionPool<C>::borrow() {
 }
 
 template <class C>
-C* ConnectionPool<C>::kept(int index) const {
+C* SqliteConnectionPool<C>::kept(int index) const {
   CREBITO_ASSERT(index >= 0 && index < kept_);
   return connections_[index].get();
 }
 
 template <class C>
-C* ConnectionPool<C>::refresh(C* connection) {
+C* SqliteConnectionPool<C>::refresh(C* connection) {
   // A moved file makes every operation fail (and say so in the fault log) until it is reopened;
   // checking only during such an episode spares each request a stat().
   if (may_have_moved() && connection->file_moved()) return reopen(connection);
@@ -51,7 +53,7 @@ C* ConnectionPool<C>::refresh(C* connection) {
 }
 
 template <class C>
-C* ConnectionPool<C>::reopen(C* connection) {
+C* SqliteConnectionPool<C>::reopen(C* connection) {
   using namespace std::chrono;
   const int64_t now_us =
       duration_cast<microseconds>(steady_clock::now().time_since_epoch()).count();
@@ -88,7 +90,7 @@ C* ConnectionPool<C>::reopen(C* connection) {
 }
 
 template <class C>
-void ConnectionPool<C>::release(C* connection) {
+void SqliteConnectionPool<C>::release(C* connection) {
   {
     std::lock_guard<std::mutex> lock(free_mutex_);
     // Kept connections are never lent.
@@ -98,14 +100,14 @@ void ConnectionPool<C>::release(C* connection) {
   free_changed_.notify_one();
 }
 
-template class ConnectionPool<SqliteLedgerConnection>;
-template class ConnectionPool<PaymentsConnection>;
+template class SqliteConnectionPool<SqliteLedgerConnection>;
+template class SqliteConnectionPool<SqlitePaymentsConnection>;
 
 std::unique_ptr<SqliteLedgerEngine> SqliteLedgerEngine::open(const Options& options, int size,
                                                              std::string* error) {
-  std::unique_ptr<ConnectionPool<SqliteLedgerConnection>> connections =
-      ConnectionPool<SqliteLedgerConnection>::open(options, size, /*kept=*/1,
-                                                   error);  // The writer.
+  std::unique_ptr<SqliteConnectionPool<SqliteLedgerConnection>> connections =
+      SqliteConnectionPool<SqliteLedgerConnection>::open(options, size, /*kept=*/1,
+                                                         error);  // The writer.
   if (!connections) return nullptr;
   return std::unique_ptr<SqliteLedgerEngine>(new SqliteLedgerEngine(std::move(connections)));
 }

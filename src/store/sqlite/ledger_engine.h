@@ -1,8 +1,8 @@
-// store::ConnectionPool<C> holds a fixed set of connections of one kind
-// (store::SqliteLedgerConnection for the ledger, store::PaymentsConnection for the payments face)
-// for one process and lends them to request threads. Thread-safe. With one connection per thread
-// that may borrow, acquire() never waits in practice; if it must, it waits on a condition variable,
-// never spins.
+// store::SqliteConnectionPool<C> holds a fixed set of connections of one kind
+// (store::SqliteLedgerConnection for the ledger, store::SqlitePaymentsConnection for the payments
+// face) for one process and lends them to request threads. Thread-safe. With one connection per
+// thread that may borrow, acquire() never waits in practice; if it must, it waits on a condition
+// variable, never spins.
 //
 // A connection whose file was removed or replaced (file_moved(), store/sqlite/database.h) is
 // replaced by a fresh one when it is next lent, once a database is back at the path; attempts are
@@ -12,9 +12,9 @@
 // every operation fail, and a healthy store then costs no stat() at lending.
 //
 // store::SqliteLedgerEngine is the ledger's write engine on SQLite: a
-// ConnectionPool<SqliteLedgerConnection> to lend for reads, plus the writer connection, the group
-// commit and the turns. store::PaymentsPool is the payments face's: a ConnectionPool of
-// PaymentsConnections, nothing more.
+// SqliteConnectionPool<SqliteLedgerConnection> to lend for reads, plus the writer connection, the
+// group commit and the turns. store::SqlitePaymentsPool is the payments face's: a
+// SqliteConnectionPool of PaymentsConnections, nothing more.
 #pragma once
 
 #include <atomic>
@@ -31,15 +31,16 @@
 
 namespace store {
 
-// C is SqliteLedgerConnection or PaymentsConnection (explicitly instantiated in ledger_engine.cpp).
-// It provides open(options, writer_lock, error, fault_log), file_moved() and holds_data().
+// C is SqliteLedgerConnection or SqlitePaymentsConnection (explicitly instantiated in
+// ledger_engine.cpp). It provides open(options, writer_lock, error, fault_log), file_moved() and
+// holds_data().
 template <class C>
-class ConnectionPool {
+class SqliteConnectionPool {
  public:
   // A connection on loan; returned to the pool when the Lease is destroyed.
   class Lease {
    public:
-    Lease(ConnectionPool* pool, C* connection) : pool_(pool), connection_(connection) {}
+    Lease(SqliteConnectionPool* pool, C* connection) : pool_(pool), connection_(connection) {}
     ~Lease() { pool_->release(connection_); }
     Lease(const Lease&) = delete;
     Lease& operator=(const Lease&) = delete;
@@ -47,15 +48,15 @@ class ConnectionPool {
     C& operator*() const { return *connection_; }
 
    private:
-    ConnectionPool* const pool_;
+    SqliteConnectionPool* const pool_;
     C* const connection_;
   };
 
   // Opens `size` connections to lend and `kept` more that are never lent (kept(i) gives them to
   // the owner, e.g. the ledger's writer connection); the schema must already be applied. Their
   // writes take the process's WriterLock for options.path. nullptr and *error on failure.
-  static std::unique_ptr<ConnectionPool> open(const Options& options, int size, int kept,
-                                              std::string* error);
+  static std::unique_ptr<SqliteConnectionPool> open(const Options& options, int size, int kept,
+                                                    std::string* error);
 
   Lease acquire() { return Lease(this, borrow()); }
 
@@ -73,7 +74,7 @@ class ConnectionPool {
   WriterLock* writer_lock() const { return writer_lock_.get(); }
 
  private:
-  ConnectionPool(const Options& options, std::shared_ptr<WriterLock> writer_lock, int kept)
+  SqliteConnectionPool(const Options& options, std::shared_ptr<WriterLock> writer_lock, int kept)
       : options_(options), writer_lock_(std::move(writer_lock)), kept_(kept) {}
 
   void release(C* connection);
@@ -104,16 +105,16 @@ class ConnectionPool {
   std::vector<C*> free_;  // Guarded by free_mutex_.
 };
 
-extern template class ConnectionPool<SqliteLedgerConnection>;
-extern template class ConnectionPool<PaymentsConnection>;
+extern template class SqliteConnectionPool<SqliteLedgerConnection>;
+extern template class SqliteConnectionPool<SqlitePaymentsConnection>;
 
 // The payments face's connections (store::SqlitePaymentsStore lends them).
-using PaymentsPool = ConnectionPool<PaymentsConnection>;
+using SqlitePaymentsPool = SqliteConnectionPool<SqlitePaymentsConnection>;
 
 // The ledger's pool.
 class SqliteLedgerEngine {
  public:
-  using Lease = ConnectionPool<SqliteLedgerConnection>::Lease;
+  using Lease = SqliteConnectionPool<SqliteLedgerConnection>::Lease;
 
   // Opens `size` connections to lend and the writer (schema must already be applied). nullptr and
   // *error on failure.
@@ -155,7 +156,8 @@ class SqliteLedgerEngine {
   bool answered_from_turn();
 
  private:
-  explicit SqliteLedgerEngine(std::unique_ptr<ConnectionPool<SqliteLedgerConnection>> connections)
+  explicit SqliteLedgerEngine(
+      std::unique_ptr<SqliteConnectionPool<SqliteLedgerConnection>> connections)
       : connections_(std::move(connections)),
         writer_lock_(connections_->writer_lock()),
         writer_(connections_->kept(0)),
@@ -166,7 +168,7 @@ class SqliteLedgerEngine {
   void close_turn_transaction();  // Commits the open turn transaction, unlocks.
   void lose_turn_transaction();   // After a failure rolled it back: marks the turn lost, unlocks.
 
-  const std::unique_ptr<ConnectionPool<SqliteLedgerConnection>> connections_;
+  const std::unique_ptr<SqliteConnectionPool<SqliteLedgerConnection>> connections_;
   WriterLock* const writer_lock_;  // connections_'s.
   // The writer connection: never lent, used by the group commit's leader (or a turn that holds the
   // writer lock) only, so its page cache survives its own commits (SQLite drops a connection's

@@ -89,8 +89,8 @@ constexpr const char* write_health_sql =
 
 }  // namespace
 
-PaymentsConnection::PaymentsConnection(const Options& options, WriterLock* writer_lock,
-                                       FaultLog* fault_log)
+SqlitePaymentsConnection::SqlitePaymentsConnection(const Options& options, WriterLock* writer_lock,
+                                                   FaultLog* fault_log)
     : db_(options, limits::payments_cache_kib, fault_log),
       writer_lock_(writer_lock),
       insert_(db_.sqlite(), insert_sql),
@@ -111,29 +111,29 @@ PaymentsConnection::PaymentsConnection(const Options& options, WriterLock* write
   db_.serve();
 }
 
-PaymentsConnection::~PaymentsConnection() = default;
+SqlitePaymentsConnection::~SqlitePaymentsConnection() = default;
 
-std::unique_ptr<PaymentsConnection> PaymentsConnection::open(const Options& options,
-                                                             WriterLock* writer_lock,
-                                                             std::string* error,
-                                                             FaultLog* fault_log) {
+std::unique_ptr<SqlitePaymentsConnection> SqlitePaymentsConnection::open(const Options& options,
+                                                                         WriterLock* writer_lock,
+                                                                         std::string* error,
+                                                                         FaultLog* fault_log) {
   CREBITO_ASSERT(writer_lock != nullptr);
   CREBITO_ASSERT(options.busy_timeout_ms >= limits::busy_timeout_ms_min);
   try {
-    return std::unique_ptr<PaymentsConnection>(
-        new PaymentsConnection(options, writer_lock, fault_log));
+    return std::unique_ptr<SqlitePaymentsConnection>(
+        new SqlitePaymentsConnection(options, writer_lock, fault_log));
   } catch (const std::exception& e) {
     *error = options.path + ": " + e.what();
     return nullptr;
   }
 }
 
-bool PaymentsConnection::holds_data() {
+bool SqlitePaymentsConnection::holds_data() {
   std::array<HealthRow, processor_count> rows;
   return read_health(&rows) == Status::ok;
 }
 
-PaymentsConnection::QueryCost PaymentsConnection::test_due_query_cost() {
+SqlitePaymentsConnection::QueryCost SqlitePaymentsConnection::test_due_query_cost() {
   // SQLiteCpp keeps its sqlite3_stmt private: find the two among the connection's statements.
   QueryCost cost;
   for (sqlite3_stmt* prepared = sqlite3_next_stmt(db_.handle(), nullptr); prepared != nullptr;
@@ -148,8 +148,8 @@ PaymentsConnection::QueryCost PaymentsConnection::test_due_query_cost() {
 }
 
 // One autocommit write statement (bound by the caller); *changed tells whether a row changed.
-Status PaymentsConnection::run_write(SQLite::Statement& statement, const char* step,
-                                     bool* changed) {
+Status SqlitePaymentsConnection::run_write(SQLite::Statement& statement, const char* step,
+                                           bool* changed) {
   const int rc = statement.tryExecuteStep();
   statement.tryReset();
   statement.clearBindings();
@@ -158,7 +158,7 @@ Status PaymentsConnection::run_write(SQLite::Statement& statement, const char* s
   return Status::ok;
 }
 
-Status PaymentsConnection::write_one(SQLite::Statement& statement, const char* step) {
+Status SqlitePaymentsConnection::write_one(SQLite::Statement& statement, const char* step) {
   std::lock_guard<WriterLock> writer(*writer_lock_);
   // Checked with the write lock held, right before writing: a write into a removed file would be
   // acknowledged and lost.
@@ -173,8 +173,8 @@ Status PaymentsConnection::write_one(SQLite::Statement& statement, const char* s
   return changed ? Status::ok : Status::refused;
 }
 
-Status PaymentsConnection::accept(const std::string& correlation_id, int64_t amount_cents,
-                                  int64_t now_ms) {
+Status SqlitePaymentsConnection::accept(const std::string& correlation_id, int64_t amount_cents,
+                                        int64_t now_ms) {
   CREBITO_ASSERT(correlation_id.size() == limits::correlation_id_chars);
   CREBITO_ASSERT(amount_cents >= limits::payment_cents_min);
   CREBITO_ASSERT(amount_cents <= limits::payment_cents_max);
@@ -184,7 +184,7 @@ Status PaymentsConnection::accept(const std::string& correlation_id, int64_t amo
   return write_one(insert_, "INSERT INTO payments");
 }
 
-bool PaymentsConnection::any_due(int64_t now_ms, Status* status) {
+bool SqlitePaymentsConnection::any_due(int64_t now_ms, Status* status) {
   if (db_.file_moved()) {
     *status = db_.report(FaultLog::Kind::read, db_.moved());
     return false;
@@ -198,11 +198,11 @@ bool PaymentsConnection::any_due(int64_t now_ms, Status* status) {
   return rc == SQLITE_ROW;
 }
 
-Status PaymentsConnection::end_and_claim(const std::vector<AttemptEnd>& ends,
-                                         std::vector<Status>* ended, int64_t now_ms,
-                                         int64_t lease_until_ms, int claims_max,
-                                         const std::function<void(PaymentJob*)>& decide,
-                                         std::vector<PaymentJob>* jobs) {
+Status SqlitePaymentsConnection::end_and_claim(const std::vector<AttemptEnd>& ends,
+                                               std::vector<Status>* ended, int64_t now_ms,
+                                               int64_t lease_until_ms, int claims_max,
+                                               const std::function<void(PaymentJob*)>& decide,
+                                               std::vector<PaymentJob>* jobs) {
   CREBITO_ASSERT(claims_max >= 0);
   CREBITO_ASSERT(claims_max == 0 || lease_until_ms > now_ms);
   jobs->clear();
@@ -227,11 +227,10 @@ Status PaymentsConnection::end_and_claim(const std::vector<AttemptEnd>& ends,
 }
 
 // end_and_claim() with the writer lock held.
-Status PaymentsConnection::end_and_claim_checked(const std::vector<AttemptEnd>& ends,
-                                                 std::vector<Status>* ended, int64_t now_ms,
-                                                 int64_t lease_until_ms, int claims_max,
-                                                 const std::function<void(PaymentJob*)>& decide,
-                                                 std::vector<PaymentJob>* jobs) {
+Status SqlitePaymentsConnection::end_and_claim_checked(
+    const std::vector<AttemptEnd>& ends, std::vector<Status>* ended, int64_t now_ms,
+    int64_t lease_until_ms, int claims_max, const std::function<void(PaymentJob*)>& decide,
+    std::vector<PaymentJob>* jobs) {
   const Status begun = db_.begin_write();  // Checks for a moved file.
   if (begun != Status::ok) return begun;
   for (size_t i = 0; i < ends.size(); ++i) {
@@ -253,9 +252,9 @@ Status PaymentsConnection::end_and_claim_checked(const std::vector<AttemptEnd>& 
 
 // Leases up to claims_max of the most overdue payments, each as decide() says, inside the
 // caller's transaction, and appends them to *jobs. refused: none is due (nothing written).
-Status PaymentsConnection::lease_due(int64_t now_ms, int64_t lease_until_ms, int claims_max,
-                                     const std::function<void(PaymentJob*)>& decide,
-                                     std::vector<PaymentJob>* jobs) {
+Status SqlitePaymentsConnection::lease_due(int64_t now_ms, int64_t lease_until_ms, int claims_max,
+                                           const std::function<void(PaymentJob*)>& decide,
+                                           std::vector<PaymentJob>* jobs) {
   // Read them all before the first update moves a row in the index being read.
   select_due_.bind(1, now_ms);
   select_due_.bind(2, claims_max);
@@ -303,7 +302,7 @@ Status PaymentsConnection::lease_due(int64_t now_ms, int64_t lease_until_ms, int
   return Status::ok;
 }
 
-Status PaymentsConnection::write_end(const AttemptEnd& end) {
+Status SqlitePaymentsConnection::write_end(const AttemptEnd& end) {
   SQLite::Statement& statement = end.settled ? settle_ : requeue_;
   statement.bind(1, end.job.id);
   statement.bind(2, end.job.lease_token);
@@ -325,9 +324,9 @@ Status PaymentsConnection::write_end(const AttemptEnd& end) {
   return changed ? Status::ok : Status::refused;
 }
 
-Status PaymentsConnection::summary(int64_t from_ms, int64_t to_ms, int64_t settled_until_ms,
-                                   std::array<ProcessorTotals, processor_count>* totals,
-                                   int64_t* in_flight) {
+Status SqlitePaymentsConnection::summary(int64_t from_ms, int64_t to_ms, int64_t settled_until_ms,
+                                         std::array<ProcessorTotals, processor_count>* totals,
+                                         int64_t* in_flight) {
   *totals = {};
   *in_flight = 0;
   if (from_ms > to_ms) return Status::ok;
@@ -335,9 +334,9 @@ Status PaymentsConnection::summary(int64_t from_ms, int64_t to_ms, int64_t settl
                     summary_checked(from_ms, to_ms, settled_until_ms, totals, in_flight));
 }
 
-Status PaymentsConnection::summary_checked(int64_t from_ms, int64_t to_ms, int64_t settled_until_ms,
-                                           std::array<ProcessorTotals, processor_count>* totals,
-                                           int64_t* in_flight) {
+Status SqlitePaymentsConnection::summary_checked(
+    int64_t from_ms, int64_t to_ms, int64_t settled_until_ms,
+    std::array<ProcessorTotals, processor_count>* totals, int64_t* in_flight) {
   if (db_.file_moved()) return db_.moved();
   // One read transaction, so the totals and the in-flight count come from one snapshot.
   try {
@@ -366,11 +365,11 @@ Status PaymentsConnection::summary_checked(int64_t from_ms, int64_t to_ms, int64
   return Status::ok;
 }
 
-Status PaymentsConnection::counts(QueueCounts* out) {
+Status SqlitePaymentsConnection::counts(QueueCounts* out) {
   return db_.report(FaultLog::Kind::read, counts_checked(out));
 }
 
-Status PaymentsConnection::counts_checked(QueueCounts* out) {
+Status SqlitePaymentsConnection::counts_checked(QueueCounts* out) {
   if (db_.file_moved()) return db_.moved();
   const int rc = counts_.tryExecuteStep();
   if (rc == SQLITE_ROW) {
@@ -388,13 +387,13 @@ Status PaymentsConnection::counts_checked(QueueCounts* out) {
   return Status::ok;
 }
 
-Status PaymentsConnection::purge() {
+Status SqlitePaymentsConnection::purge() {
   const Status status = write_one(purge_, "DELETE FROM payments");
   return status == Status::refused ? Status::ok : status;  // Refused: it was empty already.
 }
 
-Status PaymentsConnection::take_lease(const std::string& name, const std::string& owner,
-                                      int64_t now_ms, int64_t until_ms) {
+Status SqlitePaymentsConnection::take_lease(const std::string& name, const std::string& owner,
+                                            int64_t now_ms, int64_t until_ms) {
   CREBITO_ASSERT(until_ms > now_ms);
   take_lease_.bindNoCopy(1, name);
   take_lease_.bindNoCopy(2, owner);
@@ -403,12 +402,12 @@ Status PaymentsConnection::take_lease(const std::string& name, const std::string
   return write_one(take_lease_, "UPDATE payment_leases");
 }
 
-Status PaymentsConnection::read_health(std::array<HealthRow, processor_count>* rows) {
+Status SqlitePaymentsConnection::read_health(std::array<HealthRow, processor_count>* rows) {
   *rows = {};
   return db_.report(FaultLog::Kind::read, read_health_checked(rows));
 }
 
-Status PaymentsConnection::read_health_checked(std::array<HealthRow, processor_count>* rows) {
+Status SqlitePaymentsConnection::read_health_checked(std::array<HealthRow, processor_count>* rows) {
   if (db_.file_moved()) return db_.moved();
   int rc;
   while ((rc = read_health_.tryExecuteStep()) == SQLITE_ROW) {
@@ -422,7 +421,7 @@ Status PaymentsConnection::read_health_checked(std::array<HealthRow, processor_c
   return Status::ok;
 }
 
-Status PaymentsConnection::write_health(Processor processor, const HealthRow& row) {
+Status SqlitePaymentsConnection::write_health(Processor processor, const HealthRow& row) {
   write_health_.bind(1, static_cast<int>(processor));
   write_health_.bind(2, row.failing ? 1 : 0);
   write_health_.bind(3, row.min_response_ms);
@@ -434,13 +433,14 @@ Status PaymentsConnection::write_health(Processor processor, const HealthRow& ro
 std::unique_ptr<SqlitePaymentsStore> SqlitePaymentsStore::open(const Options& options, int sessions,
                                                                std::string* error) {
   CREBITO_ASSERT(sessions > 0);
-  std::unique_ptr<ConnectionPool<PaymentsConnection>> pool =
-      ConnectionPool<PaymentsConnection>::open(options, sessions, /*kept=*/0, error);
+  std::unique_ptr<SqliteConnectionPool<SqlitePaymentsConnection>> pool =
+      SqliteConnectionPool<SqlitePaymentsConnection>::open(options, sessions, /*kept=*/0, error);
   if (!pool) return nullptr;
   return std::unique_ptr<SqlitePaymentsStore>(new SqlitePaymentsStore(std::move(pool)));
 }
 
-SqlitePaymentsStore::SqlitePaymentsStore(std::unique_ptr<ConnectionPool<PaymentsConnection>> pool)
+SqlitePaymentsStore::SqlitePaymentsStore(
+    std::unique_ptr<SqliteConnectionPool<SqlitePaymentsConnection>> pool)
     : pool_(std::move(pool)) {}
 
 SqlitePaymentsStore::~SqlitePaymentsStore() = default;
@@ -448,7 +448,7 @@ SqlitePaymentsStore::~SqlitePaymentsStore() = default;
 PaymentsSession* SqlitePaymentsStore::borrow() { return pool_->borrow(); }
 
 void SqlitePaymentsStore::give_back(PaymentsSession* session) {
-  pool_->give_back(static_cast<PaymentsConnection*>(session));
+  pool_->give_back(static_cast<SqlitePaymentsConnection*>(session));
 }
 
 }  // namespace store

@@ -1,11 +1,11 @@
 // The payments store on SQLite (the seam: store/payments_store.h).
 //
-// store::PaymentsConnection is a PaymentsSession on one SQLite connection to the shared file: the
-// durable queue, the settled payments, the health lease and the processors' health (schema.sql,
+// store::SqlitePaymentsConnection is a PaymentsSession on one SQLite connection to the shared file:
+// the durable queue, the settled payments, the health lease and the processors' health (schema.sql,
 // "Payments"). It knows SQL, not the forwarding rules: a claim hands the due row to a
 // caller-supplied decision and writes back what it decides, inside one transaction.
-// store::SqlitePaymentsStore lends them (a store::PaymentsPool, store/sqlite/ledger_engine.h) to
-// every thread of the payments face: request threads, the dispatcher and the health poller.
+// store::SqlitePaymentsStore lends them (a store::SqlitePaymentsPool, store/sqlite/ledger_engine.h)
+// to every thread of the payments face: request threads, the dispatcher and the health poller.
 //
 // Design notes — the invariants this layer keeps:
 //   1. Every write runs in BEGIN IMMEDIATE or is one autocommit statement (same as ledger rows).
@@ -40,19 +40,19 @@
 
 namespace store {
 
-class PaymentsConnection final : public PaymentsSession {
+class SqlitePaymentsConnection final : public PaymentsSession {
  public:
   // Opens the database (schema already applied). nullptr and *error on failure.
   // REQUIRES: writer_lock is the process's WriterLock for the file (WriterLock::open) and outlives
   // the connection. Every write takes it, as the ledger's do: writers of both faces and of both
   // processes then hand the database's write lock over by a futex wake-up, never by polling.
   // fault_log, if given, must outlive the connection.
-  static std::unique_ptr<PaymentsConnection> open(const Options& options, WriterLock* writer_lock,
-                                                  std::string* error,
-                                                  FaultLog* fault_log = nullptr);
-  ~PaymentsConnection() override;
-  PaymentsConnection(const PaymentsConnection&) = delete;
-  PaymentsConnection& operator=(const PaymentsConnection&) = delete;
+  static std::unique_ptr<SqlitePaymentsConnection> open(const Options& options,
+                                                        WriterLock* writer_lock, std::string* error,
+                                                        FaultLog* fault_log = nullptr);
+  ~SqlitePaymentsConnection() override;
+  SqlitePaymentsConnection(const SqlitePaymentsConnection&) = delete;
+  SqlitePaymentsConnection& operator=(const SqlitePaymentsConnection&) = delete;
 
   // The payments operations (store/payments_store.h).
   Status accept(const std::string& correlation_id, int64_t amount_cents, int64_t now_ms) override;
@@ -92,7 +92,7 @@ class PaymentsConnection final : public PaymentsSession {
   QueryCost test_due_query_cost();
 
  private:
-  PaymentsConnection(const Options& options, WriterLock* writer_lock, FaultLog* fault_log);
+  SqlitePaymentsConnection(const Options& options, WriterLock* writer_lock, FaultLog* fault_log);
   // The checks and the report around one autocommit write: takes the writer lock, checks for a
   // moved file, runs the bound statement; ok when a row changed, refused when none did.
   Status write_one(SQLite::Statement& statement, const char* step);
@@ -135,7 +135,7 @@ class PaymentsConnection final : public PaymentsSession {
 };
 
 template <class C>
-class ConnectionPool;
+class SqliteConnectionPool;
 
 class SqlitePaymentsStore final : public PaymentsStore {
  public:
@@ -153,8 +153,9 @@ class SqlitePaymentsStore final : public PaymentsStore {
   void give_back(PaymentsSession* session) override;
 
  private:
-  explicit SqlitePaymentsStore(std::unique_ptr<ConnectionPool<PaymentsConnection>> pool);
-  const std::unique_ptr<ConnectionPool<PaymentsConnection>> pool_;
+  explicit SqlitePaymentsStore(
+      std::unique_ptr<SqliteConnectionPool<SqlitePaymentsConnection>> pool);
+  const std::unique_ptr<SqliteConnectionPool<SqlitePaymentsConnection>> pool_;
 };
 
 }  // namespace store

@@ -40,9 +40,9 @@ struct QueueFile {
     REQUIRE(store);
   }
   store::Options options() const { return {path, 1000}; }
-  std::unique_ptr<store::PaymentsConnection> connect() const {
+  std::unique_ptr<store::SqlitePaymentsConnection> connect() const {
     std::string error;
-    auto connection = store::PaymentsConnection::open(options(), writer_lock.get(), &error);
+    auto connection = store::SqlitePaymentsConnection::open(options(), writer_lock.get(), &error);
     REQUIRE(connection);
     return connection;
   }

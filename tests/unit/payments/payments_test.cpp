@@ -47,7 +47,7 @@ struct Face {
   void settle_all(store::Processor processor, int64_t requested_at_ms) {
     std::string error;
     auto lock = store::WriterLock::open(path, &error);
-    auto connection = store::PaymentsConnection::open({path, 100}, lock.get(), &error);
+    auto connection = store::SqlitePaymentsConnection::open({path, 100}, lock.get(), &error);
     REQUIRE(connection);
     store::PaymentJob job;
     const auto decide = [&](store::PaymentJob* j) {

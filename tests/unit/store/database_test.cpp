@@ -117,7 +117,7 @@ TEST_CASE("every kind of connection runs the one PRAGMA set", "[store][pragmas]"
     check_pragma_set(*connection, "-2000");  // SQLite's default page cache.
   }
   SECTION("the payments face's") {
-    auto pool = store::PaymentsPool::open({path, 100}, 1, 0, &error);
+    auto pool = store::SqlitePaymentsPool::open({path, 100}, 1, 0, &error);
     INFO(error);
     REQUIRE(pool);
     auto connection = pool->acquire();
@@ -144,7 +144,7 @@ TEST_CASE("no kind of connection opens a file not in WAL mode", "[store][pragmas
   CHECK_FALSE(store::SqliteLedgerConnection::open({path, 100}, writer_lock.get(), &error));
   CHECK_THAT(error, Catch::Contains("journal_mode is 'delete'"));
   error.clear();
-  CHECK_FALSE(store::PaymentsConnection::open({path, 100}, writer_lock.get(), &error));
+  CHECK_FALSE(store::SqlitePaymentsConnection::open({path, 100}, writer_lock.get(), &error));
   CHECK_THAT(error, Catch::Contains("journal_mode is 'delete'"));
   error.clear();
   CHECK_FALSE(store::Checkpointer::open_connection(path, &error));
@@ -177,7 +177,7 @@ TEST_CASE("a write waits for a lock held outside crebito for the request timeout
     CHECK(waited < milliseconds(limits::schema_busy_timeout_ms));
   }
   SECTION("the payments face's") {
-    auto pool = store::PaymentsPool::open({path, busy_timeout_ms}, 1, 0, &error);
+    auto pool = store::SqlitePaymentsPool::open({path, busy_timeout_ms}, 1, 0, &error);
     REQUIRE(pool);
     auto connection = pool->acquire();
     const auto waited = timed([&] { return connection->accept(id_a, 100, 1000); }, &status);
@@ -222,7 +222,7 @@ TEST_CASE("a removed file under payments connections: unavailable, nothing creat
   TempDir dir;
   const std::string path = prepared_db(dir);
   std::string error;
-  auto pool = store::PaymentsPool::open({path, 100}, 2, 0, &error);
+  auto pool = store::SqlitePaymentsPool::open({path, 100}, 2, 0, &error);
   REQUIRE(pool);
   REQUIRE(pool->acquire()->accept(id_a, 100, 1000) == store::Status::ok);
   const std::string backup = backup_of(path, dir);
