@@ -7,8 +7,8 @@
 
 #include "config.h"
 #include "crebito_limits.h"
-#include "http/payments_routes.h"
-#include "http/routes.h"
+#include "http/payments/routes.h"
+#include "http/ledger/routes.h"
 #include "http/server.h"
 #include "ledger/ledger.h"
 #include "payments/forwarder.h"

@@ -12,7 +12,7 @@
 #include <memory>
 
 #include "crebito_limits.h"
-#include "http/answers.h"
+#include "http/ledger/answers.h"
 
 namespace http {
 namespace {

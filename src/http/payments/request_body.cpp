@@ -1,4 +1,4 @@
-#include "http/payments_request_body.h"
+#include "http/payments/request_body.h"
 
 #include <nlohmann/json.hpp>
 

@@ -1,6 +1,6 @@
-// The payments face's request bodies and bounds (src/http/payments_request_body.h): a body's
+// The payments face's request bodies and bounds (src/http/payments/request_body.h): a body's
 // correlationId and amount read exactly, every invalid body refused, and the summary's bounds.
-#include "http/payments_request_body.h"
+#include "http/payments/request_body.h"
 
 #include <catch2/catch.hpp>
 

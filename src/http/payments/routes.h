@@ -1,7 +1,7 @@
 // The payments face's HTTP routes (docs/PAYMENTS.md): POST /payments, GET /payments-summary,
 // POST /purge-payments and the operators' GET /payments-consistency. Each handler reads like the
-// ledger's (routes.h): parse (payments_request_body.h), guard and return on bad input, one call
-// into payments::Payments, map the outcome, reply (payments_answers.h).
+// ledger's (http/ledger/routes.h): parse (request_body.h), guard and return on bad input, one call
+// into payments::Payments, map the outcome, reply (answers.h).
 //
 // The handlers hold a pointer to the Payments, which must outlive the server. Thread-safe.
 #pragma once

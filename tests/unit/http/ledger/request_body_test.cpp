@@ -1,6 +1,6 @@
 // Parsing of the URL id and of the POST body: every rule of docs/API.md and the invalid
 // payloads of the official test, at the wire level.
-#include "http/request_body.h"
+#include "http/ledger/request_body.h"
 
 #include <catch2/catch.hpp>
 

@@ -1,6 +1,6 @@
-// The payments face's JSON answers (src/http/payments_answers.h): exact shapes, amounts with two
+// The payments face's JSON answers (src/http/payments/answers.h): exact shapes, amounts with two
 // decimals, and the consistency report byte for byte as it has always been written.
-#include "http/payments_answers.h"
+#include "http/payments/answers.h"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>

@@ -1,6 +1,6 @@
 // The JSON bodies the payments face sends (docs/PAYMENTS.md), written by hand like the ledger's
-// (answers.h). Amounts go out with two decimals from integer cents (payments/amount.h). Pure
-// functions; thread-safe.
+// (http/ledger/answers.h). Amounts go out with two decimals from integer cents (payments/amount.h).
+// Pure functions; thread-safe.
 #pragma once
 
 #include <string>

@@ -1,6 +1,6 @@
-#include "http/payments_answers.h"
+#include "http/payments/answers.h"
 
-#include "http/answers.h"
+#include "http/ledger/answers.h"
 #include "payments/amount.h"
 #include "payments/timestamp.h"
 

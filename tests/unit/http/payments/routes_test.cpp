@@ -1,6 +1,6 @@
-// The payments face's one mapping from outcomes to HTTP statuses (src/http/payments_routes.h),
+// The payments face's one mapping from outcomes to HTTP statuses (src/http/payments/routes.h),
 // and which requests may block their thread.
-#include "http/payments_routes.h"
+#include "http/payments/routes.h"
 
 #include <catch2/catch.hpp>
 

@@ -1,8 +1,8 @@
-#include "http/payments_routes.h"
+#include "http/payments/routes.h"
 
-#include "http/answers.h"
-#include "http/payments_answers.h"
-#include "http/payments_request_body.h"
+#include "http/ledger/answers.h"
+#include "http/payments/answers.h"
+#include "http/payments/request_body.h"
 
 namespace http {
 namespace {

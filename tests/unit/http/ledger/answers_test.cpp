@@ -1,5 +1,5 @@
 // The JSON answers: exact shapes, and escaping that round-trips through a real JSON parser.
-#include "http/answers.h"
+#include "http/ledger/answers.h"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>

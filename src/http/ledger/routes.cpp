@@ -1,7 +1,7 @@
-#include "http/routes.h"
+#include "http/ledger/routes.h"
 
-#include "http/answers.h"
-#include "http/request_body.h"
+#include "http/ledger/answers.h"
+#include "http/ledger/request_body.h"
 
 namespace http {
 namespace {

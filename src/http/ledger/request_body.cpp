@@ -1,4 +1,4 @@
-#include "http/request_body.h"
+#include "http/ledger/request_body.h"
 
 #include <nlohmann/json.hpp>
 

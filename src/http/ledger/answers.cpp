@@ -1,4 +1,4 @@
-#include "http/answers.h"
+#include "http/ledger/answers.h"
 
 #include <cstdio>
 
