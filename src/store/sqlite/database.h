@@ -45,8 +45,12 @@
 
 #include <atomic>
 #include <cstdint>
+#include <exception>
+#include <memory>
 #include <string>
 
+#include "check.h"
+#include "crebito_limits.h"
 #include "store/fault_log.h"
 #include "store/status.h"
 
@@ -120,5 +124,20 @@ class Database {
   int64_t busy_since_us_ = 0;
   std::string last_error_;
 };
+
+// A connection of kind C opened as an error value: `make` runs C's constructor (which opens the
+// file through a Database and prepares C's statements, throwing on failure). nullptr and *error,
+// naming the path, on failure. For the owners of a Database (the ledger's and the payments face's
+// connections), so that none turns a failure to open into an error by itself.
+template <class C, class Make>
+std::unique_ptr<C> open_connection(const Options& options, std::string* error, Make make) {
+  CREBITO_ASSERT(options.busy_timeout_ms >= limits::busy_timeout_ms_min);
+  try {
+    return std::unique_ptr<C>(make());
+  } catch (const std::exception& e) {
+    *error = options.path + ": " + e.what();
+    return nullptr;
+  }
+}
 
 }  // namespace store

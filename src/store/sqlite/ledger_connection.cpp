@@ -54,14 +54,8 @@ std::unique_ptr<SqliteLedgerConnection> SqliteLedgerConnection::open(const Optio
                                                                      std::string* error,
                                                                      FaultLog* fault_log) {
   CREBITO_ASSERT(writer_lock != nullptr);
-  CREBITO_ASSERT(options.busy_timeout_ms >= limits::busy_timeout_ms_min);
-  try {
-    return std::unique_ptr<SqliteLedgerConnection>(
-        new SqliteLedgerConnection(options, writer_lock, fault_log));
-  } catch (const std::exception& e) {
-    *error = options.path + ": " + e.what();
-    return nullptr;
-  }
+  return open_connection<SqliteLedgerConnection>(
+      options, error, [&] { return new SqliteLedgerConnection(options, writer_lock, fault_log); });
 }
 
 bool SqliteLedgerConnection::holds_data() {

@@ -118,14 +118,9 @@ std::unique_ptr<SqlitePaymentsConnection> SqlitePaymentsConnection::open(const O
                                                                          std::string* error,
                                                                          FaultLog* fault_log) {
   CREBITO_ASSERT(writer_lock != nullptr);
-  CREBITO_ASSERT(options.busy_timeout_ms >= limits::busy_timeout_ms_min);
-  try {
-    return std::unique_ptr<SqlitePaymentsConnection>(
-        new SqlitePaymentsConnection(options, writer_lock, fault_log));
-  } catch (const std::exception& e) {
-    *error = options.path + ": " + e.what();
-    return nullptr;
-  }
+  return open_connection<SqlitePaymentsConnection>(options, error, [&] {
+    return new SqlitePaymentsConnection(options, writer_lock, fault_log);
+  });
 }
 
 bool SqlitePaymentsConnection::holds_data() {
