@@ -12,7 +12,7 @@
 #include <optional>
 
 #include "config.h"
-#include "http/answers.h"
+#include "http/ledger/answers.h"
 #include "http/server.h"
 #include "process.h"
 

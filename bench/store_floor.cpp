@@ -1,12 +1,12 @@
 // crebito-store-floor: what the SQLite store costs per posting, with no HTTP in front of it.
 //
 // P processes share one fresh database file, as the two instances do. Each runs the ledger's
-// store as the server does (store::Pool, its writer connection and the WriterLock shared with the
-// other process, a store::Checkpointer thread) and posts in turns of B postings: begin_turn(),
-// B postings, end_turn(), the way the event loop commits one wake-up's debits. Accounts 1-5 at
-// random, credits and debits of 1-1000 cents half and half (a debit the limit refuses costs what
-// it costs the server). Each process measures its own CPU time (all its threads, kernel time
-// included) over its postings; the figure printed is the median over the processes, in
+// store as the server does (store::SqliteLedgerEngine, its writer connection and the WriterLock
+// shared with the other process, a store::Checkpointer thread) and posts in turns of B postings:
+// begin_turn(), B postings, end_turn(), the way the event loop commits one wake-up's debits.
+// Accounts 1-5 at random, credits and debits of 1-1000 cents half and half (a debit the limit
+// refuses costs what it costs the server). Each process measures its own CPU time (all its threads,
+// kernel time included) over its postings; the figure printed is the median over the processes, in
 // microseconds of CPU per posting, for each batch size.
 //
 // The server's CPU per request (bench/compare) minus crebito-null's is the store's share plus the
@@ -32,10 +32,10 @@
 #include <vector>
 
 #include "crebito_limits.h"
-#include "store/checkpointer.h"
-#include "store/database.h"
-#include "store/pool.h"
-#include "store/schema.h"
+#include "store/sqlite/checkpointer.h"
+#include "store/sqlite/database.h"
+#include "store/sqlite/ledger_engine.h"
+#include "store/sqlite/schema.h"
 
 namespace {
 
@@ -109,7 +109,8 @@ double cpu_us() {
 // One process's run: CPU microseconds per posting, or a negative value on failure.
 double post_in_turns(const std::string& path, int batch, long postings) {
   std::string error;
-  const std::unique_ptr<store::Pool> pool = store::Pool::open({path, 1000}, 1, &error);
+  const std::unique_ptr<store::SqliteLedgerEngine> pool =
+      store::SqliteLedgerEngine::open({path, 1000}, 1, &error);
   const std::unique_ptr<store::Checkpointer> checkpointer =
       pool ? store::Checkpointer::start(path, &error) : nullptr;
   if (!pool || !checkpointer) {

@@ -56,7 +56,7 @@ const Setting settings[] = {
      "HOST:PORT, or a unix-socket path containing '/'", nullptr, nullptr, 0, 0, &Config::listen},
     {"--threads", "CREBITO_THREADS", "N", Kind::integer,
      "event-loop threads, each serving any number of connections", nullptr, &Config::threads,
-     limits::worker_threads_min, limits::worker_threads_max},
+     limits::threads_min, limits::threads_max},
     {"--busy-timeout-ms", "CREBITO_BUSY_TIMEOUT_MS", "N", Kind::integer,
      "wait for the other instance's write lock before answering 503", nullptr,
      &Config::busy_timeout_ms, limits::busy_timeout_ms_min, limits::busy_timeout_ms_max},

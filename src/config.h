@@ -30,7 +30,7 @@ struct Config {
   store::Location store{store::Location::Kind::sqlite, "data/crebito.db", ""};
   int store_connections = limits::store_connections_default;  // PostgreSQL only.
   http::ListenAddress listen{false, "127.0.0.1", 9997, ""};
-  int threads = limits::worker_threads_default;
+  int threads = limits::threads_default;
   int busy_timeout_ms = limits::busy_timeout_ms_default;
   int drain_ms = limits::drain_ms_default;
   // Payments face (docs/PAYMENTS.md).

@@ -30,13 +30,13 @@ inline constexpr size_t request_body_bytes_max = 4096;
 // (keeps the parse free of overflow; real ids are 1..5).
 inline constexpr size_t account_id_digits_max = 9;
 
-// Event-loop threads per instance (http/event_loop.h); each serves any number of connections and
-// uses one SQLite connection at a time. One thread serves every ready request per wake-up with no
-// hand-off between threads; a second one keeps serving while the first waits for the database lock
-// the other instance holds.
-inline constexpr int worker_threads_min = 1;
-inline constexpr int worker_threads_max = 64;
-inline constexpr int worker_threads_default = 1;
+// Event-loop threads per instance (--threads; http/event_loop.h); each serves any number of
+// connections and uses one store connection at a time. One thread serves every ready request per
+// wake-up with no hand-off between threads; a second one keeps serving while the first waits for
+// the database lock the other instance holds.
+inline constexpr int threads_min = 1;
+inline constexpr int threads_max = 64;
+inline constexpr int threads_default = 1;
 
 // Connections the event loop serves at once per instance; one more is accepted and closed at once.
 // Through haproxy an instance sees at most haproxy.cfg's maxconn per server.
@@ -64,21 +64,22 @@ inline constexpr int blocking_threads = 2;
 inline constexpr size_t blocking_queue_max = 256;
 
 // Socket timeouts. A client that stops sending mid-request (or a POST without Content-Length)
-// holds a worker for at most read_timeout_ms.
+// holds its connection for at most read_timeout_ms.
 inline constexpr int read_timeout_ms = 2000;
 inline constexpr int write_timeout_ms = 2000;
-// cpp-httplib gives every open connection a worker thread, so these bound what a client connecting
-// straight to an instance can hold (measured: 8 idle connections blocked an 8-thread instance for
-// the whole keep-alive timeout, 8 slowloris connections indefinitely). A new connection must start
-// its first request within first_request_wait_ms, and each request (headers and body) must arrive
-// whole within request_read_ms_max of its first byte. Through haproxy neither is ever reached:
-// haproxy sends each request whole, on a connection it opened to send it.
+// What a client connecting straight to an instance can hold: every open connection costs its loop
+// thread a buffer and a place in the deadline sweep (http/event_loop.h), no thread of its own. A
+// new connection must start its first request within first_request_wait_ms, and each request
+// (headers and body) must arrive whole within request_read_ms_max of its first byte. Through
+// haproxy neither is ever reached: haproxy sends each request whole, on a connection it opened to
+// send it.
 inline constexpr int first_request_wait_ms = read_timeout_ms;
 inline constexpr int request_read_ms_max = 3000;
 
 // After answering early (413, 411, 400) without reading the request body, the connection is
 // closed gracefully: we stop writing and discard what the client still sends, so it reads our
-// answer instead of a connection reset. Bounded in time and bytes so a client cannot hold a worker.
+// answer instead of a connection reset. Bounded in time and bytes so a client cannot hold a
+// connection open.
 inline constexpr int close_linger_ms = 500;
 inline constexpr size_t close_linger_bytes_max = 2 * 1024 * 1024;
 
@@ -126,8 +127,8 @@ inline constexpr int fault_quiet_ms = 250;
 inline constexpr int store_reopen_interval_ms = 200;
 
 // The WAL is copied back into the database file by a background thread every this often (see
-// store/checkpointer.h); requests never checkpoint. At 10k transactions/s of ~3 pages each, the
-// WAL holds ~6 MB between two checkpoints.
+// store/sqlite/checkpointer.h); requests never checkpoint. At 10k transactions/s of ~3 pages each,
+// the WAL holds ~6 MB between two checkpoints.
 inline constexpr int checkpoint_interval_ms = 50;
 // When the WAL holds this many frames (4 KiB pages, so 32 MiB), the checkpointer's second pass
 // runs under the writer lock so that the WAL can start over; writers wait for that pass only, and
@@ -261,6 +262,11 @@ inline constexpr int payment_idle_poll_ms = 25;
 inline constexpr int health_poll_interval_ms = 5100;
 inline constexpr int health_lease_ms = 12'000;
 inline constexpr int health_timeout_ms = 3000;
+// The poller looks for a processor whose answer is older than health_poll_interval_ms this often.
+inline constexpr int health_poll_tick_ms = 200;
+// An instance re-reads the stored health at most this often when choosing a processor
+// (payments/processor_views.h): it changes at most once per health_poll_interval_ms.
+inline constexpr int health_refresh_ms = 200;
 // The processors' health is polled only while this instance has seen payments within this window:
 // an instance serving only the ledger never calls them (and never waits on their names at stop).
 inline constexpr int health_active_window_ms = 30'000;

@@ -1,4 +1,5 @@
-// crebito: one instance of the ledger service. Wires configuration, ledger and HTTP server
+// crebito: one instance of the service, with either face or both (the 2024/Q1 ledger, the 2025
+// payments intermediary; --faces). Wires configuration, the store, the faces and the HTTP server
 // together, and turns SIGTERM/SIGINT into a clean stop: no new connections, in-flight requests
 // answered, database closed (the last connection to close checkpoints the WAL).
 
@@ -7,17 +8,17 @@
 
 #include "config.h"
 #include "crebito_limits.h"
-#include "http/payments_routes.h"
-#include "http/routes.h"
+#include "http/ledger/routes.h"
+#include "http/payments/routes.h"
 #include "http/server.h"
 #include "ledger/ledger.h"
 #include "payments/forwarder.h"
 #include "payments/payments.h"
 #include "process.h"
-#include "store/checkpointer.h"
-#include "store/database.h"
 #include "store/payments_store.h"
-#include "store/schema.h"
+#include "store/sqlite/checkpointer.h"
+#include "store/sqlite/database.h"
+#include "store/sqlite/schema.h"
 
 int main(int argc, char** argv) {
   Config config;

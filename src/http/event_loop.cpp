@@ -16,6 +16,8 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "check.h"
 #include "crebito_limits.h"
@@ -101,13 +103,9 @@ struct Connection {
   size_t out_begin = 0;
   size_t served = 0;
   size_t lingered_bytes = 0;
-  // Where in `out` each answer of this turn that depends on the turn's commit lies
-  // ([begin, end) offsets), in order.
-  struct Span {
-    size_t begin = 0;
-    size_t end = 0;
-  };
-  std::vector<Span> turn_dependent_answers;
+  // Where in `out` each answer of this turn that depends on the turn's commit lies: [first,
+  // second) offsets, in order.
+  std::vector<std::pair<size_t, size_t>> turn_dependent_answers;
   bool in_turn = false;      // Queued in this turn's list.
   bool peer_closed = false;  // recv() returned 0: serve what is buffered, then close.
   bool close_after_flush = false;
@@ -324,11 +322,11 @@ class EventLoop::Thread {
   // turn is sent, after the turn's writes are committed.
   void run_turn() {
     if (turn_.empty()) return;
-    if (loop_->hooks_.begin) loop_->hooks_.begin();
+    if (loop_->hooks_.begin_turn) loop_->hooks_.begin_turn();
     for (Connection* connection : turn_) {
       if (!connection->failed) serve_buffered(connection);
     }
-    const bool committed = loop_->hooks_.end ? loop_->hooks_.end() : true;
+    const bool committed = loop_->hooks_.end_turn ? loop_->hooks_.end_turn() : true;
     for (Connection* connection : turn_) {
       if (!committed) replace_dependent_answers(connection);
       connection->turn_dependent_answers.clear();
@@ -345,17 +343,17 @@ class EventLoop::Thread {
   // says what happened to it, and a client that retries every 503 must not repeat a write that
   // was made.
   static void replace_dependent_answers(Connection* connection) {
-    const std::vector<Connection::Span>& spans = connection->turn_dependent_answers;
+    const auto& spans = connection->turn_dependent_answers;
     if (spans.empty()) return;
     std::string& out = connection->out;
-    std::string rebuilt = out.substr(0, spans.front().begin);
-    size_t kept_from = spans.front().begin;
-    for (const Connection::Span& span : spans) {
-      CREBITO_ASSERT(span.begin >= kept_from && span.end >= span.begin && span.end <= out.size());
-      rebuilt.append(out, kept_from, span.begin - kept_from);
-      const bool last = span.end == out.size() && connection->close_after_flush;
+    std::string rebuilt = out.substr(0, spans.front().first);
+    size_t kept_from = spans.front().first;
+    for (const auto& [begin, end] : spans) {
+      CREBITO_ASSERT(begin >= kept_from && end >= begin && end <= out.size());
+      rebuilt.append(out, kept_from, begin - kept_from);
+      const bool last = end == out.size() && connection->close_after_flush;
       rebuilt.append(last ? unavailable_closing_answer : unavailable_answer);
-      kept_from = span.end;
+      kept_from = end;
     }
     rebuilt.append(out, kept_from, std::string::npos);
     out.swap(rebuilt);
@@ -428,7 +426,7 @@ class EventLoop::Thread {
     if (connection->state == Connection::State::partial) {
       connection->state = Connection::State::idle;
     }
-    if (in_turn && loop_->hooks_.depends && loop_->hooks_.depends()) {
+    if (in_turn && loop_->hooks_.answered_from_turn && loop_->hooks_.answered_from_turn()) {
       connection->turn_dependent_answers.push_back({answer_begin, connection->out.size()});
     }
     if (!ok || connection_closed || last || close_requested) {

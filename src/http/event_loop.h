@@ -15,9 +15,9 @@
 // The turn hooks let the store commit every write of a turn in one transaction before any of its
 // answers leaves (a group commit without thread hand-offs): answers are only sent after
 // end_turn() returns. When end_turn() returns false (the turn's writes did not commit), the answer
-// of every request that depended on the turn's transaction (TurnHooks::depends) is replaced with
-// 503 in its place; the other answers of the turn stay, so a pipelined request served after the
-// transaction was lost (and committed on its own) keeps its own answer.
+// of every request that depended on the turn's transaction (TurnHooks::answered_from_turn) is
+// replaced with 503 in its place; the other answers of the turn stay, so a pipelined request served
+// after the transaction was lost (and committed on its own) keeps its own answer.
 //
 // A request whose handler may block for long (blocking_route) runs on a side thread instead, so
 // it holds up no other connection; its connection leaves the loop until that request is answered.
@@ -45,14 +45,15 @@ namespace http {
 
 class EventLoop : public httplib::Server {
  public:
-  // Called on a loop thread around each turn (see above). end() returns false when the writes of
-  // the turn could not be made durable.
-  // depends() is asked after each request: whether its answer depends on end() (then, when end()
-  // returns false, that answer alone is replaced with 503).
+  // Called on a loop thread around each turn (see above): the names the ledger and its store use
+  // for the same calls (ledger::Ledger, store::LedgerStore). end_turn() returns false when the
+  // writes of the turn could not be made durable. answered_from_turn() is asked after each
+  // request: whether its answer depends on end_turn() (then, when end_turn() returns false, that
+  // answer alone is replaced with 503).
   struct TurnHooks {
-    std::function<void()> begin;
-    std::function<bool()> end;
-    std::function<bool()> depends;
+    std::function<void()> begin_turn;
+    std::function<bool()> end_turn;
+    std::function<bool()> answered_from_turn;
   };
 
   EventLoop();

@@ -10,9 +10,10 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <string>
 
 #include "crebito_limits.h"
-#include "http/answers.h"
+#include "http/ledger/answers.h"
 
 namespace http {
 namespace {
@@ -25,7 +26,7 @@ bool has_body_length(const httplib::Request& req) {
 bool body_too_large(const httplib::Request& req) {
   if (!req.has_header("Content-Length")) return false;
   const std::string value = req.get_header_value("Content-Length");
-  if (value.empty() || value.size() > 9 ||
+  if (value.empty() || value.size() > limits::content_length_digits_max ||
       value.find_first_not_of("0123456789") != std::string::npos) {
     return true;
   }
@@ -42,6 +43,16 @@ httplib::Server::HandlerResponse refuse(httplib::Response& res, int status, cons
   return httplib::Server::HandlerResponse::Handled;
 }
 
+// "request body larger than 4096 bytes", from the limit itself (built with append: GCC 12 warns
+// falsely, -Wrestrict, on a chain of operator+ with a temporary std::string).
+std::string body_too_large_text() {
+  std::string text = "request body larger than ";
+  text += std::to_string(limits::request_body_bytes_max);
+  text += " bytes";
+  return text;
+}
+const std::string body_too_large_reason = body_too_large_text();
+
 const char* status_reason(int status) {
   switch (status) {
     case 400:
@@ -51,7 +62,7 @@ const char* status_reason(int status) {
     case 405:
       return "method not allowed";
     case 413:
-      return "request body larger than 4096 bytes";
+      return body_too_large_reason.c_str();
     case 414:
       return "request URI too long";
     default:

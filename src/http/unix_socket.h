@@ -10,12 +10,9 @@
 //
 // Use, in this order:
 //   claim()              before binding: see below. Refused: false and *error naming the path.
-//   then either
-//     bind_and_listen()  creates the socket, binds, listens, and returns the listening fd; or
-//     adopt_bound()      after the caller bound and listened on path() itself (cpp-httplib's
-//                        bind_to_port with AF_UNIX).
-//                        Both make the socket connectable for every user (mode 0666: haproxy may
-//                        run as another user) and record its device and inode.
+//   bind_and_listen()    creates the socket, binds, listens, and returns the listening fd; makes
+//                        the socket connectable for every user (mode 0666: haproxy may run as
+//                        another user) and records its device and inode.
 //   leave()              the process is stopping (SIGTERM drain, or stop): a successor may claim
 //                        the path from now on; it waits until this process's socket stops
 //                        accepting. Also makes a claim() that is still waiting give up.
@@ -79,14 +76,13 @@ class UnixSocket {
   // socket_type_flags are added to SOCK_STREAM | SOCK_CLOEXEC (e.g. SOCK_NONBLOCK).
   int bind_and_listen(std::string* error, int socket_type_flags = 0);
 
-  // REQUIRES: claim() succeeded and the caller has bound and is listening on path(). Sets mode 0666
-  // and records the socket. false and *error if the path is not a socket.
-  bool adopt_bound(std::string* error);
-
   void leave();
   void release();
 
  private:
+  // bind_and_listen()'s step after bind: sets mode 0666 and records the socket. false and *error
+  // if the path is not a socket.
+  bool adopt_bound(std::string* error);
   enum class State { unclaimed, claiming, claimed, owned, released };
 
   // claim()'s steps, while the state is claiming (only that thread touches the lock file then).

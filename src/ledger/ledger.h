@@ -13,9 +13,9 @@
 #include <vector>
 
 #include "ledger/transaction.h"
-#include "store/database.h"
 #include "store/ledger_store.h"
 #include "store/location.h"
+#include "store/sqlite/database.h"
 
 namespace ledger {
 
@@ -65,8 +65,8 @@ class Ledger {
 
   bool has_account(int64_t account_id) const;
 
-  // Applies one credit or debit. ok: *after is the account as committed (within a batch: as it
-  // is committed when the batch is, see below).
+  // Applies one credit or debit. ok: *after is the account as committed (within a turn: as it
+  // is committed when the turn is, see below).
   // REQUIRES: has_account(account_id) and request_valid(request).
   Outcome apply(int64_t account_id, const TransactionRequest& request, Balance* after);
 
@@ -79,15 +79,15 @@ class Ledger {
 
   const std::vector<Account>& accounts() const { return accounts_; }
 
-  // Batches, one per wake-up of an event-loop thread (the store's batches, store/ledger_store.h;
-  // with SQLite, store::Pool's turns): between begin_batch() and end_batch() the calling thread's
-  // credits, debits and statements may share one transaction. Their outcomes are final only if
-  // end_batch() returns true; when it returns false, nothing of the batch was written and every
-  // request for which answered_from_batch() said true must be answered 503 instead.
-  // answered_from_batch() is asked once after each request.
-  void begin_batch() { store_->begin_batch(); }
-  bool end_batch() { return store_->end_batch(); }
-  bool answered_from_batch() { return store_->answered_from_batch(); }
+  // Turns, one per wake-up of an event-loop thread (http/event_loop.h; the store's turns,
+  // store/ledger_store.h): between begin_turn() and end_turn() the calling thread's credits,
+  // debits and statements may share one transaction, the turn's. Their outcomes are final only if
+  // end_turn() returns true; when it returns false, nothing of the turn's transaction was written
+  // and every request for which answered_from_turn() said true must be answered 503 instead.
+  // answered_from_turn() is asked once after each request.
+  void begin_turn() { store_->begin_turn(); }
+  bool end_turn() { return store_->end_turn(); }
+  bool answered_from_turn() { return store_->answered_from_turn(); }
 
  private:
   Ledger(std::unique_ptr<store::LedgerStore> store, std::vector<Account> accounts);

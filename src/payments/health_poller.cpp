@@ -16,7 +16,7 @@ namespace {
 
 constexpr const char* health_lease = "health";
 // Between passes. A pass only calls a processor whose answer is older than the poll interval.
-constexpr int64_t tick_ms = int64_t{limits::payment_idle_poll_ms} * 8;
+constexpr int64_t tick_ms = limits::health_poll_tick_ms;
 
 }  // namespace
 

@@ -1,5 +1,5 @@
-// payments::HealthPoller keeps the processors' health in SQLite (table processor_health) for every
-// worker of both instances: GET /payments/service-health on each processor, at most once per
+// payments::HealthPoller keeps the processors' health in the store (table processor_health) for
+// every worker of both instances: GET /payments/service-health on each processor, at most once per
 // limits::health_poll_interval_ms per processor across both instances, which the processors'
 // rate limit (one call per 5 s) requires. At most one instance at a time polls: the one holding
 // the "health" lease (store::PaymentsSession::take_lease). It polls only while its instance has

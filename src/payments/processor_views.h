@@ -1,12 +1,12 @@
 // payments::ProcessorViews is what an instance knows about each processor when it chooses one for
-// a payment (choose_processor() in forwarding.h): the last health poll answer stored in SQLite
-// (health_poller.h), refined by what this instance's own calls show. A failed call avoids that
-// processor for limits::processor_avoid_ms; answered calls give a recent latency; a call still
-// waiting counts as a latency of at least its age, so a processor that turns slow is left before
-// any answer says so (a view also gives the answered latency and the oldest waiting call's age
-// apart, for the call budget's stall rule, forwarding.h within_budget()). A new poll answer
-// replaces the latency calls showed before it, so a processor that was slow and got no calls since
-// does not keep that latency for ever.
+// a payment (choose_processor() in forwarding.h): the last health poll answer kept in the store
+// (health_poller.h; SQLite or PostgreSQL, whichever --store names), refined by what this instance's
+// own calls show. A failed call avoids that processor for limits::processor_avoid_ms; answered
+// calls give a recent latency; a call still waiting counts as a latency of at least its age, so a
+// processor that turns slow is left before any answer says so (a view also gives the answered
+// latency and the oldest waiting call's age apart, for the call budget's stall rule, forwarding.h
+// within_budget()). A new poll answer replaces the latency calls showed before it, so a processor
+// that was slow and got no calls since does not keep that latency for ever.
 //
 // Thread-safe: workers report their calls (call_started, call_ended), the dispatcher reads views
 // and refreshes the stored health. No call waits for another beyond a short critical section.
@@ -18,6 +18,7 @@
 #include <mutex>
 #include <vector>
 
+#include "crebito_limits.h"
 #include "payments/forwarding.h"
 #include "store/payments_store.h"
 
@@ -25,8 +26,8 @@ namespace payments {
 
 class ProcessorViews {
  public:
-  // The stored health is re-read at most this often: it changes at most once per poll interval.
-  static constexpr int64_t refresh_interval_ms = 200;
+  // The stored health is re-read at most this often (limits::health_refresh_ms).
+  static constexpr int64_t refresh_interval_ms = limits::health_refresh_ms;
   // Recent latency follows the last answered calls: new = (old * 3 + sample) / 4.
   static constexpr int64_t latency_weight_old = 3;
   static constexpr int64_t latency_weight_total = 4;

@@ -1,7 +1,7 @@
 #include "store/ledger_store.h"
 
 #include "store/postgres/ledger_store.h"
-#include "store/sqlite_ledger_store.h"
+#include "store/sqlite/ledger_store.h"
 
 namespace store {
 

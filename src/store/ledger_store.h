@@ -1,7 +1,8 @@
 // store::LedgerStore is what ledger::Ledger keeps its accounts and transactions in: one interface,
 // two implementations, chosen at start by --store (store/location.h):
-//   - store::SqliteLedgerStore (store/sqlite_ledger_store.h): the SQLite file shared by the
-//     instances of one machine, through store::Pool (group commit, per-wake-up turns);
+//   - store::SqliteLedgerStore (store/sqlite/ledger_store.h): the SQLite file shared by the
+//     instances of one machine, through store::SqliteLedgerEngine (group commit, per-wake-up
+//     turns);
 //   - store::PostgresLedgerStore (store/postgres/ledger_store.h): a PostgreSQL database shared by
 //     instances on any number of machines.
 //
@@ -17,14 +18,15 @@
 //      may keep accounts apart (PostgreSQL with Citus: distributed by account id).
 //   5. Thread-safe: any number of threads may call at once.
 //
-// Batches (the method group begin_batch / end_batch / answered_from_batch) are how an event-loop
-// thread commits all the writes of one wake-up together (http/event_loop.h, TurnHooks). A store
-// may batch (SQLite: one transaction per wake-up) or not (PostgreSQL: each posting commits alone,
-// end_batch() is always true and no request depends on the batch).
-//   - Between begin_batch() and end_batch() the calling thread's outcomes are final only if
-//     end_batch() returns true; when it returns false, nothing of the batch was written and every
-//     request for which answered_from_batch() said true must be answered 503 instead.
-//   - answered_from_batch() is asked once after each request, and clears the answer.
+// Turns (the method group begin_turn / end_turn / answered_from_turn) are how an event-loop
+// thread commits all the writes of one wake-up together (http/event_loop.h, TurnHooks): the
+// wake-up's turn, and its one transaction. A store may share one (SQLite) or not (PostgreSQL: each
+// posting commits alone, end_turn() is always true and no request is answered from the turn).
+//   - Between begin_turn() and end_turn() the calling thread's outcomes are final only if
+//     end_turn() returns true; when it returns false, nothing of the turn's transaction was
+//     written and every request for which answered_from_turn() said true must be answered 503
+//     instead (the others keep their answers: they committed on their own).
+//   - answered_from_turn() is asked once after each request, and clears the answer.
 #pragma once
 
 #include <cstdint>
@@ -32,9 +34,9 @@
 #include <string>
 #include <vector>
 
-#include "store/connection.h"  // AccountRow, EntryRow, Posting
-#include "store/database.h"    // Status
+#include "store/ledger_rows.h"
 #include "store/location.h"
+#include "store/status.h"
 
 namespace store {
 
@@ -56,10 +58,10 @@ class LedgerStore {
   // ok when the store can be read now and holds the ledger; `account_id` is one of its accounts.
   virtual Status health(int64_t account_id, std::string* error_text) = 0;
 
-  // Batches (see above).
-  virtual void begin_batch() = 0;
-  virtual bool end_batch() = 0;
-  virtual bool answered_from_batch() = 0;
+  // Turns (see above).
+  virtual void begin_turn() = 0;
+  virtual bool end_turn() = 0;
+  virtual bool answered_from_turn() = 0;
 };
 
 struct LedgerStoreOptions {

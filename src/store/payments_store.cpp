@@ -1,9 +1,9 @@
 #include "store/payments_store.h"
 
-#include "store/payments.h"
 #include "store/postgres/payments_store.h"
 #include "store/postgres/schema.h"
-#include "store/schema.h"
+#include "store/sqlite/payments_connection.h"
+#include "store/sqlite/schema.h"
 
 namespace store {
 

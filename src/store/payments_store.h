@@ -3,8 +3,8 @@
 //
 //   - store::PaymentsSession: one connection's worth of payments operations, used by one thread at
 //     a time. Two implementations, chosen at start by --store (store/location.h):
-//     store::PaymentsConnection (SQLite, store/payments.h) and store::PostgresPaymentsConnection
-//     (PostgreSQL, store/postgres/payments_store.h).
+//     store::SqlitePaymentsConnection (SQLite, store/sqlite/payments_connection.h) and
+//     store::PostgresPaymentsConnection (PostgreSQL, store/postgres/payments_store.h).
 //   - store::PaymentsStore: lends sessions to the face's threads (request threads, the dispatcher,
 //     the health poller). Thread-safe. A session whose database went away (a moved SQLite file, a
 //     lost PostgreSQL connection) answers `unavailable`; the store replaces or reconnects it, so a
@@ -30,8 +30,8 @@
 #include <string>
 #include <vector>
 
-#include "store/database.h"
 #include "store/location.h"
+#include "store/status.h"
 
 namespace store {
 

@@ -27,7 +27,7 @@
 #include <thread>
 
 #include "crebito_limits.h"
-#include "http/routes.h"
+#include "http/ledger/routes.h"
 #include "http/server.h"
 #include "ledger/ledger.h"
 #include "support/audit.h"

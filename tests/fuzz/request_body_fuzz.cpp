@@ -10,7 +10,7 @@
 #include <string_view>
 
 #include "crebito_limits.h"
-#include "http/request_body.h"
+#include "http/ledger/request_body.h"
 #include "ledger/transaction.h"
 
 namespace {

@@ -28,13 +28,14 @@
 //      backend has not gone) the outcome is unknown: Status::unknown, answered 504, never 503
 //      (docs/RELIABILITY.md).
 //   5. Faults are logged once when they start and once when they end (store::FaultLog).
-//   6. Batches: each posting commits alone; end_batch() is always true, no answer depends on it.
+//   6. Turns: each posting commits alone; end_turn() is always true, no answer depends on it.
 #pragma once
 
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "store/fault_log.h"
 #include "store/ledger_store.h"
 #include "store/postgres/pg_connection.h"
 
@@ -54,9 +55,9 @@ class PostgresLedgerStore final : public LedgerStore {
   Status read_accounts(std::vector<AccountRow>* accounts, std::string* error_text) override;
   Status health(int64_t account_id, std::string* error_text) override;
 
-  void begin_batch() override {}
-  bool end_batch() override { return true; }
-  bool answered_from_batch() override { return false; }
+  void begin_turn() override {}
+  bool end_turn() override { return true; }
+  bool answered_from_turn() override { return false; }
 
   // The statements every connection prepares (invariant 3 is checked on these by a test).
   static const std::vector<pg::Prepared>& statements();

@@ -37,7 +37,7 @@
 #include <vector>
 
 #include "crebito_limits.h"
-#include "store/database.h"
+#include "store/fault_log.h"
 #include "store/payments_store.h"
 #include "store/postgres/pg_connection.h"
 

@@ -53,7 +53,7 @@
 #include <string_view>
 #include <vector>
 
-#include "store/database.h"  // store::Status
+#include "store/status.h"
 
 struct pg_conn;
 struct pg_result;

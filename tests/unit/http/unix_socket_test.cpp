@@ -210,22 +210,6 @@ TEST_CASE("release leaves a path that is no longer the socket it bound", "[unix_
   ::close(other);
 }
 
-TEST_CASE("a caller that binds itself adopts the socket after bind", "[unix_socket]") {
-  TempDir dir;
-  const std::string path = dir.file("api.sock");
-  std::string error;
-  http::UnixSocket socket(path, claim_wait_ms);
-  REQUIRE(socket.claim(&error));
-  const int fd = bind_plain(path, /*listening=*/true);  // As cpp-httplib's bind_to_port does.
-  REQUIRE(socket.adopt_bound(&error));
-  struct stat status {};
-  REQUIRE(::stat(path.c_str(), &status) == 0);
-  CHECK((status.st_mode & 0777) == 0666);
-  ::close(fd);
-  socket.release();
-  CHECK_FALSE(exists(path));
-}
-
 TEST_CASE("leave() makes a waiting claim give up", "[unix_socket]") {
   TempDir dir;
   const std::string path = dir.file("api.sock");

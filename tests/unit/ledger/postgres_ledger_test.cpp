@@ -41,10 +41,10 @@ TEST_CASE("postgresql: the ledger's rules through ledger::Ledger on a PostgreSQL
   CHECK(statement.entries[0].description == "quase");
 
   // A batch on PostgreSQL: each posting commits alone, no answer depends on the batch.
-  ledger->begin_batch();
+  ledger->begin_turn();
   REQUIRE(ledger->apply(1, {1, ledger::Kind::credit, "lote"}, &balance) == ledger::Outcome::ok);
-  CHECK_FALSE(ledger->answered_from_batch());
-  CHECK(ledger->end_batch());
+  CHECK_FALSE(ledger->answered_from_turn());
+  CHECK(ledger->end_turn());
   CHECK(count_rows(cluster, 1) == 2);
 
   cluster.stop_immediate();

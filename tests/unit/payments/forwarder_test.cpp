@@ -23,7 +23,7 @@ struct Setup {
   ProcessorSim fallback_sim{"0.15", logs.file("fallback.log")};
   payments::Forwarder forwarder{{file.store.get(), default_sim.url(), fallback_sim.url(),
                                  /*workers=*/4, /*timeout_ms=*/2000}};
-  std::unique_ptr<store::PaymentsConnection> accepts = file.connect();
+  std::unique_ptr<store::SqlitePaymentsConnection> accepts = file.connect();
 
   Setup() { forwarder.start(); }
   void accept(int first, int count) {

@@ -14,8 +14,8 @@
 #include <string>
 #include <thread>
 
-#include "store/payments.h"
-#include "store/schema.h"
+#include "store/sqlite/payments_connection.h"
+#include "store/sqlite/schema.h"
 #include "support/temp_dir.h"
 
 namespace payments_fixture {
@@ -40,14 +40,15 @@ struct QueueFile {
     REQUIRE(store);
   }
   store::Options options() const { return {path, 1000}; }
-  std::unique_ptr<store::PaymentsConnection> connect() const {
+  std::unique_ptr<store::SqlitePaymentsConnection> connect() const {
     std::string error;
-    auto connection = store::PaymentsConnection::open(options(), writer_lock.get(), &error);
+    auto connection = store::SqlitePaymentsConnection::open(options(), writer_lock.get(), &error);
     REQUIRE(connection);
     return connection;
   }
   // Puts a copy of the file in its place, as an operator restoring a backup would: every
-  // connection opened before sees a moved file (store/database.h, invariant 7) until replaced.
+  // connection opened before sees a moved file (store/sqlite/database.h, invariant 7) until
+  // replaced.
   void replace_by_copy() const {
     const std::string copy = dir.file("copy.db");
     {

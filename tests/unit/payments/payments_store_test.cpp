@@ -1,6 +1,6 @@
-// The payments queue in SQLite (src/store/payments.h): the cases every payments store passes
-// (payments_store_cases.h: duplicates, leases that keep a payment with one worker, an expired
-// lease handed to the next claimer, a stale worker that writes nothing, alone or among the
+// The payments queue in SQLite (src/store/sqlite/payments_connection.h): the cases every payments
+// store passes (payments_store_cases.h: duplicates, leases that keep a payment with one worker, an
+// expired lease handed to the next claimer, a stale worker that writes nothing, alone or among the
 // outcomes written together, batches of claims in due order, concurrent claimers, the summary's
 // inclusive bounds on requestedAt, the health lease and rows), and claims that read the due-work
 // index, so that their cost does not grow with the backlog.
@@ -11,8 +11,8 @@
 #include <cstdio>
 
 #include "payments_store_cases.h"
-#include "store/payments.h"
-#include "store/schema.h"
+#include "store/sqlite/payments_connection.h"
+#include "store/sqlite/schema.h"
 #include "support/temp_dir.h"
 
 namespace cases = payments_store_cases;
@@ -24,14 +24,16 @@ constexpr store::Processor to_default = store::Processor::default_processor;
 struct Queue {
   TempDir dir;
   std::shared_ptr<store::WriterLock> writer_lock;
-  std::unique_ptr<store::PaymentsConnection> one, two;
+  std::unique_ptr<store::SqlitePaymentsConnection> one, two;
   Queue() {
     std::string error;
     REQUIRE(store::apply_schema(dir.file("crebito.db"), &error));
     writer_lock = store::WriterLock::open(dir.file("crebito.db"), &error);
     REQUIRE(writer_lock);
-    one = store::PaymentsConnection::open({dir.file("crebito.db"), 100}, writer_lock.get(), &error);
-    two = store::PaymentsConnection::open({dir.file("crebito.db"), 100}, writer_lock.get(), &error);
+    one = store::SqlitePaymentsConnection::open({dir.file("crebito.db"), 100}, writer_lock.get(),
+                                                &error);
+    two = store::SqlitePaymentsConnection::open({dir.file("crebito.db"), 100}, writer_lock.get(),
+                                                &error);
     REQUIRE(one);
     REQUIRE(two);
   }
@@ -46,7 +48,7 @@ std::string id_of(int n) {
 }
 
 // `claims` claims at now_ms, each settled when it succeeds.
-void claim_and_settle(store::PaymentsConnection& connection, int claims, int64_t now_ms) {
+void claim_and_settle(store::SqlitePaymentsConnection& connection, int claims, int64_t now_ms) {
   for (int i = 0; i < claims; ++i) {
     store::PaymentJob job;
     const auto decide = [now_ms](store::PaymentJob* j) {
@@ -61,10 +63,10 @@ void claim_and_settle(store::PaymentsConnection& connection, int claims, int64_t
 }
 
 // What `claims` claims at now_ms cost the due-work queries of a fresh connection to q's file.
-store::PaymentsConnection::QueryCost claims_cost(Queue& q, int claims, int64_t now_ms) {
+store::SqlitePaymentsConnection::QueryCost claims_cost(Queue& q, int claims, int64_t now_ms) {
   std::string error;
-  auto connection =
-      store::PaymentsConnection::open({q.dir.file("crebito.db"), 100}, q.writer_lock.get(), &error);
+  auto connection = store::SqlitePaymentsConnection::open({q.dir.file("crebito.db"), 100},
+                                                          q.writer_lock.get(), &error);
   REQUIRE(connection);
   claim_and_settle(*connection, claims, now_ms);
   return connection->test_due_query_cost();

@@ -16,9 +16,9 @@
 #include <thread>
 
 #include "payments/timestamp.h"
-#include "store/payments.h"
-#include "store/pool.h"
-#include "store/schema.h"
+#include "store/sqlite/ledger_engine.h"
+#include "store/sqlite/payments_connection.h"
+#include "store/sqlite/schema.h"
 #include "support/temp_dir.h"
 
 namespace {
@@ -47,7 +47,7 @@ struct Face {
   void settle_all(store::Processor processor, int64_t requested_at_ms) {
     std::string error;
     auto lock = store::WriterLock::open(path, &error);
-    auto connection = store::PaymentsConnection::open({path, 100}, lock.get(), &error);
+    auto connection = store::SqlitePaymentsConnection::open({path, 100}, lock.get(), &error);
     REQUIRE(connection);
     store::PaymentJob job;
     const auto decide = [&](store::PaymentJob* j) {
@@ -161,7 +161,7 @@ TEST_CASE("an accept during a ledger turn on the same thread commits the turn fi
           "[unit][payments][turn]") {
   Face face;
   std::string error;
-  auto pool = store::Pool::open({face.path, 100}, 1, &error);
+  auto pool = store::SqliteLedgerEngine::open({face.path, 100}, 1, &error);
   REQUIRE(pool);
   const store::Posting posting{1, 100, 100, 'c', "turn", "2024-01-01T00:00:00.000000Z"};
   store::AccountRow after;

@@ -16,7 +16,7 @@
 using payments::Processor;
 using payments_fixture::id_of;
 using payments_fixture::wait_until;
-using AttemptEnd = store::PaymentsConnection::AttemptEnd;
+using AttemptEnd = store::SqlitePaymentsConnection::AttemptEnd;
 
 namespace {
 

@@ -1,11 +1,12 @@
-// The SQLite core every store connection is built on (src/store/database.h), seen through each kind
-// of connection: the ledger's (lent and the writer), the payments face's, and the checkpointer's.
+// The SQLite core every store connection is built on (src/store/sqlite/database.h), seen through
+// each kind of connection: the ledger's (lent and the writer), the payments face's, and the
+// checkpointer's.
 //   - each runs the one PRAGMA set, read back from the connection itself;
 //   - a write waits for a lock held outside crebito for the request timeout, not the schema's;
 //   - a file removed while open: every kind answers unavailable, writes nothing into the unlinked
 //     file, creates no file, and its pool replaces it once a database is back at the path (the
 //     checkpointer too: it checkpoints the restored file).
-#include "store/database.h"
+#include "store/sqlite/database.h"
 
 #include <SQLiteCpp/Database.h>
 
@@ -16,9 +17,9 @@
 #include <thread>
 
 #include "crebito_limits.h"
-#include "store/checkpointer.h"
-#include "store/pool.h"
-#include "store/schema.h"
+#include "store/sqlite/checkpointer.h"
+#include "store/sqlite/ledger_engine.h"
+#include "store/sqlite/schema.h"
 #include "support/temp_dir.h"
 
 namespace {
@@ -54,7 +55,7 @@ store::Posting credit(int64_t account, int64_t amount, const std::string& tag) {
   return {account, amount, amount, 'c', tag, "2024-01-01T00:00:00.000000Z"};
 }
 
-// What every kind of connection must read back (store/database.h, invariant 3).
+// What every kind of connection must read back (store/sqlite/database.h, invariant 3).
 template <class C>
 void check_pragma_set(C& connection, const std::string& cache_size) {
   CHECK(connection.test_pragma("journal_mode") == "wal");
@@ -109,14 +110,14 @@ TEST_CASE("every kind of connection runs the one PRAGMA set", "[store][pragmas]"
   const std::string path = prepared_db(dir);
   std::string error;
   SECTION("the ledger's") {
-    auto pool = store::Pool::open({path, 100}, 1, &error);
+    auto pool = store::SqliteLedgerEngine::open({path, 100}, 1, &error);
     INFO(error);
     REQUIRE(pool);
     auto connection = pool->acquire();
     check_pragma_set(*connection, "-2000");  // SQLite's default page cache.
   }
   SECTION("the payments face's") {
-    auto pool = store::PaymentsPool::open({path, 100}, 1, 0, &error);
+    auto pool = store::SqlitePaymentsPool::open({path, 100}, 1, 0, &error);
     INFO(error);
     REQUIRE(pool);
     auto connection = pool->acquire();
@@ -140,10 +141,10 @@ TEST_CASE("no kind of connection opens a file not in WAL mode", "[store][pragmas
     SQLite::Database db(path, SQLite::OPEN_READWRITE);
     db.exec("PRAGMA journal_mode = DELETE");
   }
-  CHECK_FALSE(store::Connection::open({path, 100}, writer_lock.get(), &error));
+  CHECK_FALSE(store::SqliteLedgerConnection::open({path, 100}, writer_lock.get(), &error));
   CHECK_THAT(error, Catch::Contains("journal_mode is 'delete'"));
   error.clear();
-  CHECK_FALSE(store::PaymentsConnection::open({path, 100}, writer_lock.get(), &error));
+  CHECK_FALSE(store::SqlitePaymentsConnection::open({path, 100}, writer_lock.get(), &error));
   CHECK_THAT(error, Catch::Contains("journal_mode is 'delete'"));
   error.clear();
   CHECK_FALSE(store::Checkpointer::open_connection(path, &error));
@@ -166,7 +167,7 @@ TEST_CASE("a write waits for a lock held outside crebito for the request timeout
   };
   store::Status status;
   SECTION("the ledger's") {
-    auto pool = store::Pool::open({path, busy_timeout_ms}, 1, &error);
+    auto pool = store::SqliteLedgerEngine::open({path, busy_timeout_ms}, 1, &error);
     REQUIRE(pool);
     store::AccountRow after;
     const auto waited =
@@ -176,7 +177,7 @@ TEST_CASE("a write waits for a lock held outside crebito for the request timeout
     CHECK(waited < milliseconds(limits::schema_busy_timeout_ms));
   }
   SECTION("the payments face's") {
-    auto pool = store::PaymentsPool::open({path, busy_timeout_ms}, 1, 0, &error);
+    auto pool = store::SqlitePaymentsPool::open({path, busy_timeout_ms}, 1, 0, &error);
     REQUIRE(pool);
     auto connection = pool->acquire();
     const auto waited = timed([&] { return connection->accept(id_a, 100, 1000); }, &status);
@@ -192,7 +193,7 @@ TEST_CASE("a removed ledger: unavailable, nothing created, reopened once a ledge
   TempDir dir;
   const std::string path = prepared_db(dir);
   std::string error;
-  auto pool = store::Pool::open({path, 100}, 2, &error);
+  auto pool = store::SqliteLedgerEngine::open({path, 100}, 2, &error);
   REQUIRE(pool);
   store::AccountRow after;
   std::vector<store::EntryRow> entries;
@@ -221,7 +222,7 @@ TEST_CASE("a removed file under payments connections: unavailable, nothing creat
   TempDir dir;
   const std::string path = prepared_db(dir);
   std::string error;
-  auto pool = store::PaymentsPool::open({path, 100}, 2, 0, &error);
+  auto pool = store::SqlitePaymentsPool::open({path, 100}, 2, 0, &error);
   REQUIRE(pool);
   REQUIRE(pool->acquire()->accept(id_a, 100, 1000) == store::Status::ok);
   const std::string backup = backup_of(path, dir);
@@ -266,7 +267,7 @@ TEST_CASE("the checkpointer follows a replaced file and checkpoints the restored
   TempDir dir;
   const std::string path = prepared_db(dir);
   std::string error;
-  auto pool = store::Pool::open({path, 100}, 1, &error);
+  auto pool = store::SqliteLedgerEngine::open({path, 100}, 1, &error);
   REQUIRE(pool);
   auto checkpointer = store::Checkpointer::start(path, &error);
   REQUIRE(checkpointer);

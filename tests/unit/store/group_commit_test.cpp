@@ -1,6 +1,6 @@
 // store::GroupCommit: every queued entry is committed exactly once, by one leader at a time under
 // the writer lock, in batches of at most batch_max that start with the leader's own entry.
-#include "store/group_commit.h"
+#include "store/sqlite/group_commit.h"
 
 #include <atomic>
 #include <catch2/catch.hpp>

@@ -1,9 +1,8 @@
-// store::Pool's group commit: postings from many threads, committed in shared transactions, each
-// get their own outcome, and every returned balance is exactly the running balance in commit order.
-// And the checkpointer keeps the WAL from growing while requests never checkpoint; and a turn (one
-// wake-up of an event-loop thread) commits its postings together, each with its own outcome.
-#include "store/pool.h"
-
+// store::SqliteLedgerEngine's group commit: postings from many threads, committed in shared
+// transactions, each get their own outcome, and every returned balance is exactly the running
+// balance in commit order. And the checkpointer keeps the WAL from growing while requests never
+// checkpoint; and a turn (one wake-up of an event-loop thread) commits its postings together, each
+// with its own outcome.
 #include <SQLiteCpp/Database.h>
 
 #include <catch2/catch.hpp>
@@ -12,16 +11,17 @@
 #include <thread>
 
 #include "crebito_limits.h"
-#include "store/checkpointer.h"
-#include "store/schema.h"
+#include "store/sqlite/checkpointer.h"
+#include "store/sqlite/ledger_engine.h"
+#include "store/sqlite/schema.h"
 #include "support/temp_dir.h"
 
 namespace {
 
-std::unique_ptr<store::Pool> open_pool(const TempDir& dir) {
+std::unique_ptr<store::SqliteLedgerEngine> open_pool(const TempDir& dir) {
   std::string error;
   REQUIRE(store::apply_schema(dir.file("crebito.db"), &error));
-  auto pool = store::Pool::open({dir.file("crebito.db"), 2000}, 12, &error);
+  auto pool = store::SqliteLedgerEngine::open({dir.file("crebito.db"), 2000}, 12, &error);
   INFO(error);
   REQUIRE(pool);
   return pool;
@@ -165,18 +165,18 @@ TEST_CASE("a turn's postings share one transaction: each its own outcome, all du
   pool->begin_turn();
   CHECK(pool->post(posting(2, 50000, 'd', "a"), &after, &error) == store::Status::ok);
   CHECK(after.balance_cents == -50000);
-  CHECK(pool->take_turn_dependency());
-  CHECK_FALSE(pool->take_turn_dependency());  // Once per request.
+  CHECK(pool->answered_from_turn());
+  CHECK_FALSE(pool->answered_from_turn());  // Once per request.
   // Refused against the turn's own earlier posting (limit 80000): it writes nothing, and its
   // answer depends on the turn too.
   CHECK(pool->post(posting(2, 40000, 'd', "b"), &after, &error) == store::Status::refused);
-  CHECK(pool->take_turn_dependency());
+  CHECK(pool->answered_from_turn());
   // A statement read during the turn sees the turn's postings.
   std::vector<store::EntryRow> entries;
   CHECK(pool->read_statement(2, 10, &after, &entries, &error) == store::Status::ok);
   CHECK(after.balance_cents == -50000);
   CHECK(entries.size() == 1);
-  CHECK(pool->take_turn_dependency());
+  CHECK(pool->answered_from_turn());
   // Nothing is visible to another connection before the turn ends.
   CHECK(committed_balance(dir, 2) == 0);
   CHECK(pool->end_turn());
@@ -193,13 +193,13 @@ TEST_CASE("another write on the turn's thread commits the turn first instead of 
   store::AccountRow after;
   pool->begin_turn();
   CHECK(pool->post(posting(1, 100, 'c', "a"), &after, &error) == store::Status::ok);
-  CHECK(pool->take_turn_dependency());
+  CHECK(pool->answered_from_turn());
   lock->lock();  // As the payments store does: the turn commits and lets go of the lock.
   CHECK(committed_balance(dir, 1) == 100);
   lock->unlock();
   // Later postings of the turn commit on their own: their answers depend on nothing else.
   CHECK(pool->post(posting(1, 100, 'c', "b"), &after, &error) == store::Status::ok);
-  CHECK_FALSE(pool->take_turn_dependency());
+  CHECK_FALSE(pool->answered_from_turn());
   CHECK(committed_balance(dir, 1) == 200);
   CHECK(pool->end_turn());
 }

@@ -6,8 +6,8 @@
 #include <catch2/catch.hpp>
 #include <thread>
 
-#include "store/pool.h"
-#include "store/schema.h"
+#include "store/sqlite/ledger_engine.h"
+#include "store/sqlite/schema.h"
 #include "support/temp_dir.h"
 
 TEST_CASE("applying the schema twice changes nothing", "[store][schema]") {
@@ -114,7 +114,7 @@ TEST_CASE("a file of the first layout is migrated with every row and its order k
             .getInt() == 0);
 
   // The next posting continues the account's numbering.
-  auto pool = store::Pool::open({dir.file("crebito.db"), 2000}, 1, &error);
+  auto pool = store::SqliteLedgerEngine::open({dir.file("crebito.db"), 2000}, 1, &error);
   INFO(error);
   REQUIRE(pool);
   // account 1, +2 cents, a credit.

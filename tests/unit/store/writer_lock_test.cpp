@@ -1,6 +1,6 @@
 // store::WriterLock: one per file per process, mutual exclusion across processes, and a holder
 // killed with -9 does not block the others. Other processes are made with fork().
-#include "store/writer_lock.h"
+#include "store/sqlite/writer_lock.h"
 
 #include <signal.h>
 #include <sys/wait.h>
@@ -25,8 +25,9 @@ pid_t child_holding_lock(const std::string& db_path, int hold_ms) {
   REQUIRE(pid >= 0);
   if (pid == 0) {
     std::string error;
-    // A fresh process: fork() copied the parent's registry, so open a distinct lock object the way
-    // another process would (the registry entry may point at the parent's object).
+    // fork() copied the parent's registry, so when the parent has the lock open, open() returns the
+    // child's copy of the parent's object: the same MAP_SHARED mutex another process would map,
+    // which is what these tests exercise (the fcntl locks, not inherited, stay the parent's).
     std::shared_ptr<store::WriterLock> lock = store::WriterLock::open(db_path, &error);
     lock->lock();
     const char byte = 1;

@@ -1,0 +1,42 @@
+// store::SqliteLedgerStore: the ledger in the SQLite file shared by the instances of one machine.
+// A thin face over store::SqliteLedgerEngine (store/sqlite/ledger_engine.h), which keeps every
+// invariant: postings go through the group commit, or into the calling thread's turn when one is
+// open (one transaction per event-loop wake-up); statements are one SELECT.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "store/ledger_store.h"
+#include "store/sqlite/ledger_engine.h"
+
+namespace store {
+
+class SqliteLedgerStore final : public LedgerStore {
+ public:
+  // Applies schema.sql to `path` (creating the file if missing) and opens the pool.
+  static std::unique_ptr<SqliteLedgerStore> open(const std::string& path,
+                                                 const LedgerStoreOptions& options,
+                                                 std::string* error);
+
+  Status post(const Posting& posting, AccountRow* after, std::string* error_text) override {
+    return pool_->post(posting, after, error_text);
+  }
+  Status read_statement(int64_t account_id, size_t entries_max, AccountRow* account,
+                        std::vector<EntryRow>* entries, std::string* error_text) override {
+    return pool_->read_statement(account_id, entries_max, account, entries, error_text);
+  }
+  Status read_accounts(std::vector<AccountRow>* accounts, std::string* error_text) override;
+  Status health(int64_t account_id, std::string* error_text) override;
+
+  void begin_turn() override { pool_->begin_turn(); }
+  bool end_turn() override { return pool_->end_turn(); }
+  bool answered_from_turn() override { return pool_->answered_from_turn(); }
+
+ private:
+  explicit SqliteLedgerStore(std::unique_ptr<SqliteLedgerEngine> pool) : pool_(std::move(pool)) {}
+
+  const std::unique_ptr<SqliteLedgerEngine> pool_;
+};
+
+}  // namespace store
