@@ -135,8 +135,8 @@ int wal_write(sqlite3_file* file, const void* data, int amount, sqlite3_int64 of
     // A frame header.
     if (amount == frame_header_bytes && offset >= wal_header_bytes) {
       const bool commit = read_be32(static_cast<const char*>(data) + 4) != 0;
-      bool follows = wal->buffered > 0 && wal->page_at < 0 && offset == end &&
-                     wal->buffered + static_cast<size_t>(amount) <= wal_buffer_bytes_max;
+      const bool follows = wal->buffered > 0 && wal->page_at < 0 && offset == end &&
+                           wal->buffered + static_cast<size_t>(amount) <= wal_buffer_bytes_max;
       if (!follows) {
         const int rc = write_out(wal);
         if (rc != SQLITE_OK) return rc;
@@ -147,9 +147,10 @@ int wal_write(sqlite3_file* file, const void* data, int amount, sqlite3_int64 of
         return SQLITE_OK;
       }
     }
-    const int rc = write_out(wal);
-    if (rc != SQLITE_OK) return rc;
   }
+  // Anything still buffered goes first (also when the database file let go of this WAL first).
+  const int rc = write_out(wal);
+  if (rc != SQLITE_OK) return rc;
   count(counts.direct_writes);
   return wal->real->pMethods->xWrite(wal->real, data, amount, offset);
 }
