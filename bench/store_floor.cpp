@@ -13,11 +13,20 @@
 // handlers'; this says how much of it the store alone costs, and how it falls as turns grow.
 //
 //   crebito-store-floor [--processes P] [--batches B[,B...]] [--postings N] [--dir DIR]
+//                       [--layout store|clustered|recent]
 //
 // Defaults: 2 processes, batches 1,2,4,8,16,32, 20000 postings per process and batch size, a
 // temporary directory under $TMPDIR (or /tmp), removed afterwards. SQLite is configured as the
 // server configures it (store::configure_sqlite); CREBITO_SQLITE_MEMSTATUS=1 leaves SQLite's
 // defaults, to measure that setting.
+//
+// --layout is an experiment on the file's layout, not the store: `clustered` posts with the
+// store's own statements (schema.sql's layout) through a bare connection, the writer lock and
+// turns, without store::SqliteLedgerEngine; `recent` does the same on a layout where the account row keeps its
+// last ten entries and the history is a table appended in commit order, so a turn writes the
+// accounts page and the history's last page instead of one page per account. Compare the two with
+// each other.
+#include <sqlite3.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -36,6 +45,7 @@
 #include "store/sqlite/database.h"
 #include "store/sqlite/ledger_engine.h"
 #include "store/sqlite/schema.h"
+#include "store/sqlite/writer_lock.h"
 
 namespace {
 
@@ -48,13 +58,15 @@ struct Settings {
   std::vector<int> batches{1, 2, 4, 8, 16, 32};
   long postings = 20'000;
   std::string dir;
+  std::string layout = "store";
 };
 
 [[noreturn]] void usage_error(const std::string& message) {
-  std::fprintf(stderr,
-               "crebito-store-floor: %s\nusage: crebito-store-floor [--processes P] "
-               "[--batches B[,B...]] [--postings N] [--dir DIR]\n",
-               message.c_str());
+  std::fprintf(
+      stderr,
+      "crebito-store-floor: %s\nusage: crebito-store-floor [--processes P] "
+      "[--batches B[,B...]] [--postings N] [--dir DIR] [--layout store|clustered|recent]\n",
+      message.c_str());
   std::exit(2);
 }
 
@@ -81,6 +93,12 @@ Settings parse(int argc, char** argv) {
       settings.postings = parse_number(value, 1, postings_max, "--postings");
     } else if (flag == "--dir") {
       settings.dir = value;
+    } else if (flag == "--layout") {
+      settings.layout = value;
+      if (settings.layout != "store" && settings.layout != "clustered" &&
+          settings.layout != "recent") {
+        usage_error("--layout must be store, clustered or recent");
+      }
     } else if (flag == "--batches") {
       settings.batches.clear();
       std::string list = value;
@@ -146,11 +164,130 @@ double post_in_turns(const std::string& path, int batch, long postings) {
   return (cpu_us() - start) / static_cast<double>(postings);
 }
 
+// The --layout experiment (see the top of the file).
+constexpr int recent_entries = 10;
+constexpr int recent_entry_bytes = 80;  // Amount, kind, description, time, padded.
+
+const char* layout_schema_sql(const std::string& layout) {
+  if (layout == "clustered") {
+    return "PRAGMA journal_mode = WAL;"
+           "CREATE TABLE accounts (id INTEGER PRIMARY KEY, limit_cents INTEGER NOT NULL,"
+           "  balance_cents INTEGER NOT NULL DEFAULT 0,"
+           "  transaction_count INTEGER NOT NULL DEFAULT 0) STRICT;"
+           "CREATE TABLE transactions (account_id INTEGER NOT NULL, seq INTEGER NOT NULL,"
+           "  amount_cents INTEGER NOT NULL, kind TEXT NOT NULL, description TEXT NOT NULL,"
+           "  created_at TEXT NOT NULL, PRIMARY KEY (account_id, seq)) STRICT, WITHOUT ROWID;"
+           "INSERT INTO accounts (id, limit_cents) VALUES (1, 100000), (2, 80000), (3, 1000000),"
+           "  (4, 10000000), (5, 500000);";
+  }
+  return "PRAGMA journal_mode = WAL;"
+         "CREATE TABLE accounts (id INTEGER PRIMARY KEY, limit_cents INTEGER NOT NULL,"
+         "  balance_cents INTEGER NOT NULL DEFAULT 0,"
+         "  transaction_count INTEGER NOT NULL DEFAULT 0, recent TEXT NOT NULL DEFAULT '') STRICT;"
+         "CREATE TABLE history (id INTEGER PRIMARY KEY, account_id INTEGER NOT NULL,"
+         "  seq INTEGER NOT NULL, amount_cents INTEGER NOT NULL, kind TEXT NOT NULL,"
+         "  description TEXT NOT NULL, created_at TEXT NOT NULL) STRICT;"
+         "INSERT INTO accounts (id, limit_cents) VALUES (1, 100000), (2, 80000), (3, 1000000),"
+         "  (4, 10000000), (5, 500000);";
+}
+
+double report(store::Database& db, int rc, const char* step) {
+  (void)db.fail(rc, step);
+  std::fprintf(stderr, "crebito-store-floor: %s\n", db.last_error().c_str());
+  return -1;
+}
+
+double post_in_turns_raw(const std::string& path, const std::string& layout, int batch,
+                         long postings) {
+  std::string error;
+  const std::shared_ptr<store::WriterLock> lock = store::WriterLock::open(path, &error);
+  const std::unique_ptr<store::Checkpointer> checkpointer =
+      lock ? store::Checkpointer::start(path, &error) : nullptr;
+  if (!lock || !checkpointer) {
+    std::fprintf(stderr, "crebito-store-floor: %s\n", error.c_str());
+    return -1;
+  }
+  store::Database db({path, 1000}, 0, nullptr);
+  db.serve();
+  const bool recent = layout == "recent";
+  SQLite::Statement update(
+      db.sqlite(),
+      recent ? "UPDATE accounts SET balance_cents = balance_cents + ?1, "
+               "transaction_count = transaction_count + 1, recent = substr(?4 || recent, 1, " +
+                   std::to_string(recent_entries * recent_entry_bytes) +
+                   ") WHERE id = ?2 AND balance_cents + ?1 >= -limit_cents AND "
+                   "balance_cents + ?1 <= ?3 RETURNING balance_cents, limit_cents, "
+                   "transaction_count"
+             : "UPDATE accounts SET balance_cents = balance_cents + ?1, "
+               "transaction_count = transaction_count + 1 WHERE id = ?2 AND "
+               "balance_cents + ?1 >= -limit_cents AND balance_cents + ?1 <= ?3 "
+               "RETURNING balance_cents, limit_cents, transaction_count");
+  SQLite::Statement insert(
+      db.sqlite(), recent ? "INSERT INTO history (account_id, seq, amount_cents, kind, "
+                            "description, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+                          : "INSERT INTO transactions (account_id, seq, amount_cents, kind, "
+                            "description, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+  std::mt19937 rng(static_cast<unsigned>(getpid()));
+  std::uniform_int_distribution<int64_t> account(1, 5);
+  std::uniform_int_distribution<int64_t> amount(1, 1000);
+  const std::string description = "descricao";
+  const std::string created_at = "2024-01-17T02:34:38.543030Z";
+  const double start = cpu_us();
+  for (long done = 0; done < postings;) {
+    lock->lock();
+    if (db.begin_write() != store::Status::ok) {
+      lock->unlock();
+      std::fprintf(stderr, "crebito-store-floor: BEGIN failed: %s\n", db.last_error().c_str());
+      return -1;
+    }
+    for (int i = 0; i < batch && done < postings; ++i, ++done) {
+      const int64_t id = account(rng);
+      const int64_t cents = amount(rng);
+      const char kind = (rng() & 1) != 0 ? 'c' : 'd';
+      update.bind(1, kind == 'c' ? cents : -cents);
+      update.bind(2, id);
+      update.bind(3, limits::balance_cents_max);
+      std::string entry;
+      if (recent) {
+        entry = std::to_string(cents) + ',' + kind + ',' + description + ',' + created_at;
+        entry.resize(recent_entry_bytes, ' ');
+        update.bindNoCopy(4, entry);
+      }
+      const int rc = update.tryExecuteStep();
+      const int64_t seq = rc == SQLITE_ROW ? update.getColumn(2).getInt64() : 0;
+      update.tryReset();
+      if (rc == SQLITE_DONE) continue;  // Refused.
+      if (rc != SQLITE_ROW) return report(db, rc, "UPDATE");
+      insert.bind(1, id);
+      insert.bind(2, seq);
+      insert.bind(3, cents);
+      insert.bind(4, std::string(1, kind));
+      insert.bindNoCopy(5, description);
+      insert.bindNoCopy(6, created_at);
+      const int inserted = insert.tryExecuteStep();
+      insert.tryReset();
+      if (inserted != SQLITE_DONE) return report(db, inserted, "INSERT");
+    }
+    const store::Status committed = db.commit();
+    lock->unlock();
+    if (committed != store::Status::ok) return -1;
+  }
+  return (cpu_us() - start) / static_cast<double>(postings);
+}
+
 // Runs `processes` children on a fresh file; the median of their figures, or a negative value.
 double measure(const Settings& settings, const std::string& dir, int batch) {
   const std::string path = dir + "/floor-" + std::to_string(batch) + ".db";
   std::string error;
-  if (!store::apply_schema(path, &error)) {
+  if (settings.layout != "store") {
+    try {
+      SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+      db.exec(layout_schema_sql(settings.layout));
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "crebito-store-floor: %s\n", e.what());
+      return -1;
+    }
+  } else if (!store::apply_schema(path, &error)) {
     std::fprintf(stderr, "crebito-store-floor: %s\n", error.c_str());
     return -1;
   }
@@ -163,7 +300,10 @@ double measure(const Settings& settings, const std::string& dir, int batch) {
     if (child < 0) return -1;
     if (child == 0) {
       close(fds[0]);
-      const double figure = post_in_turns(path, batch, settings.postings);
+      const double figure =
+          settings.layout == "store"
+              ? post_in_turns(path, batch, settings.postings)
+              : post_in_turns_raw(path, settings.layout, batch, settings.postings);
       const bool sent = write(fds[1], &figure, sizeof figure) == sizeof figure;
       _exit(sent && figure >= 0 ? 0 : 1);
     }
@@ -211,8 +351,8 @@ int main(int argc, char** argv) {
     dir = pattern;
     temporary = true;
   }
-  std::printf("%d processes, %ld postings each per batch size, in %s%s\n", settings.processes,
-              settings.postings, dir.c_str(),
+  std::printf("%d processes, %ld postings each per batch size, layout %s, in %s%s\n",
+              settings.processes, settings.postings, settings.layout.c_str(), dir.c_str(),
               memstatus ? " (CREBITO_SQLITE_MEMSTATUS: allocation statistics on)" : "");
   std::printf("%8s  %s\n", "batch", "CPU us per posting (median of the processes)");
   int status = 0;

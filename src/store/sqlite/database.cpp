@@ -9,6 +9,7 @@
 
 #include "check.h"
 #include "crebito_limits.h"
+#include "store/sqlite/wal_vfs.h"
 
 namespace store {
 namespace {
@@ -35,7 +36,11 @@ std::string pragmas_sql(int cache_kib) {
 
 }  // namespace
 
-bool configure_sqlite() { return sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) == SQLITE_OK; }
+bool configure_sqlite() {
+  const bool configured = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) == SQLITE_OK;
+  install_wal_vfs();  // One write per commit for the WAL (store/sqlite/wal_vfs.h).
+  return configured;
+}
 
 Database::Database(const Options& options, int cache_kib, FaultLog* fault_log)
     : options_(options),

@@ -59,7 +59,7 @@ namespace store {
 // Process-wide SQLite settings, before the process opens any database: no global statistics on
 // SQLite's allocations (they put one process-wide mutex around every malloc and free; crebito never
 // reads them). Measured with crebito-store-floor: a few per cent less CPU per posting
-// (docs/BENCHMARKS.md).
+// (docs/BENCHMARKS.md). Then the WAL VFS becomes the default (store/sqlite/wal_vfs.h).
 // Returns false if SQLite was already initialised (the settings then do not apply).
 bool configure_sqlite();
 
