@@ -22,10 +22,10 @@
 //
 // --layout is an experiment on the file's layout, not the store: `clustered` posts with the
 // store's own statements (schema.sql's layout) through a bare connection, the writer lock and
-// turns, without store::SqliteLedgerEngine; `recent` does the same on a layout where the account row keeps its
-// last ten entries and the history is a table appended in commit order, so a turn writes the
-// accounts page and the history's last page instead of one page per account. Compare the two with
-// each other.
+// turns, without store::SqliteLedgerEngine; `recent` does the same on a layout where the account
+// row keeps its last ten entries and the history is a table appended in commit order, so a turn
+// writes the accounts page and the history's last page instead of one page per account. Compare
+// the two with each other.
 #include <sqlite3.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
