@@ -1,76 +1,26 @@
 #include "support/ha_cluster.h"
 
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <netinet/in.h>
-#include <spawn.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
-#include <fstream>
-#include <iterator>
 #include <sstream>
 #include <stdexcept>
+
+#include "support/child_process.h"
 
 #ifndef HA_SCRIPT
 #error "HA_SCRIPT must name scripts/ha"
 #endif
 
-extern char** environ;
+using child_process::ErrFile;
+using child_process::read_file;
+using child_process::run;
+using child_process::trimmed;
 
 namespace {
-
-std::string read_file(const std::string& path) {
-  std::ifstream file(path);
-  return std::string((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
-}
-
-// Runs argv with stdout into a pipe and stderr into err_path; returns the exit status (-1 when it
-// did not exit normally) and stdout in *out.
-int run(const std::vector<std::string>& argv, const std::string& err_path, std::string* out) {
-  int pipe_fds[2];
-  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
-    throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
-  }
-  std::vector<char*> args;
-  for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
-  args.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDOUT_FILENO);
-  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err_path.c_str(),
-                                   O_WRONLY | O_CREAT | O_APPEND, 0644);
-  pid_t pid = -1;
-  const int rc = posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  ::close(pipe_fds[1]);
-  if (rc != 0) {
-    ::close(pipe_fds[0]);
-    throw std::runtime_error("cannot run " + argv[0] + ": " + std::strerror(rc));
-  }
-  out->clear();
-  char buffer[4096];
-  ssize_t n;
-  while ((n = ::read(pipe_fds[0], buffer, sizeof buffer)) != 0) {
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) break;
-    out->append(buffer, static_cast<size_t>(n));
-  }
-  ::close(pipe_fds[0]);
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-std::string trimmed(std::string text) {
-  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
-  return text;
-}
 
 // A loopback port free right now; scripts/ha binds haproxy to it moments later (and fails, saying
 // so, in the unlikely case another process took it meanwhile).
@@ -156,7 +106,7 @@ std::string HaCluster::run_script(const std::vector<std::string>& arguments) con
   const std::string err_path = dir_->file("ha-script.err");
   const size_t before = read_file(err_path).size();
   std::string out;
-  if (run(argv, err_path, &out) != 0) {
+  if (run(argv, err_path, ErrFile::append, &out) != 0) {
     const std::string err = read_file(err_path).substr(before);
     throw std::runtime_error("scripts/ha " + arguments.at(0) + " failed: " + trimmed(err));
   }

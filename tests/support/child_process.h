@@ -1,0 +1,26 @@
+// Running a helper script from a test and reading what it printed: the one way the test supports
+// (pg_cluster.h, ha_cluster.h) drive scripts/pg-cluster and scripts/ha. Thread-compatible: each
+// call spawns its own child and waits for it.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace child_process {
+
+// What happens to err_path when a run starts.
+enum class ErrFile { truncate, append };
+
+// Runs argv (argv[0] a path) with stdout into a pipe and stderr into err_path; returns the exit
+// status (-1 when it did not exit normally) and stdout in *out. Throws std::runtime_error when it
+// cannot be started.
+int run(const std::vector<std::string>& argv, const std::string& err_path, ErrFile err_file,
+        std::string* out);
+
+// The whole file ("" when it cannot be read).
+std::string read_file(const std::string& path);
+
+// text without its trailing newlines and spaces.
+std::string trimmed(std::string text);
+
+}  // namespace child_process
