@@ -32,9 +32,9 @@ int run(const std::vector<std::string>& argv, const std::string& err_path, ErrFi
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDOUT_FILENO);
-  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err_path.c_str(),
-                                   O_WRONLY | O_CREAT | (err_file == ErrFile::append ? O_APPEND : O_TRUNC),
-                                   0644);
+  posix_spawn_file_actions_addopen(
+      &actions, STDERR_FILENO, err_path.c_str(),
+      O_WRONLY | O_CREAT | (err_file == ErrFile::append ? O_APPEND : O_TRUNC), 0644);
   pid_t pid = -1;
   const int rc = posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
