@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
@@ -19,6 +20,10 @@ constexpr int frame_header_bytes = 24;
 // wal.c's WAL_WRITE_LOCK: the wal-index lock slot a writer holds from its first frame to its
 // commit or rollback.
 constexpr int wal_write_lock_slot = 0;
+// The most the unix VFS writes in one xWrite: os_unix.c's seekAndWriteFd masks the length with
+// 0x1ffff, and unixWrite reports the part it then did not write as SQLITE_FULL. A longer
+// write-out goes in pieces of this size.
+constexpr size_t unix_write_bytes_max = 0x1ffff;
 
 struct Counts {
   std::atomic<int64_t> commit_writes{0};
@@ -71,15 +76,21 @@ uint32_t read_be32(const void* bytes) {
   return (uint32_t{b[0]} << 24) | (uint32_t{b[1]} << 16) | (uint32_t{b[2]} << 8) | b[3];
 }
 
-// Writes the buffer out (point 1). The buffer is empty afterwards whatever happened: a failed
-// write-out fails the commit, whose frames nobody will read.
+// Writes the buffer out (point 1), in pieces the unix VFS takes whole. The buffer is empty
+// afterwards whatever happened: a failed write-out fails the commit, whose frames nobody will read.
 int write_out(WalFile* wal) {
   wal->page_at = -1;
   wal->commit_frame = false;
-  if (wal->buffered == 0) return SQLITE_OK;
-  const int bytes = static_cast<int>(wal->buffered);
+  size_t written = 0;
+  int rc = SQLITE_OK;
+  while (written < wal->buffered && rc == SQLITE_OK) {
+    const size_t piece = std::min(wal->buffered - written, unix_write_bytes_max);
+    rc = wal->real->pMethods->xWrite(wal->real, wal->buffer + written, static_cast<int>(piece),
+                                     wal->start + static_cast<sqlite3_int64>(written));
+    written += piece;
+  }
   wal->buffered = 0;
-  return wal->real->pMethods->xWrite(wal->real, wal->buffer, bytes, wal->start);
+  return rc;
 }
 
 bool append(WalFile* wal, const void* data, int amount, sqlite3_int64 offset) {

@@ -50,7 +50,8 @@ inline constexpr char wal_vfs_name[] = "crebito-wal";
 
 // A connection's WAL buffer holds at most this many bytes (64 frames of 4 KiB pages; a turn of
 // limits::write_batch_max postings writes ~30); a commit that does not fit is written in several
-// writes, still before it is published.
+// writes, still before it is published. A buffer larger than the unix VFS takes in one write
+// (128 KiB less a byte) goes out in two.
 inline constexpr size_t wal_buffer_bytes_max = 64 * (4096 + 24);
 
 // Registers the WAL VFS as the process's default VFS, unless CREBITO_WAL_VFS is "off" or "0".

@@ -7,6 +7,7 @@
 //     file is complete, not just what the shared memory says;
 //   - frames of a transaction that spilled and rolled back never land over another writer's
 //     commit; a transaction that rewrites frames it spilled commits with its checksums rewritten;
+//   - a commit larger than the unix VFS writes in one call (0x1ffff bytes) goes out whole;
 //   - a write-out that fails fails the commit, which nobody then sees;
 //   - a writer process killed with SIGKILL loses none of the commits it reported.
 #include "store/sqlite/wal_vfs.h"
@@ -175,6 +176,25 @@ TEST_CASE("wal vfs: a transaction that rewrites frames it spilled commits whole"
   CHECK(reader.number("SELECT count(*) FROM t WHERE pad = lower(pad) AND id % 7 = 0") > 0);
   CHECK(reader.text("PRAGMA integrity_check") == "ok");
   check_recovered(dir, path, 401);
+}
+
+TEST_CASE("wal vfs: a commit larger than the unix VFS writes at once commits whole", "[wal_vfs]") {
+  unsetenv("CREBITO_WAL_VFS");
+  TempDir dir;
+  const std::string path = prepared(dir);
+  Db writer(path, nullptr);
+  Db reader(path, "unix");
+  // ~1 MiB of rows with their index in one commit, and then deleted in one: each fills the
+  // buffer (64 frames, more than 0x1ffff bytes) many times over, as a purge of the payments does.
+  const store::WalVfsCounts before = store::wal_vfs_counts();
+  REQUIRE(writer.exec("BEGIN IMMEDIATE;" + insert(0, 500, 1000) + "COMMIT;") == SQLITE_OK);
+  CHECK(reader.number("SELECT count(*) FROM t") == 500);
+  CHECK(store::wal_vfs_counts().buffered_writes > before.buffered_writes);
+  check_recovered(dir, path, 500);
+  REQUIRE(writer.exec("DELETE FROM t;") == SQLITE_OK);
+  CHECK(reader.number("SELECT count(*) FROM t") == 0);
+  CHECK(reader.text("PRAGMA integrity_check") == "ok");
+  check_recovered(dir, path, 0);
 }
 
 TEST_CASE("wal vfs: a write-out that fails fails its commit, and nobody sees it", "[wal_vfs]") {
