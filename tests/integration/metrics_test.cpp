@@ -83,6 +83,16 @@ TEST_CASE("each instance's /metrics counts the requests it answered, by route an
   CHECK(moved("crebito_store_commit_postings_sum") == credits);
   CHECK(moved("crebito_store_commit_postings_count") == commits);
   CHECK(moved("crebito_store_events_total{kind=\"answered_503\"}") == 0);
+
+  // haproxy's own statistics, in the same format, from its exporter.
+  httplib::Client haproxy_stats(stack.haproxy_stats_path());
+  haproxy_stats.set_address_family(AF_UNIX);
+  const std::string haproxy_text = scrape_metrics(haproxy_stats);
+  for (int i = 1; i <= stack.instances(); ++i) {
+    const std::string server = "{proxy=\"instances\",server=\"" + Stack::instance_name(i) + "\"";
+    CHECK(metric_value(haproxy_text, "haproxy_server_status" + server + ",state=\"UP\"}") == 1);
+    CHECK(metric_value(haproxy_text, "haproxy_server_sessions_total" + server + "}") >= 1);
+  }
 }
 
 TEST_CASE("with the payments face on, /metrics has the queue and each processor's health",
