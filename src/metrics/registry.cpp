@@ -1,7 +1,6 @@
 #include "metrics/registry.h"
 
 #include <atomic>
-#include <memory>
 #include <string>
 
 namespace metrics {
