@@ -101,11 +101,15 @@ int main(int argc, char** argv) {
   if (payments) server.set_blocking_route(http::payment_request_may_block);
   // The ledger's writes of one wake-up commit together, before any of their answers is sent.
   if (ledger) server.set_turn_hooks(http::ledger_turn_hooks(ledger.get()));
+  // GET /metrics; with the payments face, the queue and processors read at each scrape.
   if (config.metrics) {
-    server.enable_metrics(payments ? http::Server::Gauges([&](metrics::Exposition* out) {
-      payments::write_gauges(payments.get(), *forwarder, out);
-    })
-                                   : nullptr);
+    http::Server::Gauges gauges;
+    if (payments) {
+      gauges = [&](metrics::Exposition* out) {
+        payments::write_gauges(payments.get(), *forwarder, out);
+      };
+    }
+    server.enable_metrics(std::move(gauges));
   }
   const bool served = process::serve_until_stop_signal(
       [&] { return server.run(&error); },

@@ -134,9 +134,9 @@ Status PostgresLedgerStore::post(const Posting& posting, AccountRow* after,
       CREBITO_ASSERT(lost_backend_pid > 0);
       const Status settled =
           settle(&*connection, lost_backend_pid, posting.account_id, post_id, after, error_text);
-      if (settled == Status::ok) metrics::committed(1);  // It had committed before the loss.
-      if (settled == Status::ok) return report(FaultLog::Kind::write, Status::ok);
-      return settled;
+      if (settled != Status::ok) return settled;
+      metrics::committed(1);  // It had committed before the loss.
+      return report(FaultLog::Kind::write, Status::ok);
     }
     return status;
   }
