@@ -20,6 +20,7 @@ enum class Kind {
   processor_url,  // http://HOST[:PORT] without a path.
   faces,          // A comma-separated list of ledger, payments, each at most once.
   store,          // store::parse_location().
+  on_off,         // on or off.
 };
 
 // One row per setting. Exactly one of the member pointers is set, matching `kind`.
@@ -36,6 +37,7 @@ struct Setting {
   http::ListenAddress Config::*listen = nullptr;
   Faces Config::*faces = nullptr;
   store::Location Config::*store = nullptr;
+  bool Config::*on_off = nullptr;
 };
 
 const Setting settings[] = {
@@ -74,6 +76,10 @@ const Setting settings[] = {
     {"--processor-timeout-ms", "CREBITO_PROCESSOR_TIMEOUT_MS", "N", Kind::integer,
      "one call to a processor", nullptr, &Config::processor_timeout_ms,
      limits::processor_timeout_ms_min, limits::processor_timeout_ms_max},
+    {"--metrics", "CREBITO_METRICS", "on|off", Kind::on_off,
+     "count requests, commits and store events and serve them on GET /metrics (docs/METRICS.md); "
+     "off counts nothing and /metrics answers 404",
+     nullptr, nullptr, 0, 0, nullptr, nullptr, nullptr, &Config::metrics},
 };
 
 // "--threads (CREBITO_THREADS): '4x' is not an integer in 1..64": the flag, its variable, the
@@ -148,6 +154,13 @@ bool apply(const Setting& setting, const std::string& text, Config* config, std:
         return false;
       }
       return true;
+    case Kind::on_off:
+      if (text != "on" && text != "off") {
+        *error = refusal(setting, text, "is neither on nor off");
+        return false;
+      }
+      config->*setting.on_off = text == "on";
+      return true;
     case Kind::store: {
       std::string why;
       if (!store::parse_location(text, &(config->*setting.store), &why)) {
@@ -179,6 +192,8 @@ std::string default_text(const Setting& setting) {
     }
     case Kind::store:
       return "sqlite:" + defaults.db_path;
+    case Kind::on_off:
+      return defaults.*setting.on_off ? "on" : "off";
   }
   return "";
 }

@@ -38,6 +38,8 @@ struct Config {
   std::string processor_fallback_url = "http://payment-processor-fallback:8080";
   int payment_workers = limits::payment_workers_default;
   int processor_timeout_ms = limits::processor_timeout_ms_default;
+  // GET /metrics and the counters behind it (docs/METRICS.md).
+  bool metrics = true;
 };
 
 // args excludes the program name; env is a list of NAME=VALUE strings (as in environ).

@@ -12,7 +12,9 @@
 #include "http/payments/routes.h"
 #include "http/server.h"
 #include "ledger/ledger.h"
+#include "metrics/registry.h"
 #include "payments/forwarder.h"
+#include "payments/metrics_gauges.h"
 #include "payments/payments.h"
 #include "process.h"
 #include "store/payments_store.h"
@@ -28,6 +30,7 @@ int main(int argc, char** argv) {
   // Both faces keep their data in the store --store names (store/location.h): SQLite or PostgreSQL.
   const bool postgresql = config.store.is_postgresql();
   process::block_stop_signals();
+  metrics::set_enabled(config.metrics);
   store::configure_sqlite();
   std::string error;
 
@@ -98,6 +101,16 @@ int main(int argc, char** argv) {
   if (payments) server.set_blocking_route(http::payment_request_may_block);
   // The ledger's writes of one wake-up commit together, before any of their answers is sent.
   if (ledger) server.set_turn_hooks(http::ledger_turn_hooks(ledger.get()));
+  // GET /metrics; with the payments face, the queue and processors read at each scrape.
+  if (config.metrics) {
+    http::Server::Gauges gauges;
+    if (payments) {
+      gauges = [&](metrics::Exposition* out) {
+        payments::write_gauges(payments.get(), *forwarder, out);
+      };
+    }
+    server.enable_metrics(std::move(gauges));
+  }
   const bool served = process::serve_until_stop_signal(
       [&] { return server.run(&error); },
       {config.drain_ms, [&] { server.begin_drain(); }, [&] { server.stop(); }, "crebito"});

@@ -7,16 +7,85 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "crebito_limits.h"
 #include "http/ledger/answers.h"
+#include "metrics/registry.h"
 
 namespace http {
 namespace {
+
+int64_t monotonic_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// Metrics, per thread that serves requests (a loop thread or a side thread): when the request
+// being served arrived (set by the pre-routing handler; 0 for a request cpp-httplib refused before
+// routing it, which is then counted with no latency), and, on a loop thread during a turn, the
+// requests served in it, counted once the turn's commit says whether their answers stand.
+struct TurnRequest {
+  metrics::Route route;
+  int status;
+  int64_t started_ns;
+  bool from_turn;  // Its answer depends on the turn's commit.
+};
+thread_local int64_t request_started_ns = 0;
+thread_local bool in_turn = false;
+thread_local std::vector<TurnRequest> turn_requests;
+
+// cpp-httplib's logger: called once an answer is written into the connection's output buffer.
+void count_request(const httplib::Request& req, const httplib::Response& res) {
+  const int64_t now = monotonic_ns();
+  const int64_t started = request_started_ns != 0 ? request_started_ns : now;
+  request_started_ns = 0;
+  const metrics::Route route = metrics::route_of(req.path);
+  if (in_turn) {
+    turn_requests.push_back({route, res.status, started, false});
+    return;
+  }
+  metrics::observe_request(route, res.status, now - started);
+}
+
+// The turn hooks with the requests of each turn counted at its end (see server.h).
+EventLoop::TurnHooks counting_turn_hooks(EventLoop::TurnHooks hooks) {
+  return {
+      [begin = hooks.begin_turn] {
+        in_turn = true;
+        turn_requests.clear();
+        if (begin) begin();
+      },
+      [end = hooks.end_turn] {
+        const bool committed = end ? end() : true;
+        const int64_t now = monotonic_ns();
+        for (const TurnRequest& request : turn_requests) {
+          const bool replaced = request.from_turn && !committed;
+          if (replaced) metrics::count(metrics::StoreEvent::answered_503);
+          metrics::observe_request(request.route, replaced ? 503 : request.status,
+                                   now - request.started_ns);
+        }
+        turn_requests.clear();
+        in_turn = false;
+        return committed;
+      },
+      [answered = hooks.answered_from_turn] {
+        const bool from_turn = answered && answered();
+        if (from_turn && !turn_requests.empty()) turn_requests.back().from_turn = true;
+        return from_turn;
+      },
+  };
+}
+
+bool is_metrics_request(std::string_view request_line) {
+  return request_line.starts_with("GET /metrics ") || request_line.starts_with("GET /metrics?");
+}
 
 bool has_body_length(const httplib::Request& req) {
   return req.has_header("Content-Length") || req.has_header("Transfer-Encoding");
@@ -86,6 +155,7 @@ Server::Server(const RouteInstaller& install, ListenAddress address, int threads
   // Runs after the headers, before the body is read. A POST without Content-Length would be read
   // until the client closes; an oversized one would be read just to be thrown away.
   server_.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    if (metrics_) request_started_ns = monotonic_ns();
     if (draining_ && (req.path == "/health" || req.path == "/ready")) {
       res.status = 503;
       res.set_content(error_json("draining: this instance is stopping"), "application/json");
@@ -172,7 +242,35 @@ int Server::open_tcp_listener(std::string* error) const {
   return fd;
 }
 
+void Server::enable_metrics(Gauges gauges) {
+  metrics_ = true;
+  gauges_ = std::move(gauges);
+  server_.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+    metrics::Exposition out;
+    metrics::write_registry(&out);
+    if (gauges_) gauges_(&out);
+    res.status = 200;
+    res.set_content(out.text(), metrics::exposition_content_type);
+  });
+}
+
 bool Server::run(std::string* error) {
+  if (metrics_) {
+    server_.set_logger(count_request);
+    if (turn_hooks_.begin_turn || turn_hooks_.end_turn || turn_hooks_.answered_from_turn) {
+      server_.set_turn_hooks(counting_turn_hooks(turn_hooks_));
+    }
+    if (gauges_) {
+      server_.set_blocking_route([is_blocking = is_blocking_](std::string_view request_line) {
+        return is_metrics_request(request_line) || (is_blocking && is_blocking(request_line));
+      });
+    } else {
+      server_.set_blocking_route(is_blocking_);
+    }
+  } else {
+    server_.set_turn_hooks(turn_hooks_);
+    server_.set_blocking_route(is_blocking_);
+  }
   int listener;
   if (address_.is_unix_socket) {
     // Refused when another process serves the path; given up, with nothing to serve, on a stop.

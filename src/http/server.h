@@ -6,6 +6,14 @@
 // run() blocks until stop() is called from another thread; stop() stops accepting, answers the
 // requests already received, and makes run() return once the loop threads have exited.
 //
+// With enable_metrics(), GET /metrics answers the instance's metrics (metrics/registry.h) in
+// Prometheus's text format, and each request is counted when its answer is queued: its route
+// pattern, its status and its latency, from when cpp-httplib has parsed its headers (right after
+// the loop framed it whole) to when its answer is queued for sending; for a request of a turn, that
+// is after the turn's commit, and an answer the failed commit replaced counts as the 503 it became.
+// The hooks sit around cpp-httplib's routing (pre-routing handler, logger) and the turn hooks, so
+// the event loop knows nothing of them; they take no lock.
+//
 // On a unix socket the path is claimed first (http/unix_socket.h): run() fails, removing nothing,
 // when another process serves it; a drain or a stop lets a successor claim it; at exit the path is
 // removed only if it is still this server's socket.
@@ -20,6 +28,7 @@
 
 #include "http/event_loop.h"
 #include "http/unix_socket.h"
+#include "metrics/exposition.h"
 
 namespace http {
 
@@ -47,10 +56,16 @@ class Server {
 
   // Before run(): hooks around each turn of a loop thread, and the requests that run on a side
   // thread because they may block (see http/event_loop.h).
-  void set_turn_hooks(EventLoop::TurnHooks hooks) { server_.set_turn_hooks(std::move(hooks)); }
+  void set_turn_hooks(EventLoop::TurnHooks hooks) { turn_hooks_ = std::move(hooks); }
   void set_blocking_route(std::function<bool(std::string_view request_line)> is_blocking) {
-    server_.set_blocking_route(std::move(is_blocking));
+    is_blocking_ = std::move(is_blocking);
   }
+
+  // Before run(): counts every request and serves GET /metrics (see above). `gauges`, if set,
+  // appends families read at scrape time (it may query the store: a scrape then runs on a side
+  // thread, as a blocking route does).
+  using Gauges = std::function<void(metrics::Exposition*)>;
+  void enable_metrics(Gauges gauges);
 
   // From now on /health answers 503, so that the load balancer takes this instance out of
   // rotation; every other route is served as before. Safe from any thread.
@@ -62,6 +77,10 @@ class Server {
 
   ListenAddress address_;
   const int threads_;
+  EventLoop::TurnHooks turn_hooks_;
+  std::function<bool(std::string_view)> is_blocking_;
+  bool metrics_ = false;
+  Gauges gauges_;
   std::unique_ptr<UnixSocket> unix_socket_;  // Set when address_ is a unix socket.
   EventLoop server_;
   std::atomic<bool> stop_requested_{false};

@@ -54,6 +54,11 @@ class Forwarder {
   // A payment was queued by this instance: start a dispatcher round.
   void wake();
 
+  // What this instance knows of a processor now (processor_views.h), e.g. for GET /metrics.
+  ProcessorView processor_view(Processor processor, int64_t now_ms) const {
+    return views_.view(processor, now_ms);
+  }
+
   // How long a claimed payment stays leased: the longest call it covers plus a margin, so a live
   // worker never loses its lease.
   static int64_t lease_ms(int timeout_ms);

@@ -79,8 +79,6 @@ Transition next_after(const Attempt& attempt, AttemptOutcome outcome) {
   return next;
 }
 
-namespace {
-
 bool usable(const ProcessorView& view, int64_t now_ms) {
   return !view.failing && now_ms >= view.avoid_until_ms;
 }
@@ -88,8 +86,6 @@ bool usable(const ProcessorView& view, int64_t now_ms) {
 int64_t expected_ms(const ProcessorView& view) {
   return std::max(view.min_response_ms, view.observed_latency_ms);
 }
-
-}  // namespace
 
 bool within_budget(const ProcessorView& view) {
   const int64_t known_ms = std::max(view.min_response_ms, view.answered_latency_ms);

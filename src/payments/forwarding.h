@@ -73,6 +73,14 @@ struct ProcessorView {
   int64_t oldest_call_age_ms = 0;   // The age of the oldest call still waiting; 0 when none.
 };
 
+// Whether this processor may be called now: the health poll does not say failing, and no real
+// call failed within limits::processor_avoid_ms.
+bool usable(const ProcessorView& view, int64_t now_ms);
+
+// The response time a new call to this processor is expected to take: the health poll's
+// minResponseTime or the recent latency of real calls, whichever is longer.
+int64_t expected_ms(const ProcessorView& view);
+
 // Whether a new call to this processor is expected to end within limits::processor_call_budget_ms:
 // its expected response time is below the budget, and no call waiting on it is older than
 // expected by more than limits::processor_stall_slack_ms (it turned slower than anything said).

@@ -20,6 +20,11 @@
 //   - the standby holds the same rows once it has replayed them;
 //   - cut: no posting sent after the cut was answered 200 before the standby was promoted (the
 //     cut-off primary acknowledged nothing: with a synchronous standby it cannot commit alone).
+// Every instance's GET /metrics (docs/METRICS.md) is scraped through its own socket before the
+// load, right after the promotion and after the load; in the kill scenarios (the instances run
+// throughout) the counters must have moved as the failover did: every instance reopened a session
+// on the new primary (kind failover), sessions were lost, and the postings the instances counted
+// by status (200, 503, 504) are the ones the clients saw (those left unanswered either way).
 // Per scenario it prints the longest time without a successful posting and the 503s and 504s.
 #include <algorithm>
 #include <atomic>
@@ -36,6 +41,7 @@
 #include "support/api.h"
 #include "support/audit.h"
 #include "support/ha_cluster.h"
+#include "support/metrics_scrape.h"
 
 namespace {
 
@@ -64,6 +70,34 @@ bool wait_for_successes(const Load& load, int64_t more, Clock::duration timeout)
 }
 
 std::string other(const std::string& node) { return node == "db1" ? "db2" : "db1"; }
+
+constexpr const char* transactions_route = "/clientes/:id/transacoes";
+constexpr auto scrape_timeout = seconds(30);
+
+// Every instance's GET /metrics through its own socket; an empty text for one that did not answer.
+std::vector<std::string> scrape_instances(const HaCluster& cluster) {
+  std::vector<std::string> scrapes;
+  for (int i = 1; i <= instances; ++i) {
+    httplib::Client client(cluster.instance_socket(i));
+    client.set_address_family(AF_UNIX);
+    client.set_read_timeout(scrape_timeout);
+    scrapes.push_back(scrape_metrics(client));
+  }
+  return scrapes;
+}
+
+// How much a series moved on instance i (0-based) between two scrapes.
+double moved(const std::vector<std::string>& before, const std::vector<std::string>& after,
+             size_t i, const std::string& series) {
+  return metric_value(after[i], series) - metric_value(before[i], series);
+}
+
+double moved_in_all(const std::vector<std::string>& before, const std::vector<std::string>& after,
+                    const std::string& series) {
+  double sum = 0;
+  for (size_t i = 0; i < after.size(); ++i) sum += moved(before, after, i, series);
+  return sum;
+}
 
 // GET /clientes/{id}/extrato through haproxy while the postings run: the official mix's reads.
 class StatementReader {
@@ -138,6 +172,46 @@ int64_t longest_gap_ms(const std::vector<Sent>& sent) {
   return longest;
 }
 
+// The kill scenarios' metrics check (see the top of this file); problems are appended.
+void check_metrics(const std::string& where, const std::vector<std::string>& before,
+                   const std::vector<std::string>& during, const std::vector<std::string>& after,
+                   const Scenario& scenario, std::vector<std::string>* problems) {
+  for (size_t i = 0; i < after.size(); ++i) {
+    const std::string instance = "api0" + std::to_string(i + 1);
+    if (before[i].empty() || during[i].empty() || after[i].empty()) {
+      problems->push_back(where + instance + " did not answer GET /metrics");
+      return;
+    }
+    if (moved(before, after, i, "crebito_store_events_total{kind=\"failover\"}") < 1) {
+      problems->push_back(where + instance + " counted no session reopened on the new primary");
+    }
+  }
+  if (moved_in_all(before, after, "crebito_store_events_total{kind=\"lost_session\"}") < 1) {
+    problems->push_back(where + "no instance counted a lost session");
+  }
+  const std::pair<int, size_t> seen[] = {
+      {200, scenario.n200}, {503, scenario.n503}, {504, scenario.n504}};
+  for (const auto& [status, clients_saw] : seen) {
+    const double counted = moved_in_all(before, after, requests_series(transactions_route, status));
+    if (counted < static_cast<double>(clients_saw) ||
+        counted > static_cast<double>(clients_saw + scenario.unanswered)) {
+      problems->push_back(where + "the instances counted " + std::to_string(counted) +
+                          " postings answered " + std::to_string(status) + ", the clients saw " +
+                          std::to_string(clients_saw) + " (and " +
+                          std::to_string(scenario.unanswered) + " unanswered)");
+    }
+  }
+  const double answered_504 =
+      moved_in_all(before, after, "crebito_store_events_total{kind=\"answered_504\"}");
+  if (answered_504 != moved_in_all(before, after, requests_series(transactions_route, 504))) {
+    problems->push_back(where + "answered_504 events differ from the postings answered 504");
+  }
+  if (moved_in_all(before, after, "crebito_store_events_total{kind=\"answered_503\"}") <
+      moved_in_all(before, after, requests_series(transactions_route, 503))) {
+    problems->push_back(where + "fewer answered_503 events than postings answered 503");
+  }
+}
+
 }  // namespace
 
 TEST_CASE("failover under load on simulated hosts loses no acknowledged posting",
@@ -167,6 +241,7 @@ TEST_CASE("failover under load on simulated hosts loses no acknowledged posting"
     if (plan[index] == "kill") scenario.name.append(" ").append(std::to_string(index + 1));
     scenario.old_primary = primary;
     const std::string standby = other(primary);
+    const std::vector<std::string> metrics_before = scrape_instances(cluster);
     Load load(
         [&cluster] {
           auto client = std::make_unique<httplib::Client>("127.0.0.1", cluster.port());
@@ -194,6 +269,7 @@ TEST_CASE("failover under load on simulated hosts loses no acknowledged posting"
                    std::chrono::duration_cast<milliseconds>(promotion_timeout), milliseconds(100));
     const auto promotion = Clock::now();
     scenario.promotion_ms = elapsed_ms(fault);
+    const std::vector<std::string> metrics_during = scrape_instances(cluster);
     if (!promoted) {
       problems.push_back(scenario.name + ": " + standby + " not promoted within " +
                          std::to_string(promotion_timeout.count()) + " s; " + cluster.states());
@@ -225,6 +301,7 @@ TEST_CASE("failover under load on simulated hosts loses no acknowledged posting"
       problems.push_back(scenario.name + ": postings did not succeed after the rejoin");
     }
     Journal journal = load.stop();
+    const std::vector<std::string> metrics_after = scrape_instances(cluster);
     scenario.new_primary = primary;
     scenario.window_ms = longest_gap_ms(journal.sent);
     scenario.sent = journal.sent.size();
@@ -320,8 +397,27 @@ TEST_CASE("failover under load on simulated hosts loses no acknowledged posting"
         scenario.sent, scenario.n200, scenario.n503, scenario.n504, scenario.unanswered,
         scenario.unknown_written, scenario.acknowledged_checked, primary.c_str(), scenario.lost,
         scenario.acknowledged_while_cut);
+    std::string failovers;
+    for (size_t i = 0; i < metrics_after.size(); ++i) {
+      if (i > 0) failovers += ',';
+      failovers += std::to_string(static_cast<long long>(moved(
+          metrics_before, metrics_after, i, "crebito_store_events_total{kind=\"failover\"}")));
+    }
+    std::printf(
+        "ha failover: %-7s metrics: sessions reopened on the new primary per instance %s, lost "
+        "sessions %.0f, postings counted 200/503/504: %.0f/%.0f/%.0f%s\n",
+        scenario.name.c_str(), failovers.c_str(),
+        moved_in_all(metrics_before, metrics_after,
+                     "crebito_store_events_total{kind=\"lost_session\"}"),
+        moved_in_all(metrics_before, metrics_after, requests_series(transactions_route, 200)),
+        moved_in_all(metrics_before, metrics_after, requests_series(transactions_route, 503)),
+        moved_in_all(metrics_before, metrics_after, requests_series(transactions_route, 504)),
+        plan[index] == "host" ? " (the restarted instances counted from 0 again)" : "");
     std::fflush(stdout);
     const std::string where = scenario.name + ": ";
+    if (plan[index] == "kill") {
+      check_metrics(where, metrics_before, metrics_during, metrics_after, scenario, &problems);
+    }
     if (missing != 0) problems.push_back(where + std::to_string(missing) + " acknowledged missing");
     if (mismatched != 0) problems.push_back(where + std::to_string(mismatched) + " mismatched");
     if (refused_present != 0) problems.push_back(where + "422 written");

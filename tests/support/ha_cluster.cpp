@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <sstream>
 #include <stdexcept>
 
@@ -40,6 +41,12 @@ int free_loopback_port() {
 }
 
 }  // namespace
+
+std::string HaCluster::instance_socket(int instance) const {
+  char name[16];
+  std::snprintf(name, sizeof name, "api%02d", instance);
+  return dir() + "/run/" + name + ".sock";
+}
 
 HaCluster::HaCluster(int instances) : dir_(std::make_unique<TempDir>()) {
   // The postgres user must get through this directory to its nodes' directories.

@@ -30,6 +30,10 @@ class HaCluster {
   const std::string& dir() const { return dir_->path(); }
   // The libpq URI the instances were given (pg_autoctl show uri).
   const std::string& uri() const { return uri_; }
+  // The unix socket of instance 1..N (api01, ...), where its GET /metrics is scraped, and
+  // haproxy's statistics over HTTP (scripts/ha).
+  std::string instance_socket(int instance) const;
+  std::string haproxy_stats_socket() const { return dir() + "/run/haproxy-stats.sock"; }
 
   // The data node the monitor has as primary ("db1" or "db2"); empty while there is none.
   std::string primary() const;

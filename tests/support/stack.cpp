@@ -275,7 +275,8 @@ Stack::Stack(Options options)
   const int listen_fd = bind_free_loopback_port(&port_);
   std::vector<std::string> haproxy_env = {
       "CREBITO_LB_BIND=fd@" + std::to_string(inherited_listen_fd),
-      "CREBITO_STATS_SOCKET=" + dir_->file("haproxy.stats")};
+      "CREBITO_STATS_SOCKET=" + dir_->file("haproxy.stats"),
+      "CREBITO_STATS_BIND=" + haproxy_stats_path()};
   for (int i = 1; i <= instances(); ++i) {
     haproxy_env.push_back("CREBITO_API" + std::to_string(i) + "=" + socket_path(i));
   }

@@ -11,8 +11,9 @@
 // with the same SQL, so the tests' audits do not care which one it is.
 //
 // haproxy runs on the repository's haproxy.cfg as is, given one CREBITO_APIn per instance (servers
-// api01, api02, ...; 16 at most) and CREBITO_STATS_SOCKET, a stats socket in that directory
-// (haproxy's runtime API), from which tests read how haproxy sees each instance.
+// api01, api02, ...; 16 at most), CREBITO_STATS_SOCKET, a stats socket in that directory
+// (haproxy's runtime API), from which tests read how haproxy sees each instance, and
+// CREBITO_STATS_BIND, haproxy's statistics over HTTP on a unix socket there (haproxy_stats_path).
 //
 // With CREBITO_TARGET=HOST:PORT in the environment, external() returns a target for an already
 // running stack instead (for example the docker deployment); nothing is started then.
@@ -75,6 +76,8 @@ class Stack {
   std::string socket_path(int instance) const {
     return dir_->file(instance_name(instance) + ".sock");
   }
+  // haproxy's statistics over HTTP (GET /metrics: Prometheus's format). REQUIRES: !is_external().
+  std::string haproxy_stats_path() const { return dir_->file("haproxy-stats.sock"); }
   // The SQLite file; empty with the store "postgresql".
   std::string db_path() const;
   // "sqlite" or "postgresql".

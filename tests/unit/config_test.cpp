@@ -102,6 +102,20 @@ TEST_CASE("faces: both by default, either alone, refused when empty, unknown or 
   }
 }
 
+TEST_CASE("metrics: on by default, off by flag or environment, refused otherwise", "[config]") {
+  CHECK(parse_ok({}).metrics);
+  CHECK_FALSE(parse_ok({"--metrics", "off"}).metrics);
+  CHECK_FALSE(parse_ok({}, {"CREBITO_METRICS=off"}).metrics);
+  CHECK(parse_ok({"--metrics=on"}, {"CREBITO_METRICS=off"}).metrics);
+  for (const char* bad : {"", "yes", "0", "OFF"}) {
+    INFO(bad);
+    CHECK_THAT(parse_error({"--metrics", bad}),
+               Catch::Contains("--metrics (CREBITO_METRICS): '" + std::string(bad) +
+                               "' is neither on nor off"));
+  }
+  CHECK_THAT(config_usage("crebito"), Catch::Contains("CREBITO_METRICS; default on"));
+}
+
 TEST_CASE("payments settings: flags, environment, and their bad values", "[config]") {
   Config config = parse_ok(
       {"--processor-default-url", "http://127.0.0.1:8001", "--payment-workers=8"},

@@ -2,6 +2,7 @@
 
 #include "http/ledger/answers.h"
 #include "http/ledger/request_body.h"
+#include "metrics/registry.h"
 
 namespace http {
 namespace {
@@ -14,6 +15,8 @@ void reply(httplib::Response& res, int status, std::string body) {
 }
 
 void reply_error(httplib::Response& res, ledger::Outcome outcome, std::string_view message) {
+  if (outcome == ledger::Outcome::unavailable) metrics::count(metrics::StoreEvent::answered_503);
+  if (outcome == ledger::Outcome::unknown) metrics::count(metrics::StoreEvent::answered_504);
   reply(res, status_for(outcome), error_json(message));
 }
 

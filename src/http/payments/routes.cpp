@@ -3,6 +3,7 @@
 #include "http/ledger/answers.h"
 #include "http/payments/answers.h"
 #include "http/payments/request_body.h"
+#include "metrics/registry.h"
 
 namespace http {
 namespace {
@@ -16,6 +17,7 @@ void reply(httplib::Response& res, int status, std::string body) {
 }
 
 void reply_error(httplib::Response& res, payments::Outcome outcome, std::string_view message) {
+  if (outcome == payments::Outcome::unavailable) metrics::count(metrics::StoreEvent::answered_503);
   reply(res, status_for(outcome), error_json(message));
 }
 

@@ -6,6 +6,7 @@
 
 #include "check.h"
 #include "crebito_limits.h"
+#include "metrics/registry.h"
 #include "store/location.h"
 #include "store/postgres/schema.h"
 
@@ -133,11 +134,13 @@ Status PostgresLedgerStore::post(const Posting& posting, AccountRow* after,
       CREBITO_ASSERT(lost_backend_pid > 0);
       const Status settled =
           settle(&*connection, lost_backend_pid, posting.account_id, post_id, after, error_text);
-      if (settled == Status::ok) return report(FaultLog::Kind::write, Status::ok);
-      return settled;
+      if (settled != Status::ok) return settled;
+      metrics::committed(1);  // It had committed before the loss.
+      return report(FaultLog::Kind::write, Status::ok);
     }
     return status;
   }
+  metrics::committed(result.rows());  // The statement committed alone, with its posting or none.
   if (result.rows() == 0) return report(FaultLog::Kind::write, Status::refused);
   CREBITO_ASSERT(result.rows() == 1);
   after->id = posting.account_id;

@@ -9,6 +9,7 @@
 
 #include "check.h"
 #include "crebito_limits.h"
+#include "metrics/registry.h"
 
 namespace store::pg {
 namespace {
@@ -186,6 +187,15 @@ Status Connection::connect() {
   }
   PQsetNoticeProcessor(conn_, ignore_notice, nullptr);
   backend_pid_ = PQbackendPID(conn_);
+  // Metrics: a session opened after a loss is a reconnect; on another server, a failover.
+  const char* host = PQhost(conn_);
+  const char* port = PQport(conn_);
+  const std::string server = std::string(host ? host : "") + ":" + (port ? port : "");
+  if (!server_.empty()) {
+    metrics::count(server == server_ ? metrics::StoreEvent::reconnect
+                                     : metrics::StoreEvent::failover);
+  }
+  server_ = server;
   for (const Prepared& statement : statements_) {
     Result prepared(PQprepare(conn_, statement.name, statement.sql, 0, nullptr));
     const Status status = check(prepared.raw(), statement.name);
@@ -221,6 +231,9 @@ Status Connection::fail(Failure failure, const std::string& message, std::string
   last_failure_ = failure;
   last_error_ = message;
   last_sqlstate_ = std::move(sqlstate);
+  if (failure == Failure::lost && !lost_ && backend_pid_ != 0) {
+    metrics::count(metrics::StoreEvent::lost_session);  // An open session, lost.
+  }
   switch (failure) {
     case Failure::none:
       return Status::ok;

@@ -211,6 +211,7 @@ class Connection {
   bool last_sent_ = false;
   int backend_pid_ = 0;
   int64_t next_connect_us_ = 0;  // Monotonic clock.
+  std::string server_;           // HOST:PORT of the last session opened; empty before the first.
   std::string last_error_;
   std::string last_sqlstate_;
   Failure last_failure_ = Failure::none;

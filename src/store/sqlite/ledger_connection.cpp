@@ -4,9 +4,16 @@
 
 #include "check.h"
 #include "crebito_limits.h"
+#include "metrics/registry.h"
 
 namespace store {
 namespace {
+
+// A commit's outcome, counted (metrics/registry.h) with the postings its transaction wrote.
+Status counted_commit(Status committed) {
+  metrics::transaction_ended(committed == Status::ok);
+  return committed;
+}
 
 // The debit/credit itself: one statement that checks and applies the change, so the rule and
 // the write cannot be separated by another writer.
@@ -100,6 +107,7 @@ Status SqliteLedgerConnection::apply_posting(const Posting& posting, AccountRow*
   rc = insert_transaction_.tryExecuteStep();
   insert_transaction_.tryReset();
   if (rc != SQLITE_DONE) return db_.fail(rc, "INSERT INTO transactions");
+  metrics::posting_written();
   return Status::ok;
 }
 
@@ -122,12 +130,13 @@ Status SqliteLedgerConnection::post_batch_locked(Write* const* writes, size_t co
   // Invariant 8: begin_write() checks for a moved file with the write lock held.
   const Status begun = db_.begin_write();
   if (begun != Status::ok) return begun;
+  metrics::transaction_begun();
   for (size_t i = 0; i < count; ++i) {
     const Status status = apply_posting(*writes[i]->posting, &writes[i]->after);
     if (status != Status::ok && status != Status::refused) return db_.finish_write(status);
     writes[i]->status = status;
   }
-  return db_.commit();
+  return counted_commit(db_.commit());
 }
 
 Status SqliteLedgerConnection::post(const Posting& posting, AccountRow* after) {
@@ -142,6 +151,7 @@ Status SqliteLedgerConnection::post(const Posting& posting, AccountRow* after) {
 Status SqliteLedgerConnection::begin_write() {
   const Status begun = db_.begin_write();  // Checks for a moved file (invariant 8).
   if (begun != Status::ok) return db_.report(FaultLog::Kind::write, begun);
+  metrics::transaction_begun();
   return Status::ok;
 }
 
@@ -152,7 +162,7 @@ Status SqliteLedgerConnection::apply(const Posting& posting, AccountRow* after) 
 }
 
 Status SqliteLedgerConnection::commit_write() {
-  return db_.report(FaultLog::Kind::write, db_.commit());
+  return db_.report(FaultLog::Kind::write, counted_commit(db_.commit()));
 }
 
 void SqliteLedgerConnection::abandon_write() {
