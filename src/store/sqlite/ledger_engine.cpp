@@ -113,18 +113,12 @@ std::unique_ptr<SqliteLedgerEngine> SqliteLedgerEngine::open(const Options& opti
 }
 
 // The calling thread's turn (see begin_turn()).
-struct SqliteLedgerEngine::TurnState final : WriterLock::Holder {
+struct SqliteLedgerEngine::TurnState {
   SqliteLedgerEngine* pool = nullptr;  // Between begin_turn() and end_turn().
   bool open = false;      // The turn's transaction is open: this thread holds the writer lock.
   bool batching = false;  // Postings still go into the turn's transaction.
   bool lost = false;      // The turn's transaction did not commit.
   bool answered_from_turn = false;  // The current request used the turn's transaction.
-
-  void give_up(WriterLock* lock) override {
-    if (!open || pool->writer_lock_ != lock) return;
-    pool->close_turn_transaction();
-    batching = false;
-  }
 };
 
 thread_local SqliteLedgerEngine::TurnState SqliteLedgerEngine::turn_;
@@ -137,14 +131,12 @@ void SqliteLedgerEngine::begin_turn() {
   turn.batching = true;
   turn.lost = false;
   turn.answered_from_turn = false;
-  WriterLock::set_thread_holder(&turn);
 }
 
 bool SqliteLedgerEngine::end_turn() {
   TurnState& turn = turn_;
   CREBITO_ASSERT(turn.pool == this);
   if (turn.open) close_turn_transaction();
-  WriterLock::set_thread_holder(nullptr);
   turn.pool = nullptr;
   return !turn.lost;
 }
@@ -164,6 +156,16 @@ void SqliteLedgerEngine::close_turn_transaction() {
   writer_lock_->unlock();
 }
 
+// The writer lock's call (WriterLock::Turn): this thread, holding the lock for its turn, asked for
+// it again for another write (the payments store's). The turn's transaction commits now and the
+// turn's later postings each commit on their own.
+void SqliteLedgerEngine::hand_over() {
+  TurnState& turn = turn_;
+  CREBITO_ASSERT(turn.pool == this);
+  close_turn_transaction();
+  turn.batching = false;
+}
+
 void SqliteLedgerEngine::lose_turn_transaction() {
   TurnState& turn = turn_;
   CREBITO_ASSERT(turn.open);
@@ -177,7 +179,8 @@ Status SqliteLedgerEngine::post_in_turn(const Posting& posting, AccountRow* afte
                                         std::string* error_text) {
   TurnState& turn = turn_;
   if (!turn.open) {
-    writer_lock_->lock();
+    // Held until close_turn_transaction(), lose_turn_transaction() or hand_over().
+    writer_lock_->lock_for_turn(this);
     // The writer connection is used by the lock's holder only, so only it replaces the connection.
     writer_ = connections_->refresh(writer_);
     const Status begun = writer_->begin_write();

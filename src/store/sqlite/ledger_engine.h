@@ -111,8 +111,9 @@ extern template class SqliteConnectionPool<SqlitePaymentsConnection>;
 // The payments face's connections (store::SqlitePaymentsStore lends them).
 using SqlitePaymentsPool = SqliteConnectionPool<SqlitePaymentsConnection>;
 
-// The ledger's pool.
-class SqliteLedgerEngine {
+// The ledger's pool. A WriterLock::Turn: a turn holds the writer lock through lock_for_turn(this),
+// and the lock calls hand_over() when the same thread asks for it again.
+class SqliteLedgerEngine final : private WriterLock::Turn {
  public:
   using Lease = SqliteConnectionPool<SqliteLedgerConnection>::Lease;
 
@@ -149,7 +150,8 @@ class SqliteLedgerEngine {
   //     transaction (a posting, refused or not, or a statement read inside it). Clears the flag.
   //   - If the same thread needs the writer lock for another write during the turn (the payments
   //     store), the turn's transaction is committed first and the turn's later postings each
-  //     commit on their own (WriterLock::Holder).
+  //     commit on their own: the turn holds the lock through WriterLock::lock_for_turn(), and the
+  //     other write's lock() calls hand_over().
   // One turn at a time per thread. Postings of other threads are not affected.
   void begin_turn();
   bool end_turn();
@@ -166,6 +168,7 @@ class SqliteLedgerEngine {
   static thread_local TurnState turn_;
   Status post_in_turn(const Posting& posting, AccountRow* after, std::string* error_text);
   void close_turn_transaction();  // Commits the open turn transaction, unlocks.
+  void hand_over() override;      // WriterLock::Turn: close_turn_transaction(), stop batching.
   void lose_turn_transaction();   // After a failure rolled it back: marks the turn lost, unlocks.
 
   const std::unique_ptr<SqliteConnectionPool<SqliteLedgerConnection>> connections_;

@@ -1,11 +1,13 @@
 // store::WriterLock: one per file per process, mutual exclusion across processes, and a holder
-// killed with -9 does not block the others. Other processes are made with fork().
+// killed with -9 does not block the others (other processes are made with fork()); a turn that
+// holds the lock hands it over to another lock() on its own thread, and only there.
 #include "store/sqlite/writer_lock.h"
 
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <thread>
@@ -88,4 +90,65 @@ TEST_CASE("a writer killed while holding the lock does not block the others",
   lock->lock();
   lock->unlock();
   CHECK(std::chrono::steady_clock::now() - started < 1s);
+}
+
+namespace {
+
+// A turn that records each hand-over and lets go of the lock, as a SqliteLedgerEngine turn commits
+// its transaction and unlocks.
+struct CountingTurn final : store::WriterLock::Turn {
+  explicit CountingTurn(store::WriterLock* lock) : lock(lock) {}
+  void hand_over() override {
+    ++hand_overs;
+    lock->unlock();
+  }
+  store::WriterLock* const lock;
+  int hand_overs = 0;
+};
+
+}  // namespace
+
+TEST_CASE("a lock() on the thread that holds the lock for a turn hands the turn's lock over",
+          "[store][writer_lock][turn]") {
+  TempDir dir;
+  std::string error;
+  auto lock = store::WriterLock::open(dir.file("crebito.db"), &error);
+  REQUIRE(lock);
+  CountingTurn turn(lock.get());
+  lock->lock_for_turn(&turn);
+  lock->lock();  // Would wait for this very thread without the hand-over.
+  CHECK(turn.hand_overs == 1);
+  lock->unlock();
+  // Once the turn let go, a lock() of this thread has nothing to hand over.
+  lock->lock();
+  lock->unlock();
+  CHECK(turn.hand_overs == 1);
+  // A turn that ends by unlocking is not asked later either.
+  lock->lock_for_turn(&turn);
+  lock->unlock();
+  lock->lock();
+  lock->unlock();
+  CHECK(turn.hand_overs == 1);
+}
+
+TEST_CASE("another thread waits for a turn's lock and never asks the turn to hand it over",
+          "[store][writer_lock][turn]") {
+  TempDir dir;
+  std::string error;
+  auto lock = store::WriterLock::open(dir.file("crebito.db"), &error);
+  REQUIRE(lock);
+  CountingTurn turn(lock.get());
+  lock->lock_for_turn(&turn);
+  std::atomic<bool> taken{false};
+  std::thread other([&] {
+    lock->lock();
+    taken = true;
+    lock->unlock();
+  });
+  std::this_thread::sleep_for(100ms);
+  CHECK_FALSE(taken);  // Still waiting: the turn holds the lock.
+  lock->unlock();      // The turn ends.
+  other.join();
+  CHECK(taken);
+  CHECK(turn.hand_overs == 0);
 }
