@@ -44,19 +44,19 @@ class LedgerStore {
  public:
   virtual ~LedgerStore() = default;
 
-  // Contract 1. ok: *after is the account right after this posting. On busy or unavailable,
-  // *error_text says why (for the log).
-  virtual Status post(const Posting& posting, AccountRow* after, std::string* error_text) = 0;
+  // Contract 1. ok: *after is the account right after this posting. A failure's status says why
+  // in its message (for the log), as every call's here does (store/status.h).
+  virtual Status post(const Posting& posting, AccountRow* after) = 0;
 
   // Contract 2: at most entries_max entries. refused: no such account.
   virtual Status read_statement(int64_t account_id, size_t entries_max, AccountRow* account,
-                                std::vector<EntryRow>* entries, std::string* error_text) = 0;
+                                std::vector<EntryRow>* entries) = 0;
 
   // Every account, ordered by id.
-  virtual Status read_accounts(std::vector<AccountRow>* accounts, std::string* error_text) = 0;
+  virtual Status read_accounts(std::vector<AccountRow>* accounts) = 0;
 
   // ok when the store can be read now and holds the ledger; `account_id` is one of its accounts.
-  virtual Status health(int64_t account_id, std::string* error_text) = 0;
+  virtual Status health(int64_t account_id) = 0;
 
   // Turns (see above).
   virtual void begin_turn() = 0;

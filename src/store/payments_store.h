@@ -18,7 +18,7 @@
 //   3. The summary counts payments settled by a given time, so a call still in flight is counted
 //      once it settles, never twice and never for the wrong processor.
 //   4. Every status other than ok and refused means nothing was written.
-// Errors are values (store::Status); no exception leaves a session.
+// Errors are values (store::Status, a failure's message in it); no exception leaves a session.
 #pragma once
 
 #include <array>
@@ -140,9 +140,6 @@ class PaymentsSession {
   // By processor_index.
   virtual Status read_health(std::array<HealthRow, processor_count>* rows) = 0;
   virtual Status write_health(Processor processor, const HealthRow& row) = 0;
-
-  // The message of the last failure, for the log.
-  virtual const std::string& last_error() const = 0;
 };
 
 class PaymentsStore {

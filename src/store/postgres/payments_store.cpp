@@ -152,10 +152,10 @@ std::unique_ptr<PostgresPaymentsConnection> PostgresPaymentsConnection::open(con
 }
 
 Status PostgresPaymentsConnection::report(FaultLog::Kind kind, Status status) {
-  if (status == Status::conflict) status = Status::unavailable;
+  if (status == Status::conflict) status = {Status::unavailable, status.message()};
   if (fault_log_ == nullptr) return status;
   if (status == Status::unavailable) {
-    fault_log_->failed(kind, connection_->last_error());
+    fault_log_->failed(kind, status.message());
   } else if (status == Status::ok || (status == Status::refused && kind == FaultLog::Kind::read)) {
     fault_log_->succeeded(kind);
   }
@@ -210,7 +210,9 @@ Status PostgresPaymentsConnection::end_and_claim(const std::vector<AttemptEnd>& 
     status = end_and_claim_in(ends, ended, lease_until_ms, claims_max, now_ms, decide, jobs);
   }
   if (status != Status::ok && status != Status::refused) {
-    ended->assign(ends.size(), status == Status::conflict ? Status::unavailable : status);
+    ended->assign(ends.size(), status == Status::conflict
+                                   ? Status(Status::unavailable, status.message())
+                                   : status);
     jobs->clear();
     return report(FaultLog::Kind::write, status);
   }
@@ -232,7 +234,7 @@ Status PostgresPaymentsConnection::end_and_claim_in(const std::vector<AttemptEnd
     }
   }
   const Status leased = claims_max > 0 ? lease_due(now_ms, lease_until_ms, claims_max, decide, jobs)
-                                       : Status::refused;
+                                       : Status(Status::refused);
   if (leased != Status::ok && leased != Status::refused) {
     connection_->rollback();
     return leased;
@@ -365,8 +367,9 @@ Status PostgresPaymentsConnection::counts(QueueCounts* out) {
 }
 
 Status PostgresPaymentsConnection::purge() {
-  const Status status = write_one(purge_name, Params());
-  return status == Status::refused ? Status::ok : status;  // Refused: it was empty already.
+  Status status = write_one(purge_name, Params());
+  if (status == Status::refused) return Status::ok;  // Refused: it was empty already.
+  return status;
 }
 
 Status PostgresPaymentsConnection::take_lease(const std::string& name, const std::string& owner,
@@ -396,8 +399,9 @@ Status PostgresPaymentsConnection::write_health(Processor processor, const Healt
       .add(int64_t{row.failing ? 1 : 0})
       .add(row.min_response_ms)
       .add(row.checked_ms);
-  const Status status = write_one(write_health_name, params);
-  return status == Status::refused ? Status::ok : status;
+  Status status = write_one(write_health_name, params);
+  if (status == Status::refused) return Status::ok;
+  return status;
 }
 
 // ---- PostgresPaymentsStore ----

@@ -67,7 +67,6 @@ class PostgresPaymentsConnection final : public PaymentsSession {
                     int64_t until_ms) override;
   Status read_health(std::array<HealthRow, processor_count>* rows) override;
   Status write_health(Processor processor, const HealthRow& row) override;
-  const std::string& last_error() const override { return connection_->last_error(); }
 
  private:
   PostgresPaymentsConnection(std::unique_ptr<pg::Connection> connection, FaultLog* fault_log);

@@ -5,8 +5,8 @@
 //
 // Design notes — the invariants this layer keeps:
 //   1. A Connection is used by one thread at a time (ConnectionPool lends it to one borrower).
-//   2. Failures are values: every call returns a Status, with the message in last_error() and the
-//      kind in last_failure():
+//   2. Failures are values: every call returns a Status, the message in it (store/status.h), and
+//      the kind in last_failure():
 //        - the connection was lost (server stopped or restarted, network cut, SQLSTATE class 08,
 //          57P01..57P03, or libpq says CONNECTION_BAD): unavailable, and the connection is broken;
 //        - a constraint refused the statement (SQLSTATE class 23): conflict;
@@ -169,8 +169,7 @@ class Connection {
     return commit();
   }
 
-  // The last failure's message (for the log) and kind; its SQLSTATE, empty when there was none.
-  const std::string& last_error() const { return last_error_; }
+  // The last failure's kind; its SQLSTATE, empty when there was none.
   Failure last_failure() const { return last_failure_; }
   const std::string& last_sqlstate() const { return last_sqlstate_; }
 
@@ -211,6 +210,7 @@ class Connection {
   bool last_sent_ = false;
   int backend_pid_ = 0;
   int64_t next_connect_us_ = 0;  // Monotonic clock.
+  // The last failure's message: a call refused while a reconnect waits (invariant 3) repeats it.
   std::string last_error_;
   std::string last_sqlstate_;
   Failure last_failure_ = Failure::none;

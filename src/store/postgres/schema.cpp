@@ -24,7 +24,7 @@ bool apply_schema(const std::string& uri, std::string* error) {
     return connection->run(schema_sql);
   });
   if (status != Status::ok) {
-    *error = redact_uri(uri) + ": " + connection->last_error();
+    *error = redact_uri(uri) + ": " + status.message();
     return false;
   }
   return true;

@@ -175,8 +175,7 @@ void SqliteLedgerEngine::lose_turn_transaction() {
   writer_lock_->unlock();
 }
 
-Status SqliteLedgerEngine::post_in_turn(const Posting& posting, AccountRow* after,
-                                        std::string* error_text) {
+Status SqliteLedgerEngine::post_in_turn(const Posting& posting, AccountRow* after) {
   TurnState& turn = turn_;
   if (!turn.open) {
     // Held until close_turn_transaction(), lose_turn_transaction() or hand_over().
@@ -185,7 +184,6 @@ Status SqliteLedgerEngine::post_in_turn(const Posting& posting, AccountRow* afte
     writer_ = connections_->refresh(writer_);
     const Status begun = writer_->begin_write();
     if (begun != Status::ok) {
-      *error_text = writer_->last_error();
       writer_lock_->unlock();
       return begun;  // Nothing of the turn was written yet; later postings try again.
     }
@@ -197,14 +195,12 @@ Status SqliteLedgerEngine::post_in_turn(const Posting& posting, AccountRow* afte
     return status;
   }
   // apply() rolled the transaction back: every posting of the turn so far is lost too.
-  *error_text = writer_->last_error();
   lose_turn_transaction();
   return status;
 }
 
 Status SqliteLedgerEngine::read_statement(int64_t account_id, size_t entries_max,
-                                          AccountRow* account, std::vector<EntryRow>* entries,
-                                          std::string* error_text) {
+                                          AccountRow* account, std::vector<EntryRow>* entries) {
   TurnState& turn = turn_;
   if (turn.pool == this && turn.open) {
     const Status status =
@@ -214,41 +210,28 @@ Status SqliteLedgerEngine::read_statement(int64_t account_id, size_t entries_max
       return status;
     }
     // A failed read may have ended the transaction: the turn's postings are lost.
-    *error_text = writer_->last_error();
     writer_->abandon_write();
     lose_turn_transaction();
     return status;
   }
   Lease connection = acquire();
-  const Status status = connection->read_statement(account_id, entries_max, account, entries);
-  if (status != Status::ok && status != Status::refused) *error_text = connection->last_error();
-  return status;
+  return connection->read_statement(account_id, entries_max, account, entries);
 }
 
-Status SqliteLedgerEngine::post(const Posting& posting, AccountRow* after,
-                                std::string* error_text) {
-  if (turn_.pool == this && turn_.batching) return post_in_turn(posting, after, error_text);
+Status SqliteLedgerEngine::post(const Posting& posting, AccountRow* after) {
+  if (turn_.pool == this && turn_.batching) return post_in_turn(posting, after);
   thread_local QueuedWrite mine;
   mine.write = {&posting, {}, Status::unavailable};
-  mine.error_text.clear();
   group_commit_.submit(&mine, [this](GroupCommit::Entry* const* entries, size_t count) {
     // The writer connection is used by the leader only, so only a leader replaces it.
     writer_ = connections_->refresh(writer_);
     SqliteLedgerConnection::Write* writes[limits::write_batch_max];
     for (size_t i = 0; i < count; ++i) writes[i] = &static_cast<QueuedWrite*>(entries[i])->write;
-    const Status committed = writer_->post_batch_holding_lock(writes, count);
-    if (committed == Status::ok) return;
-    for (size_t i = 0; i < count; ++i) {
-      auto* queued = static_cast<QueuedWrite*>(entries[i]);
-      CREBITO_ASSERT(queued->write.status == committed);
-      queued->error_text = writer_->last_error();
-    }
+    // Each write gets its own outcome; on failure, the batch's status with its message.
+    static_cast<void>(writer_->post_batch_holding_lock(writes, count));
   });
   if (mine.write.status == Status::ok) *after = mine.write.after;
-  if (mine.write.status != Status::ok && mine.write.status != Status::refused) {
-    *error_text = mine.error_text;
-  }
-  return mine.write.status;
+  return std::move(mine.write.status);
 }
 
 }  // namespace store

@@ -128,14 +128,14 @@ class SqliteLedgerEngine final : private WriterLock::Turn {
   // posting at the same moment (group commit): the first queued thread takes the writer lock, then
   // commits everything queued by then, in order, on the pool's writer connection, and hands each
   // follower its own outcome. With no one else waiting, it is one transaction of one posting.
-  // Same outcomes as SqliteLedgerConnection::post(); *error_text gets the failure's message (the
-  // leader's, for a follower). Needs no leased connection.
-  Status post(const Posting& posting, AccountRow* after, std::string* error_text);
+  // Same outcomes as SqliteLedgerConnection::post(), a failure's message included (the leader's,
+  // for a follower). Needs no leased connection.
+  Status post(const Posting& posting, AccountRow* after);
 
   // Reads a statement (SqliteLedgerConnection::read_statement) on a lent connection, or, during a
-  // turn whose transaction is open, inside that transaction. *error_text gets a failure's message.
+  // turn whose transaction is open, inside that transaction.
   Status read_statement(int64_t account_id, size_t entries_max, AccountRow* account,
-                        std::vector<EntryRow>* entries, std::string* error_text);
+                        std::vector<EntryRow>* entries);
 
   // Turns (one per wake-up of an event-loop thread, http/event_loop.h). Between begin_turn() and
   // end_turn() the calling thread's postings go into one write transaction, opened (writer lock,
@@ -166,7 +166,7 @@ class SqliteLedgerEngine final : private WriterLock::Turn {
         group_commit_(writer_lock_, limits::write_batch_max) {}
   struct TurnState;
   static thread_local TurnState turn_;
-  Status post_in_turn(const Posting& posting, AccountRow* after, std::string* error_text);
+  Status post_in_turn(const Posting& posting, AccountRow* after);
   void close_turn_transaction();  // Commits the open turn transaction, unlocks.
   void hand_over() override;      // WriterLock::Turn: close_turn_transaction(), stop batching.
   void lose_turn_transaction();   // After a failure rolled it back: marks the turn lost, unlocks.
@@ -182,7 +182,6 @@ class SqliteLedgerEngine final : private WriterLock::Turn {
   // A thread's posting in the group commit (thread_local, see group_commit.h).
   struct QueuedWrite : GroupCommit::Entry {
     SqliteLedgerConnection::Write write;
-    std::string error_text;  // The batch's failure, for the log.
   };
   GroupCommit group_commit_;
 };

@@ -14,23 +14,17 @@ std::unique_ptr<SqliteLedgerStore> SqliteLedgerStore::open(const std::string& pa
   return std::unique_ptr<SqliteLedgerStore>(new SqliteLedgerStore(std::move(pool)));
 }
 
-Status SqliteLedgerStore::read_accounts(std::vector<AccountRow>* accounts,
-                                        std::string* error_text) {
+Status SqliteLedgerStore::read_accounts(std::vector<AccountRow>* accounts) {
   SqliteLedgerEngine::Lease connection = pool_->acquire();
-  const Status status = connection->read_accounts(accounts);
-  if (status != Status::ok) *error_text = connection->last_error();
-  return status;
+  return connection->read_accounts(accounts);
 }
 
 // As before the seam: every account is read, and a ledger without accounts is not healthy.
-Status SqliteLedgerStore::health(int64_t, std::string* error_text) {
+Status SqliteLedgerStore::health(int64_t) {
   std::vector<AccountRow> accounts;
-  const Status status = read_accounts(&accounts, error_text);
+  Status status = read_accounts(&accounts);
   if (status != Status::ok) return status;
-  if (accounts.empty()) {
-    *error_text = "no accounts";
-    return Status::unavailable;
-  }
+  if (accounts.empty()) return {Status::unavailable, "no accounts"};
   return Status::ok;
 }
 

@@ -188,7 +188,7 @@ bool SqlitePaymentsConnection::any_due(int64_t now_ms, Status* status) {
   const int rc = any_due_.tryExecuteStep();
   any_due_.tryReset();
   *status = db_.report(FaultLog::Kind::read, rc == SQLITE_ROW || rc == SQLITE_DONE
-                                                 ? Status::ok
+                                                 ? Status(Status::ok)
                                                  : db_.fail(rc, "SELECT due payment"));
   return rc == SQLITE_ROW;
 }
@@ -235,7 +235,7 @@ Status SqlitePaymentsConnection::end_and_claim_checked(
     }
   }
   const Status leased = claims_max > 0 ? lease_due(now_ms, lease_until_ms, claims_max, decide, jobs)
-                                       : Status::refused;
+                                       : Status(Status::refused);
   if (leased != Status::ok && leased != Status::refused) return db_.finish_write(leased);
   // Nothing written (another worker took what was due between the look and the lock).
   if (ends.empty() && leased == Status::refused) return db_.finish_write(Status::refused);
@@ -383,8 +383,9 @@ Status SqlitePaymentsConnection::counts_checked(QueueCounts* out) {
 }
 
 Status SqlitePaymentsConnection::purge() {
-  const Status status = write_one(purge_, "DELETE FROM payments");
-  return status == Status::refused ? Status::ok : status;  // Refused: it was empty already.
+  Status status = write_one(purge_, "DELETE FROM payments");
+  if (status == Status::refused) return Status::ok;  // Refused: it was empty already.
+  return status;
 }
 
 Status SqlitePaymentsConnection::take_lease(const std::string& name, const std::string& owner,
@@ -421,8 +422,9 @@ Status SqlitePaymentsConnection::write_health(Processor processor, const HealthR
   write_health_.bind(2, row.failing ? 1 : 0);
   write_health_.bind(3, row.min_response_ms);
   write_health_.bind(4, row.checked_ms);
-  const Status status = write_one(write_health_, "UPDATE processor_health");
-  return status == Status::refused ? Status::ok : status;
+  Status status = write_one(write_health_, "UPDATE processor_health");
+  if (status == Status::refused) return Status::ok;
+  return status;
 }
 
 std::unique_ptr<SqlitePaymentsStore> SqlitePaymentsStore::open(const Options& options, int sessions,

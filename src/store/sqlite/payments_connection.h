@@ -68,7 +68,6 @@ class SqlitePaymentsConnection final : public PaymentsSession {
                     int64_t until_ms) override;
   Status read_health(std::array<HealthRow, processor_count>* rows) override;
   Status write_health(Processor processor, const HealthRow& row) override;
-  const std::string& last_error() const override { return db_.last_error(); }
 
   // What a pool checks before it lends a connection it opened on a restored file: the file's
   // payments tables can be read.

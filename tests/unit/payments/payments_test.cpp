@@ -166,7 +166,7 @@ TEST_CASE("an accept during a ledger turn on the same thread commits the turn fi
   const store::Posting posting{1, 100, 100, 'c', "turn", "2024-01-01T00:00:00.000000Z"};
   store::AccountRow after;
   pool->begin_turn();
-  REQUIRE(pool->post(posting, &after, &error) == store::Status::ok);
+  REQUIRE(pool->post(posting, &after) == store::Status::ok);
   // The turn's transaction holds the writer lock; the accept must not wait for this thread.
   CHECK(face.payments->accept(id_a, 1990) == payments::Outcome::ok);
   {

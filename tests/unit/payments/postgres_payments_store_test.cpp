@@ -157,8 +157,9 @@ TEST_CASE("PostgreSQL stopped: unavailable and nothing written, served again onc
   q.cluster.stop_immediate();
   {
     auto session = queue->acquire();
-    CHECK(session->accept(id_b, 100, 1001) == store::Status::unavailable);
-    CHECK_FALSE(session->last_error().empty());
+    const store::Status accepted = session->accept(id_b, 100, 1001);
+    CHECK(accepted == store::Status::unavailable);
+    CHECK_FALSE(accepted.message().empty());
     store::QueueCounts counts;
     CHECK(session->counts(&counts) == store::Status::unavailable);
     std::array<store::HealthRow, 2> health;

@@ -78,7 +78,6 @@ store::Posting debit(const std::string& description) {
 struct Answer {
   store::Status status = store::Status::unavailable;
   store::AccountRow after;
-  std::string error;
   int64_t elapsed_ms = 0;
 };
 
@@ -87,7 +86,7 @@ std::future<Answer> post_async(store::LedgerStore* store, const store::Posting& 
   return std::async(std::launch::async, [store, posting] {
     Answer answer;
     const Clock::time_point started = Clock::now();
-    answer.status = store->post(posting, &answer.after, &answer.error);
+    answer.status = store->post(posting, &answer.after);
     answer.elapsed_ms = std::chrono::duration_cast<milliseconds>(Clock::now() - started).count();
     return answer;
   });
@@ -131,8 +130,7 @@ TEST_CASE(
     "[postgresql][store][fault]") {
   Setup s;
   store::AccountRow after;
-  std::string error;
-  REQUIRE(s.store->post(debit("antes"), &after, &error) == store::Status::ok);
+  REQUIRE(s.store->post(debit("antes"), &after) == store::Status::ok);
 
   const int session = s.store_session();
   s.relay.hold_from_client(session);
@@ -140,7 +138,7 @@ TEST_CASE(
   REQUIRE(wait_for([&] { return s.relay.held_from_client(session) > 0; }));
   s.relay.cut_client(session);
   const Answer got = answer.get();
-  INFO(got.error);
+  INFO(got.status.message());
   INFO("answered " << name_of(got.status) << " in " << got.elapsed_ms << " ms");
   // The posting never ran: nothing to find, and its backend was ended before the answer.
   CHECK(got.status == store::Status::unavailable);
@@ -159,8 +157,7 @@ TEST_CASE(
     "[postgresql][store][fault]") {
   Setup s;
   store::AccountRow after;
-  std::string error;
-  REQUIRE(s.store->post(debit("antes"), &after, &error) == store::Status::ok);
+  REQUIRE(s.store->post(debit("antes"), &after) == store::Status::ok);
 
   // Another session holds account 1's row lock.
   auto holder = direct_connection(s.cluster);
@@ -181,7 +178,7 @@ TEST_CASE(
   }));
   s.relay.cut_client(session);
   const Answer got = answer.get();
-  INFO(got.error);
+  INFO(got.status.message());
   INFO("answered " << name_of(got.status) << " in " << got.elapsed_ms << " ms");
   CHECK(got.status == store::Status::unavailable);
 
@@ -205,7 +202,7 @@ TEST_CASE("postgresql: a posting that committed but whose answer was lost is ans
   REQUIRE(wait_for([&] { return s.relay.held_from_server(session) > 0; }));
   s.relay.cut_client(session);
   const Answer got = answer.get();
-  INFO(got.error);
+  INFO(got.status.message());
   INFO("answered " << name_of(got.status) << " in " << got.elapsed_ms << " ms");
   REQUIRE(got.status == store::Status::ok);
   CHECK(got.after.balance_cents == -100);

@@ -120,7 +120,7 @@ TEST_CASE("a file of the first layout is migrated with every row and its order k
   // account 1, +2 cents, a credit.
   const store::Posting posting{1, 2, 2, 'c', "a4", "t"};
   store::AccountRow after;
-  REQUIRE(pool->post(posting, &after, &error) == store::Status::ok);
+  REQUIRE(pool->post(posting, &after) == store::Status::ok);
   CHECK(after.balance_cents == -5);
   CHECK(db.execAndGet("SELECT description FROM transactions WHERE account_id = 1 AND seq = 4")
             .getString() == "a4");
