@@ -287,8 +287,8 @@ double measure(const Settings& settings, const std::string& dir, int batch) {
       std::fprintf(stderr, "crebito-store-floor: %s\n", e.what());
       return -1;
     }
-  } else if (!store::apply_schema(path, &error)) {
-    std::fprintf(stderr, "crebito-store-floor: %s\n", error.c_str());
+  } else if (const store::Status schema = store::apply_schema(path); schema != store::Status::ok) {
+    std::fprintf(stderr, "crebito-store-floor: %s\n", schema.message().c_str());
     return -1;
   }
   std::vector<int> pipes;

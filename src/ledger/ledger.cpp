@@ -10,8 +10,12 @@ namespace ledger {
 
 std::unique_ptr<Ledger> Ledger::open(const store::Location& location,
                                      const store::LedgerStoreOptions& options, std::string* error) {
-  std::unique_ptr<store::LedgerStore> store = store::open_ledger_store(location, options, error);
-  if (!store) return nullptr;
+  std::unique_ptr<store::LedgerStore> store;
+  const store::Status opened = store::open_ledger_store(location, options, &store);
+  if (opened != store::Status::ok) {
+    *error = opened.message();
+    return nullptr;
+  }
 
   std::vector<store::AccountRow> rows;
   const store::Status read = store->read_accounts(&rows);

@@ -72,9 +72,9 @@ struct LedgerStoreOptions {
 };
 
 // Prepares the store `location` names (its schema, applied idempotently; safe when several
-// instances start at once) and opens it. nullptr and *error (naming the location) on failure.
-std::unique_ptr<LedgerStore> open_ledger_store(const Location& location,
-                                               const LedgerStoreOptions& options,
-                                               std::string* error);
+// instances start at once) and opens it into *store. On failure *store stays empty and the status
+// (unavailable, or busy) says why, naming the location.
+Status open_ledger_store(const Location& location, const LedgerStoreOptions& options,
+                         std::unique_ptr<LedgerStore>* store);
 
 }  // namespace store

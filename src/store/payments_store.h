@@ -189,9 +189,9 @@ struct PaymentsStoreOptions {
 };
 
 // Prepares the store `location` names (its schema, applied idempotently; safe when several
-// instances start at once) and opens it. nullptr and *error on failure.
-std::unique_ptr<PaymentsStore> open_payments_store(const Location& location,
-                                                   const PaymentsStoreOptions& options,
-                                                   std::string* error);
+// instances start at once) and opens it into *store. On failure *store stays empty and the status
+// (unavailable, or busy) says why.
+Status open_payments_store(const Location& location, const PaymentsStoreOptions& options,
+                           std::unique_ptr<PaymentsStore>* store);
 
 }  // namespace store

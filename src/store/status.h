@@ -1,11 +1,16 @@
 // store::Status is the one shape of every call's outcome across the store's seams
 // (store/ledger_store.h, store/payments_store.h), whichever engine answers it (SQLite,
-// store/sqlite/; PostgreSQL, store/postgres/), and of the layers under them:
+// store/sqlite/; PostgreSQL, store/postgres/), of the opens and schema calls behind them
+// (open_ledger_store, open_payments_store, apply_schema), and of the layers under them (the SQLite
+// core's and libpq's calls):
 //   - a code (Status::Code): what happened, the part callers decide on;
 //   - a message, owned by the status: why it failed, for the log. Set on every failure (busy,
 //     unavailable, conflict, unknown), empty for ok and refused.
 // Errors are values: no exception crosses a seam, no call answers through a bool and a
-// std::string* out-parameter, and no engine keeps a last_error() to be asked afterwards.
+// std::string* out-parameter, and no engine keeps a last_error() to be asked afterwards. An open
+// returns its Status and hands the opened object over through its last parameter, as LevelDB's
+// DB::Open does. (Only the opens of the parts under a store, a connection, a pool, the writer
+// lock, the checkpointer, still answer nullptr and a message: their callers are the stores.)
 //
 // A Status converts to its code, so callers compare and switch on it as on the code
 // (`status == Status::busy`, `switch (status)`), and a code converts to a Status without a

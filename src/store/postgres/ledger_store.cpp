@@ -83,17 +83,16 @@ const std::vector<pg::Prepared>& PostgresLedgerStore::statements() {
   return all;
 }
 
-std::unique_ptr<PostgresLedgerStore> PostgresLedgerStore::open(const std::string& uri,
-                                                               const LedgerStoreOptions& options,
-                                                               std::string* error) {
-  if (!pg::apply_schema(uri, error)) return nullptr;
+Status PostgresLedgerStore::open(const std::string& uri, const LedgerStoreOptions& options,
+                                 std::unique_ptr<PostgresLedgerStore>* store) {
+  Status schema = pg::apply_schema(uri);
+  if (schema != Status::ok) return schema;
+  std::string error;
   std::unique_ptr<pg::ConnectionPool> pool =
-      pg::ConnectionPool::open(uri, options.connections, statements(), error);
-  if (!pool) {
-    *error = redact_uri(uri) + ": " + *error;
-    return nullptr;
-  }
-  return std::unique_ptr<PostgresLedgerStore>(new PostgresLedgerStore(std::move(pool)));
+      pg::ConnectionPool::open(uri, options.connections, statements(), &error);
+  if (!pool) return {Status::unavailable, redact_uri(uri) + ": " + error};
+  store->reset(new PostgresLedgerStore(std::move(pool)));
+  return Status::ok;
 }
 
 Status PostgresLedgerStore::report(FaultLog::Kind kind, Status status) {

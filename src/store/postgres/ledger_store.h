@@ -44,10 +44,9 @@ namespace store {
 class PostgresLedgerStore final : public LedgerStore {
  public:
   // Applies schema-postgresql.sql under its advisory lock and opens options.connections
-  // connections to `uri`. nullptr and *error (with the URI, its password hidden) on failure.
-  static std::unique_ptr<PostgresLedgerStore> open(const std::string& uri,
-                                                   const LedgerStoreOptions& options,
-                                                   std::string* error);
+  // connections to `uri`, into *store. A failure's message names the URI, its password hidden.
+  static Status open(const std::string& uri, const LedgerStoreOptions& options,
+                     std::unique_ptr<PostgresLedgerStore>* store);
 
   Status post(const Posting& posting, AccountRow* after) override;
   Status read_statement(int64_t account_id, size_t entries_max, AccountRow* account,

@@ -406,22 +406,20 @@ Status PostgresPaymentsConnection::write_health(Processor processor, const Healt
 
 // ---- PostgresPaymentsStore ----
 
-std::unique_ptr<PostgresPaymentsStore> PostgresPaymentsStore::open(const std::string& uri,
-                                                                   int sessions,
-                                                                   std::string* error) {
+Status PostgresPaymentsStore::open(const std::string& uri, int sessions,
+                                   std::unique_ptr<PostgresPaymentsStore>* store) {
   CREBITO_ASSERT(sessions > 0);
-  std::unique_ptr<PostgresPaymentsStore> store(new PostgresPaymentsStore());
+  std::unique_ptr<PostgresPaymentsStore> opened(new PostgresPaymentsStore());
   for (int i = 0; i < sessions; ++i) {
+    std::string error;
     std::unique_ptr<PostgresPaymentsConnection> session =
-        PostgresPaymentsConnection::open(uri, error, &store->fault_log_);
-    if (!session) {
-      *error = redact_uri(uri) + ": " + *error;
-      return nullptr;
-    }
-    store->free_.push_back(session.get());
-    store->sessions_.push_back(std::move(session));
+        PostgresPaymentsConnection::open(uri, &error, &opened->fault_log_);
+    if (!session) return {Status::unavailable, redact_uri(uri) + ": " + error};
+    opened->free_.push_back(session.get());
+    opened->sessions_.push_back(std::move(session));
   }
-  return store;
+  *store = std::move(opened);
+  return Status::ok;
 }
 
 PostgresPaymentsStore::~PostgresPaymentsStore() = default;

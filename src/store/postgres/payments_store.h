@@ -92,11 +92,12 @@ class PostgresPaymentsConnection final : public PaymentsSession {
 
 class PostgresPaymentsStore final : public PaymentsStore {
  public:
-  // Opens `sessions` connections to uri (schema already applied): one per thread that may borrow
-  // at once. nullptr and *error when PostgreSQL cannot be reached or a statement does not
-  // prepare. Later, a session whose connection was lost reconnects at its next use.
-  static std::unique_ptr<PostgresPaymentsStore> open(const std::string& uri, int sessions,
-                                                     std::string* error);
+  // Opens `sessions` connections to uri (schema already applied), into *store: one per thread
+  // that may borrow at once. unavailable, naming the URI (its password hidden), when PostgreSQL
+  // cannot be reached or a statement does not prepare. Later, a session whose connection was lost
+  // reconnects at its next use.
+  static Status open(const std::string& uri, int sessions,
+                     std::unique_ptr<PostgresPaymentsStore>* store);
   ~PostgresPaymentsStore() override;
   int rows_per_round() const override { return limits::pg_payment_dispatch_rows_max; }
 

@@ -4,14 +4,16 @@
 
 namespace store {
 
-std::unique_ptr<SqliteLedgerStore> SqliteLedgerStore::open(const std::string& path,
-                                                           const LedgerStoreOptions& options,
-                                                           std::string* error) {
-  if (!apply_schema(path, error)) return nullptr;
+Status SqliteLedgerStore::open(const std::string& path, const LedgerStoreOptions& options,
+                               std::unique_ptr<SqliteLedgerStore>* store) {
+  Status schema = apply_schema(path);
+  if (schema != Status::ok) return schema;
+  std::string error;
   std::unique_ptr<SqliteLedgerEngine> pool =
-      SqliteLedgerEngine::open(Options{path, options.busy_timeout_ms}, options.connections, error);
-  if (!pool) return nullptr;
-  return std::unique_ptr<SqliteLedgerStore>(new SqliteLedgerStore(std::move(pool)));
+      SqliteLedgerEngine::open(Options{path, options.busy_timeout_ms}, options.connections, &error);
+  if (!pool) return {Status::unavailable, error};
+  store->reset(new SqliteLedgerStore(std::move(pool)));
+  return Status::ok;
 }
 
 Status SqliteLedgerStore::read_accounts(std::vector<AccountRow>* accounts) {

@@ -14,10 +14,10 @@ namespace store {
 
 class SqliteLedgerStore final : public LedgerStore {
  public:
-  // Applies schema.sql to `path` (creating the file if missing) and opens the pool.
-  static std::unique_ptr<SqliteLedgerStore> open(const std::string& path,
-                                                 const LedgerStoreOptions& options,
-                                                 std::string* error);
+  // Applies schema.sql to `path` (creating the file if missing) and opens the pool into *store
+  // (store/ledger_store.h, open_ledger_store).
+  static Status open(const std::string& path, const LedgerStoreOptions& options,
+                     std::unique_ptr<SqliteLedgerStore>* store);
 
   Status post(const Posting& posting, AccountRow* after) override {
     return pool_->post(posting, after);

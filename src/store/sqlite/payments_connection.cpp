@@ -427,13 +427,15 @@ Status SqlitePaymentsConnection::write_health(Processor processor, const HealthR
   return status;
 }
 
-std::unique_ptr<SqlitePaymentsStore> SqlitePaymentsStore::open(const Options& options, int sessions,
-                                                               std::string* error) {
+Status SqlitePaymentsStore::open(const Options& options, int sessions,
+                                 std::unique_ptr<SqlitePaymentsStore>* store) {
   CREBITO_ASSERT(sessions > 0);
+  std::string error;
   std::unique_ptr<SqliteConnectionPool<SqlitePaymentsConnection>> pool =
-      SqliteConnectionPool<SqlitePaymentsConnection>::open(options, sessions, /*kept=*/0, error);
-  if (!pool) return nullptr;
-  return std::unique_ptr<SqlitePaymentsStore>(new SqlitePaymentsStore(std::move(pool)));
+      SqliteConnectionPool<SqlitePaymentsConnection>::open(options, sessions, /*kept=*/0, &error);
+  if (!pool) return {Status::unavailable, error};
+  store->reset(new SqlitePaymentsStore(std::move(pool)));
+  return Status::ok;
 }
 
 SqlitePaymentsStore::SqlitePaymentsStore(

@@ -34,11 +34,10 @@ struct Face {
   std::unique_ptr<payments::Payments> payments;
   int accepted_hooks = 0;
   Face() : path(dir.file("crebito.db")) {
-    std::string error;
-    REQUIRE(store::apply_schema(path, &error));
-    store = store::SqlitePaymentsStore::open({path, 100}, 2, &error);
-    INFO(error);
-    REQUIRE(store);
+    REQUIRE(store::apply_schema(path) == store::Status::ok);
+    const store::Status opened = store::SqlitePaymentsStore::open({path, 100}, 2, &store);
+    INFO(opened.message());
+    REQUIRE(opened == store::Status::ok);
     payments = std::make_unique<payments::Payments>(store.get());
     payments->on_accepted([this] { ++accepted_hooks; });
   }

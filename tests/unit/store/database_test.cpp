@@ -46,8 +46,7 @@ bool wait_until(const std::function<bool()>& condition,
 }
 
 std::string prepared_db(const TempDir& dir) {
-  std::string error;
-  REQUIRE(store::apply_schema(dir.file("crebito.db"), &error));
+  REQUIRE(store::apply_schema(dir.file("crebito.db")) == store::Status::ok);
   return dir.file("crebito.db");
 }
 

@@ -20,7 +20,7 @@ namespace {
 
 std::unique_ptr<store::SqliteLedgerEngine> open_pool(const TempDir& dir) {
   std::string error;
-  REQUIRE(store::apply_schema(dir.file("crebito.db"), &error));
+  REQUIRE(store::apply_schema(dir.file("crebito.db")) == store::Status::ok);
   auto pool = store::SqliteLedgerEngine::open({dir.file("crebito.db"), 2000}, 12, &error);
   INFO(error);
   REQUIRE(pool);

@@ -20,10 +20,11 @@ constexpr int test_connections = 4;
 
 std::unique_ptr<store::PostgresLedgerStore> open_store(const PgCluster& cluster,
                                                        int connections = test_connections) {
-  std::string error;
-  auto opened = store::PostgresLedgerStore::open(cluster.uri(), {0, connections}, &error);
-  INFO(error);
-  REQUIRE(opened);
+  std::unique_ptr<store::PostgresLedgerStore> opened;
+  const store::Status status =
+      store::PostgresLedgerStore::open(cluster.uri(), {0, connections}, &opened);
+  INFO(status.message());
+  REQUIRE(status == store::Status::ok);
   return opened;
 }
 
@@ -238,16 +239,17 @@ TEST_CASE("postgresql: instances starting at once apply the schema once, without
   PgCluster cluster;
   constexpr int starters = 6;
   std::vector<std::unique_ptr<store::PostgresLedgerStore>> stores(starters);
-  std::vector<std::string> errors(starters);
+  std::vector<store::Status> opened(starters);
   std::vector<std::thread> threads;
   for (int i = 0; i < starters; ++i) {
     threads.emplace_back([&, i] {
-      stores[i] = store::PostgresLedgerStore::open(cluster.uri(), {0, 1}, &errors[i]);
+      opened[i] = store::PostgresLedgerStore::open(cluster.uri(), {0, 1}, &stores[i]);
     });
   }
   for (std::thread& thread : threads) thread.join();
   for (int i = 0; i < starters; ++i) {
-    INFO(errors[i]);
+    INFO(opened[i].message());
+    CHECK(opened[i] == store::Status::ok);
     CHECK(stores[i] != nullptr);
   }
   CHECK(cluster.psql("SELECT count(*) FROM accounts") == "5\n");

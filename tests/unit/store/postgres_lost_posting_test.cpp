@@ -44,10 +44,9 @@ struct Setup {
   Setup() {
     const std::string uri =
         "postgresql:///crebito?host=" + relay_dir.path() + "&port=5432&user=postgres";
-    std::string error;
-    store = store::PostgresLedgerStore::open(uri, {0, 1}, &error);
-    INFO(error);
-    REQUIRE(store);
+    const store::Status opened = store::PostgresLedgerStore::open(uri, {0, 1}, &store);
+    INFO(opened.message());
+    REQUIRE(opened == store::Status::ok);
     // A connection reopens at most once per interval (pg_connection.h, invariant 3): past it, the
     // store's connection is like one that has served for a while, and reopens at once when lost.
     std::this_thread::sleep_for(milliseconds(limits::pg_reconnect_interval_ms));
