@@ -10,6 +10,7 @@
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <memory>
 #include <thread>
 
 #include "support/temp_dir.h"
@@ -106,49 +107,55 @@ struct CountingTurn final : store::WriterLock::Turn {
   int hand_overs = 0;
 };
 
+// A process's lock for a fresh file, held by a CountingTurn.
+struct HeldByTurn {
+  HeldByTurn() {
+    std::string error;
+    lock = store::WriterLock::open(dir.file("crebito.db"), &error);
+    REQUIRE(lock);
+    turn = std::make_unique<CountingTurn>(lock.get());
+    lock->lock_for_turn(turn.get());
+  }
+  TempDir dir;
+  std::shared_ptr<store::WriterLock> lock;
+  std::unique_ptr<CountingTurn> turn;
+};
+
 }  // namespace
 
 TEST_CASE("a lock() on the thread that holds the lock for a turn hands the turn's lock over",
           "[store][writer_lock][turn]") {
-  TempDir dir;
-  std::string error;
-  auto lock = store::WriterLock::open(dir.file("crebito.db"), &error);
-  REQUIRE(lock);
-  CountingTurn turn(lock.get());
-  lock->lock_for_turn(&turn);
-  lock->lock();  // Would wait for this very thread without the hand-over.
-  CHECK(turn.hand_overs == 1);
-  lock->unlock();
+  HeldByTurn held;
+  store::WriterLock& lock = *held.lock;
+  lock.lock();  // Would wait for this very thread without the hand-over.
+  CHECK(held.turn->hand_overs == 1);
+  lock.unlock();
   // Once the turn let go, a lock() of this thread has nothing to hand over.
-  lock->lock();
-  lock->unlock();
-  CHECK(turn.hand_overs == 1);
+  lock.lock();
+  lock.unlock();
+  CHECK(held.turn->hand_overs == 1);
   // A turn that ends by unlocking is not asked later either.
-  lock->lock_for_turn(&turn);
-  lock->unlock();
-  lock->lock();
-  lock->unlock();
-  CHECK(turn.hand_overs == 1);
+  lock.lock_for_turn(held.turn.get());
+  lock.unlock();
+  lock.lock();
+  lock.unlock();
+  CHECK(held.turn->hand_overs == 1);
 }
 
 TEST_CASE("another thread waits for a turn's lock and never asks the turn to hand it over",
           "[store][writer_lock][turn]") {
-  TempDir dir;
-  std::string error;
-  auto lock = store::WriterLock::open(dir.file("crebito.db"), &error);
-  REQUIRE(lock);
-  CountingTurn turn(lock.get());
-  lock->lock_for_turn(&turn);
+  HeldByTurn held;
+  store::WriterLock& lock = *held.lock;
   std::atomic<bool> taken{false};
   std::thread other([&] {
-    lock->lock();
+    lock.lock();
     taken = true;
-    lock->unlock();
+    lock.unlock();
   });
   std::this_thread::sleep_for(100ms);
   CHECK_FALSE(taken);  // Still waiting: the turn holds the lock.
-  lock->unlock();      // The turn ends.
+  lock.unlock();       // The turn ends.
   other.join();
   CHECK(taken);
-  CHECK(turn.hand_overs == 0);
+  CHECK(held.turn->hand_overs == 0);
 }
