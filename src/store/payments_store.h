@@ -30,6 +30,7 @@
 #include <string>
 #include <vector>
 
+#include "check.h"
 #include "store/location.h"
 #include "store/status.h"
 
@@ -43,6 +44,21 @@ inline constexpr int processor_count = 2;
 // A processor's place in arrays of processor_count entries (totals, health rows, counts).
 inline constexpr size_t processor_index(Processor processor) {
   return static_cast<size_t>(processor);
+}
+
+// Both engines' SQL spells PaymentState and Processor as the numbers the columns hold, in the
+// same terms as their schemas' partial indexes (`state < 2`: queued or leased, i.e. unsettled), so
+// that the planner uses them.
+static_assert(static_cast<int>(PaymentState::queued) == 0);
+static_assert(static_cast<int>(PaymentState::leased) == 1);
+static_assert(static_cast<int>(PaymentState::settled) == 2);
+static_assert(static_cast<int>(Processor::default_processor) == 0);
+static_assert(static_cast<int>(Processor::fallback) == 1);
+
+// A processor column's value; the schemas' CHECK constraints allow no other.
+inline Processor processor_from_column(int64_t value) {
+  CREBITO_ASSERT(value == 0 || value == 1);
+  return static_cast<Processor>(value);
 }
 
 // A due payment as a claim finds it, and the attempt the caller decides to make.

@@ -95,14 +95,6 @@ Status PostgresLedgerStore::open(const std::string& uri, const LedgerStoreOption
   return Status::ok;
 }
 
-Status PostgresLedgerStore::report(FaultLog::Kind kind, Status status) {
-  // A refused write wrote nothing and proves nothing about the server; a refused read does.
-  if (status == Status::ok || (status == Status::refused && kind == FaultLog::Kind::read)) {
-    fault_log_.succeeded(kind);
-  }
-  return status;
-}
-
 Status PostgresLedgerStore::post(const Posting& posting, AccountRow* after) {
   CREBITO_ASSERT(posting.kind == 'c' || posting.kind == 'd');
   CREBITO_ASSERT(posting.amount_cents >= limits::amount_cents_min);
@@ -130,19 +122,19 @@ Status PostgresLedgerStore::post(const Posting& posting, AccountRow* after) {
       CREBITO_ASSERT(lost_backend_pid > 0);
       Status settled =
           settle(&*connection, lost_backend_pid, posting.account_id, post_id, status, after);
-      if (settled == Status::ok) return report(FaultLog::Kind::write, Status::ok);
+      if (settled == Status::ok) return fault_log_.report(FaultLog::Kind::write, Status::ok);
       return settled;
     }
     return status;
   }
-  if (result.rows() == 0) return report(FaultLog::Kind::write, Status::refused);
+  if (result.rows() == 0) return fault_log_.report(FaultLog::Kind::write, Status::refused);
   CREBITO_ASSERT(result.rows() == 1);
   after->id = posting.account_id;
   after->balance_cents = result.integer(0, 0);
   after->limit_cents = result.integer(0, 1);
   CREBITO_ASSERT(after->balance_cents >= -after->limit_cents);
   CREBITO_ASSERT(after->balance_cents <= limits::balance_cents_max);
-  return report(FaultLog::Kind::write, Status::ok);
+  return fault_log_.report(FaultLog::Kind::write, Status::ok);
 }
 
 Status PostgresLedgerStore::settle(pg::Connection* connection, int lost_backend_pid,
@@ -219,7 +211,7 @@ Status PostgresLedgerStore::read_statement(int64_t account_id, size_t entries_ma
   pg::Result result;
   Status status = read(statement_name, params, &result);
   if (status != Status::ok) return status;
-  if (result.rows() == 0) return report(FaultLog::Kind::read, Status::refused);
+  if (result.rows() == 0) return fault_log_.report(FaultLog::Kind::read, Status::refused);
   account->id = account_id;
   account->balance_cents = result.integer(0, 0);
   account->limit_cents = result.integer(0, 1);
@@ -234,7 +226,7 @@ Status PostgresLedgerStore::read_statement(int64_t account_id, size_t entries_ma
     entry.created_at = result.text(row, 5);
   }
   CREBITO_ASSERT(entries->size() <= entries_max);
-  return report(FaultLog::Kind::read, Status::ok);
+  return fault_log_.report(FaultLog::Kind::read, Status::ok);
 }
 
 Status PostgresLedgerStore::read_accounts(std::vector<AccountRow>* accounts) {
@@ -258,7 +250,7 @@ Status PostgresLedgerStore::health(int64_t account_id) {
   if (result.rows() != 1) {
     return {Status::unavailable, "account " + std::to_string(account_id) + " is missing"};
   }
-  return report(FaultLog::Kind::read, Status::ok);
+  return fault_log_.report(FaultLog::Kind::read, Status::ok);
 }
 
 }  // namespace store

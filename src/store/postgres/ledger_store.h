@@ -66,7 +66,6 @@ class PostgresLedgerStore final : public LedgerStore {
   // Runs the prepared statement `name` once, and once more on a fresh connection when the first
   // found its connection lost (reads only: invariant 4).
   Status read(const char* name, const pg::Params& params, pg::Result* result);
-  Status report(FaultLog::Kind kind, Status status);
 
   // Invariant 4: after `posting` (with id post_id) was sent on `connection` and the connection was
   // lost with the session of backend lost_backend_pid, ends that backend and learns whether the

@@ -19,20 +19,6 @@ int64_t monotonic_us() {
   return duration_cast<microseconds>(steady_clock::now().time_since_epoch()).count();
 }
 
-// The SQL spells PaymentState and Processor as the numbers the columns hold, in the same terms as
-// schema-postgresql.sql's partial indexes (`state < 2`: queued or leased, i.e. unsettled), so the
-// planner can use them.
-static_assert(static_cast<int>(PaymentState::queued) == 0);
-static_assert(static_cast<int>(PaymentState::leased) == 1);
-static_assert(static_cast<int>(PaymentState::settled) == 2);
-static_assert(static_cast<int>(Processor::default_processor) == 0);
-static_assert(static_cast<int>(Processor::fallback) == 1);
-
-Processor processor_from_column(int64_t value) {
-  CREBITO_ASSERT(value == 0 || value == 1);
-  return static_cast<Processor>(value);
-}
-
 constexpr const char* insert_name = "payments_insert";
 constexpr const char* any_due_name = "payments_any_due";
 constexpr const char* select_due_name = "payments_select_due";
@@ -154,12 +140,7 @@ std::unique_ptr<PostgresPaymentsConnection> PostgresPaymentsConnection::open(con
 Status PostgresPaymentsConnection::report(FaultLog::Kind kind, Status status) {
   if (status == Status::conflict) status = {Status::unavailable, status.message()};
   if (fault_log_ == nullptr) return status;
-  if (status == Status::unavailable) {
-    fault_log_->failed(kind, status.message());
-  } else if (status == Status::ok || (status == Status::refused && kind == FaultLog::Kind::read)) {
-    fault_log_->succeeded(kind);
-  }
-  return status;
+  return fault_log_->report(kind, std::move(status));
 }
 
 int64_t PostgresPaymentsConnection::next_token() {

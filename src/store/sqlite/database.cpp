@@ -117,12 +117,7 @@ Status Database::moved() {
 
 Status Database::report(FaultLog::Kind kind, Status status) {
   if (fault_log_ == nullptr) return status;
-  if (status == Status::unavailable) {
-    fault_log_->failed(kind, status.message());
-  } else if (status == Status::ok || (status == Status::refused && kind == FaultLog::Kind::read)) {
-    fault_log_->succeeded(kind);
-  }
-  return status;
+  return fault_log_->report(kind, std::move(status));
 }
 
 Status Database::begin_write() {

@@ -99,8 +99,7 @@ class Database {
   // Invariant 7.
   bool file_moved();
   Status moved();  // unavailable, saying why.
-  // Invariant 8: reports `status` of an operation of `kind` and returns it. A refused write wrote
-  // nothing, so it proves nothing about the storage; a refused read (nothing found) does.
+  // Invariant 8: reports `status` of an operation of `kind` and returns it (FaultLog::report).
   Status report(FaultLog::Kind kind, Status status);
 
   // Reads an integer or text PRAGMA back, so tests can check what the constructor set.

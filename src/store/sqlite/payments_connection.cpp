@@ -22,20 +22,8 @@ constexpr const char* insert_sql =
     "INSERT INTO payments (correlation_id, amount_cents, due_ms, accepted_ms) "
     "VALUES (?1, ?2, ?3, ?3) ON CONFLICT (correlation_id) DO NOTHING";
 
-// The SQL spells PaymentState and Processor as the numbers the columns hold, in the same terms as
-// schema.sql's partial indexes (SQLite uses a partial index only for a query whose WHERE implies
-// the index's): `state < 2` is queued or leased, i.e. unsettled.
-static_assert(static_cast<int>(PaymentState::queued) == 0);
-static_assert(static_cast<int>(PaymentState::leased) == 1);
-static_assert(static_cast<int>(PaymentState::settled) == 2);
-static_assert(static_cast<int>(Processor::default_processor) == 0);
-static_assert(static_cast<int>(Processor::fallback) == 1);
-
-// A processor column's value; schema.sql's CHECK allows no other.
-Processor processor_from_column(int value) {
-  CREBITO_ASSERT(value == 0 || value == 1);
-  return static_cast<Processor>(value);
-}
+// The SQL spells PaymentState and Processor as numbers (payments_store.h): SQLite uses
+// schema.sql's partial indexes only for a query whose WHERE implies the index's `state < 2`.
 
 // Both due-work queries read the partial index payments_due (schema.sql), which their
 // `state < 2` names: the first entry with due_ms <= now is the answer, however long the backlog.
