@@ -53,6 +53,7 @@
 #include <string_view>
 #include <vector>
 
+#include "store/pool_lease.h"
 #include "store/status.h"
 
 struct pg_conn;
@@ -221,19 +222,7 @@ class Connection {
 class ConnectionPool {
  public:
   // A connection on loan; returned to the pool when the Lease is destroyed.
-  class Lease {
-   public:
-    Lease(ConnectionPool* pool, Connection* connection) : pool_(pool), connection_(connection) {}
-    ~Lease() { pool_->release(connection_); }
-    Lease(const Lease&) = delete;
-    Lease& operator=(const Lease&) = delete;
-    Connection* operator->() const { return connection_; }
-    Connection& operator*() const { return *connection_; }
-
-   private:
-    ConnectionPool* const pool_;
-    Connection* const connection_;
-  };
+  using Lease = PoolLease<ConnectionPool, Connection>;
 
   // Opens `size` connections (all must open). nullptr and *error on failure.
   static std::unique_ptr<ConnectionPool> open(const std::string& uri, int size,
@@ -244,6 +233,7 @@ class ConnectionPool {
   int size() const { return static_cast<int>(connections_.size()); }
 
  private:
+  friend Lease;
   ConnectionPool() = default;
   void release(Connection* connection);
 

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "crebito_limits.h"
+#include "store/pool_lease.h"
 #include "store/sqlite/group_commit.h"
 #include "store/sqlite/ledger_connection.h"
 #include "store/sqlite/payments_connection.h"
@@ -38,19 +39,7 @@ template <class C>
 class SqliteConnectionPool {
  public:
   // A connection on loan; returned to the pool when the Lease is destroyed.
-  class Lease {
-   public:
-    Lease(SqliteConnectionPool* pool, C* connection) : pool_(pool), connection_(connection) {}
-    ~Lease() { pool_->release(connection_); }
-    Lease(const Lease&) = delete;
-    Lease& operator=(const Lease&) = delete;
-    C* operator->() const { return connection_; }
-    C& operator*() const { return *connection_; }
-
-   private:
-    SqliteConnectionPool* const pool_;
-    C* const connection_;
-  };
+  using Lease = PoolLease<SqliteConnectionPool, C>;
 
   // Opens `size` connections to lend and `kept` more that are never lent (kept(i) gives them to
   // the owner, e.g. the ledger's writer connection); the schema must already be applied. Their
@@ -74,6 +63,7 @@ class SqliteConnectionPool {
   WriterLock* writer_lock() const { return writer_lock_.get(); }
 
  private:
+  friend Lease;
   SqliteConnectionPool(const Options& options, std::shared_ptr<WriterLock> writer_lock, int kept)
       : options_(options), writer_lock_(std::move(writer_lock)), kept_(kept) {}
 
