@@ -96,11 +96,7 @@ Status PostgresLedgerStore::open(const std::string& uri, const LedgerStoreOption
 }
 
 Status PostgresLedgerStore::post(const Posting& posting, AccountRow* after) {
-  CREBITO_ASSERT(posting.kind == 'c' || posting.kind == 'd');
-  CREBITO_ASSERT(posting.amount_cents >= limits::amount_cents_min);
-  CREBITO_ASSERT(posting.amount_cents <= limits::amount_cents_max);
-  CREBITO_ASSERT(posting.delta_cents ==
-                 (posting.kind == 'c' ? posting.amount_cents : -posting.amount_cents));
+  CREBITO_ASSERT(well_formed(posting));
   pg::Params params;
   params.add(posting.account_id)
       .add(posting.delta_cents)
