@@ -171,6 +171,7 @@ TEST_CASE("a write waits for a lock held outside crebito for the request timeout
     store::AccountRow after;
     const auto waited = timed([&] { return pool->post(credit(1, 1, "x"), &after); }, &status);
     CHECK(status == store::Status::busy);
+    CHECK_THAT(status.message(), Catch::Contains("database is locked"));  // For the 503's log line.
     CHECK(waited >= milliseconds(busy_timeout_ms));
     CHECK(waited < milliseconds(limits::schema_busy_timeout_ms));
   }
@@ -180,6 +181,7 @@ TEST_CASE("a write waits for a lock held outside crebito for the request timeout
     auto connection = pool->acquire();
     const auto waited = timed([&] { return connection->accept(id_a, 100, 1000); }, &status);
     CHECK(status == store::Status::busy);
+    CHECK_THAT(status.message(), Catch::Contains("database is locked"));  // For the 503's log line.
     CHECK(waited >= milliseconds(busy_timeout_ms));
     CHECK(waited < milliseconds(limits::schema_busy_timeout_ms));
   }
