@@ -150,9 +150,9 @@ double post_in_turns(const std::string& path, int batch, long postings) {
       posting.amount_cents = amount(rng);
       posting.kind = (rng() & 1) != 0 ? 'c' : 'd';
       posting.delta_cents = posting.kind == 'c' ? posting.amount_cents : -posting.amount_cents;
-      const store::Status status = pool->post(posting, &after, &error);
+      const store::Status status = pool->post(posting, &after);
       if (status != store::Status::ok && status != store::Status::refused) {
-        std::fprintf(stderr, "crebito-store-floor: posting failed: %s\n", error.c_str());
+        std::fprintf(stderr, "crebito-store-floor: posting failed: %s\n", status.message().c_str());
         return -1;
       }
     }
@@ -192,8 +192,7 @@ const char* layout_schema_sql(const std::string& layout) {
 }
 
 double report(store::Database& db, int rc, const char* step) {
-  (void)db.fail(rc, step);
-  std::fprintf(stderr, "crebito-store-floor: %s\n", db.last_error().c_str());
+  std::fprintf(stderr, "crebito-store-floor: %s\n", db.fail(rc, step).message().c_str());
   return -1;
 }
 
@@ -235,9 +234,10 @@ double post_in_turns_raw(const std::string& path, const std::string& layout, int
   const double start = cpu_us();
   for (long done = 0; done < postings;) {
     lock->lock();
-    if (db.begin_write() != store::Status::ok) {
+    const store::Status begun = db.begin_write();
+    if (begun != store::Status::ok) {
       lock->unlock();
-      std::fprintf(stderr, "crebito-store-floor: BEGIN failed: %s\n", db.last_error().c_str());
+      std::fprintf(stderr, "crebito-store-floor: BEGIN failed: %s\n", begun.message().c_str());
       return -1;
     }
     for (int i = 0; i < batch && done < postings; ++i, ++done) {
@@ -287,8 +287,8 @@ double measure(const Settings& settings, const std::string& dir, int batch) {
       std::fprintf(stderr, "crebito-store-floor: %s\n", e.what());
       return -1;
     }
-  } else if (!store::apply_schema(path, &error)) {
-    std::fprintf(stderr, "crebito-store-floor: %s\n", error.c_str());
+  } else if (const store::Status schema = store::apply_schema(path); schema != store::Status::ok) {
+    std::fprintf(stderr, "crebito-store-floor: %s\n", schema.message().c_str());
     return -1;
   }
   std::vector<int> pipes;

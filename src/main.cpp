@@ -46,10 +46,13 @@ int main(int argc, char** argv) {
     }
     std::fprintf(stderr, "crebito: database %s ready, %zu accounts, %d threads\n",
                  config.store.describe().c_str(), ledger->accounts().size(), config.threads);
-  } else if (!postgresql && !store::apply_schema(config.db_path, &error)) {
+  } else if (!postgresql) {
     // The ledger's open does it too; the checkpointer below needs the file.
-    std::fprintf(stderr, "crebito: cannot open the database: %s\n", error.c_str());
-    return 1;
+    const store::Status schema = store::apply_schema(config.db_path);
+    if (schema != store::Status::ok) {
+      std::fprintf(stderr, "crebito: cannot open the database: %s\n", schema.message().c_str());
+      return 1;
+    }
   }
 
   // SQLite only: PostgreSQL checkpoints by itself.
@@ -72,11 +75,12 @@ int main(int argc, char** argv) {
   if (config.faces.payments) {
     const int borrowers =
         config.threads + limits::blocking_threads + payments::Forwarder::sessions_borrowed;
-    payments_store = store::open_payments_store(
+    const store::Status opened = store::open_payments_store(
         config.store, {config.busy_timeout_ms, postgresql ? config.store_connections : borrowers},
-        &error);
-    if (!payments_store) {
-      std::fprintf(stderr, "crebito: cannot open the payments queue: %s\n", error.c_str());
+        &payments_store);
+    if (opened != store::Status::ok) {
+      std::fprintf(stderr, "crebito: cannot open the payments queue: %s\n",
+                   opened.message().c_str());
       return 1;
     }
     payments = std::make_unique<payments::Payments>(payments_store.get());

@@ -10,13 +10,17 @@ namespace ledger {
 
 std::unique_ptr<Ledger> Ledger::open(const store::Location& location,
                                      const store::LedgerStoreOptions& options, std::string* error) {
-  std::unique_ptr<store::LedgerStore> store = store::open_ledger_store(location, options, error);
-  if (!store) return nullptr;
+  std::unique_ptr<store::LedgerStore> store;
+  const store::Status opened = store::open_ledger_store(location, options, &store);
+  if (opened != store::Status::ok) {
+    *error = opened.message();
+    return nullptr;
+  }
 
   std::vector<store::AccountRow> rows;
-  std::string error_text;
-  if (store->read_accounts(&rows, &error_text) != store::Status::ok) {
-    *error = location.describe() + ": " + error_text;
+  const store::Status read = store->read_accounts(&rows);
+  if (read != store::Status::ok) {
+    *error = location.describe() + ": " + read.message();
     return nullptr;
   }
   if (rows.empty()) {
@@ -48,9 +52,9 @@ bool Ledger::has_account(int64_t account_id) const { return find(account_id) != 
 
 // Storage faults are logged by the store, once when they start and once when they end; a lock
 // wait that ran out is logged here, per request.
-Outcome Ledger::unavailable(const std::string& error_text, store::Status status, const char* what) {
+Outcome Ledger::unavailable(const store::Status& status, const char* what) {
   if (status == store::Status::busy) {
-    std::fprintf(stderr, "crebito: %s failed, answering 503: %s\n", what, error_text.c_str());
+    std::fprintf(stderr, "crebito: %s failed, answering 503: %s\n", what, status.message().c_str());
   }
   return Outcome::unavailable;
 }
@@ -70,8 +74,7 @@ Outcome Ledger::apply(int64_t account_id, const TransactionRequest& request, Bal
   posting.created_at = clock_utc::now_iso();
 
   store::AccountRow row;
-  std::string error_text;
-  const store::Status status = store_->post(posting, &row, &error_text);
+  const store::Status status = store_->post(posting, &row);
   switch (status) {
     case store::Status::ok:
       break;
@@ -79,7 +82,7 @@ Outcome Ledger::apply(int64_t account_id, const TransactionRequest& request, Bal
       return Outcome::refused;
     case store::Status::unknown:
       std::fprintf(stderr, "crebito: transaction outcome unknown, answering 504: %s\n",
-                   error_text.c_str());
+                   status.message().c_str());
       return Outcome::unknown;
     case store::Status::busy:
     case store::Status::unavailable:
@@ -87,7 +90,7 @@ Outcome Ledger::apply(int64_t account_id, const TransactionRequest& request, Bal
       // Storage faults are logged by the store's fault log; a lock wait that ran out, here.
       if (status == store::Status::busy) {
         std::fprintf(stderr, "crebito: transaction failed, answering 503: %s\n",
-                     error_text.c_str());
+                     status.message().c_str());
       }
       return Outcome::unavailable;
   }
@@ -101,9 +104,8 @@ Outcome Ledger::statement(int64_t account_id, Statement* out) {
   CREBITO_ASSERT(has_account(account_id));
   store::AccountRow row;
   std::vector<store::EntryRow> rows;
-  std::string error_text;
   const store::Status status =
-      store_->read_statement(account_id, limits::statement_entries_max, &row, &rows, &error_text);
+      store_->read_statement(account_id, limits::statement_entries_max, &row, &rows);
   switch (status) {
     case store::Status::ok:
       break;
@@ -113,7 +115,7 @@ Outcome Ledger::statement(int64_t account_id, Statement* out) {
     case store::Status::unavailable:
     case store::Status::conflict:  // Not reached: a read meets no constraint.
     case store::Status::unknown:   // Not reached: a read writes nothing.
-      return unavailable(error_text, status, "statement");
+      return unavailable(status, "statement");
   }
   CREBITO_ASSERT(rows.size() <= limits::statement_entries_max);
   CREBITO_ASSERT(row.balance_cents >= -row.limit_cents);
@@ -130,9 +132,8 @@ Outcome Ledger::statement(int64_t account_id, Statement* out) {
 }
 
 Outcome Ledger::health() {
-  std::string error_text;
-  const store::Status status = store_->health(accounts_.front().id, &error_text);
-  if (status != store::Status::ok) return unavailable(error_text, status, "health check");
+  const store::Status status = store_->health(accounts_.front().id);
+  if (status != store::Status::ok) return unavailable(status, "health check");
   return Outcome::ok;
 }
 

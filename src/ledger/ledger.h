@@ -91,7 +91,7 @@ class Ledger {
 
  private:
   Ledger(std::unique_ptr<store::LedgerStore> store, std::vector<Account> accounts);
-  Outcome unavailable(const std::string& error_text, store::Status status, const char* what);
+  Outcome unavailable(const store::Status& status, const char* what);
   const Account* find(int64_t account_id) const;
 
   // Constant after construction.

@@ -130,7 +130,7 @@ void Dispatcher::run() {
                      "crebito: cannot record the outcomes of %zu payment calls (the first: %s, "
                      "%s): %s\n",
                      ends.size(), ends.front().job.correlation_id.c_str(),
-                     ends.front().settled ? "settled" : "requeued", session->last_error().c_str());
+                     ends.front().settled ? "settled" : "requeued", status.message().c_str());
       }
     }
     full_round = status == store::Status::ok && claimed.size() == static_cast<size_t>(rows_max_);

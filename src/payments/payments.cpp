@@ -37,12 +37,11 @@ Payments::Payments(store::PaymentsStore* store) : store_(store) {
 
 // Storage faults are logged by the store's fault log, once when they start and once when they
 // end; a lock wait that ran out is logged here, per request.
-Outcome Payments::unavailable(store::Status status, const store::PaymentsSession& session,
-                              const char* what) {
+Outcome Payments::unavailable(const store::Status& status, const char* what) {
   CREBITO_ASSERT(status != store::Status::ok && status != store::Status::refused);
   if (status == store::Status::busy) {
     std::fprintf(stderr, "crebito: payments %s failed, answering 503: %s\n", what,
-                 session.last_error().c_str());
+                 status.message().c_str());
   }
   return Outcome::unavailable;
 }
@@ -55,7 +54,7 @@ Outcome Payments::accept(const std::string& correlation_id, int64_t amount_cents
     store::PaymentsStore::Lease session = store_->acquire();
     status = session->accept(normalized_correlation_id(correlation_id), amount_cents, now_ms());
     if (status != store::Status::ok && status != store::Status::refused) {
-      return unavailable(status, *session, "accept");
+      return unavailable(status, "accept");
     }
   }
   if (status == store::Status::ok && on_accepted_) on_accepted_();
@@ -82,7 +81,7 @@ Outcome Payments::summary(int64_t from_ms, int64_t to_ms, Summary* out) {
       const store::Status status =
           session->summary(from_ms, to_ms, settled_until_ms, &totals, &in_flight);
       if (status != store::Status::ok) {
-        outcome = unavailable(status, *session, "summary");
+        outcome = unavailable(status, "summary");
         break;
       }
     }
@@ -97,7 +96,7 @@ Outcome Payments::summary(int64_t from_ms, int64_t to_ms, Summary* out) {
 Outcome Payments::purge() {
   store::PaymentsStore::Lease session = store_->acquire();
   const store::Status status = session->purge();
-  if (status != store::Status::ok) return unavailable(status, *session, "purge");
+  if (status != store::Status::ok) return unavailable(status, "purge");
   return Outcome::ok;
 }
 
@@ -106,7 +105,7 @@ Outcome Payments::consistency(Consistency* out) {
   {
     store::PaymentsStore::Lease session = store_->acquire();
     const store::Status status = session->counts(&counts);
-    if (status != store::Status::ok) return unavailable(status, *session, "consistency");
+    if (status != store::Status::ok) return unavailable(status, "consistency");
   }
   const int64_t oldest = counts.oldest_unsettled_accepted_ms;
   *out = {counts.accepted,

@@ -70,8 +70,7 @@ class Payments {
   void on_accepted(std::function<void()> hook) { on_accepted_ = std::move(hook); }
 
  private:
-  static Outcome unavailable(store::Status status, const store::PaymentsSession& session,
-                             const char* what);
+  static Outcome unavailable(const store::Status& status, const char* what);
 
   std::function<void()> on_accepted_;  // Set before serving; constant after.
   store::PaymentsStore* const store_;

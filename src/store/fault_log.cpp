@@ -24,6 +24,15 @@ void FaultLog::failed(Kind kind, const std::string& error) {
                kind == Kind::read ? "reads" : "writes", error.c_str());
 }
 
+Status FaultLog::report(Kind kind, Status status) {
+  if (status == Status::unavailable) {
+    failed(kind, status.message());
+  } else if (status == Status::ok || (status == Status::refused && kind == Kind::read)) {
+    succeeded(kind);
+  }
+  return status;
+}
+
 void FaultLog::succeeded(Kind kind) {
   State& state = states_[static_cast<int>(kind)];
   if (!state.failing.load(std::memory_order_relaxed)) return;

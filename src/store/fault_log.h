@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <string>
 
+#include "store/status.h"
+
 namespace store {
 
 // Reports storage faults to stderr on state changes only: the first failure of a kind of operation
@@ -19,6 +21,11 @@ class FaultLog {
   enum class Kind { read = 0, write = 1 };
   void failed(Kind kind, const std::string& error);
   void succeeded(Kind kind);
+  // How an operation of `kind` ended, from its status, which it returns: unavailable is a
+  // failure (its message is the line's reason); ok is a success, and so is refused for a read
+  // (nothing found), but not for a write: a refused write wrote nothing, so it proves nothing
+  // about the storage. busy (a lock wait) says nothing about the storage either.
+  Status report(Kind kind, Status status);
   // True during an episode: some operation failed and nothing has worked for fault_quiet_ms since.
   bool failing() const {
     return states_[0].failing.load(std::memory_order_relaxed) ||

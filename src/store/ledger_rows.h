@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <string>
 
+#include "crebito_limits.h"
+
 namespace store {
 
 struct AccountRow {
@@ -30,5 +32,15 @@ struct Posting {
   std::string description;
   std::string created_at;
 };
+
+// What every engine asserts of a posting it is asked to write: a credit ('c') or a debit ('d') of
+// limits::amount_cents_min..amount_cents_max, whose delta_cents is +amount or -amount.
+inline bool well_formed(const Posting& posting) {
+  return (posting.kind == 'c' || posting.kind == 'd') &&
+         posting.amount_cents >= limits::amount_cents_min &&
+         posting.amount_cents <= limits::amount_cents_max &&
+         posting.delta_cents ==
+             (posting.kind == 'c' ? posting.amount_cents : -posting.amount_cents);
+}
 
 }  // namespace store

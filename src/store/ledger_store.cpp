@@ -5,16 +5,23 @@
 
 namespace store {
 
-std::unique_ptr<LedgerStore> open_ledger_store(const Location& location,
-                                               const LedgerStoreOptions& options,
-                                               std::string* error) {
+Status open_ledger_store(const Location& location, const LedgerStoreOptions& options,
+                         std::unique_ptr<LedgerStore>* store) {
   switch (location.kind) {
-    case Location::Kind::sqlite:
-      return SqliteLedgerStore::open(location.sqlite_path, options, error);
-    case Location::Kind::postgresql:
-      return PostgresLedgerStore::open(location.postgresql_uri, options, error);
+    case Location::Kind::sqlite: {
+      std::unique_ptr<SqliteLedgerStore> opened;
+      Status status = SqliteLedgerStore::open(location.sqlite_path, options, &opened);
+      *store = std::move(opened);
+      return status;
+    }
+    case Location::Kind::postgresql: {
+      std::unique_ptr<PostgresLedgerStore> opened;
+      Status status = PostgresLedgerStore::open(location.postgresql_uri, options, &opened);
+      *store = std::move(opened);
+      return status;
+    }
   }
-  return nullptr;  // Unreachable: -Wswitch flags a kind left out above.
+  return Status::unavailable;  // Unreachable: -Wswitch flags a kind left out above.
 }
 
 }  // namespace store

@@ -44,19 +44,19 @@ class LedgerStore {
  public:
   virtual ~LedgerStore() = default;
 
-  // Contract 1. ok: *after is the account right after this posting. On busy or unavailable,
-  // *error_text says why (for the log).
-  virtual Status post(const Posting& posting, AccountRow* after, std::string* error_text) = 0;
+  // Contract 1. ok: *after is the account right after this posting. A failure's status says why
+  // in its message (for the log), as every call's here does (store/status.h).
+  virtual Status post(const Posting& posting, AccountRow* after) = 0;
 
   // Contract 2: at most entries_max entries. refused: no such account.
   virtual Status read_statement(int64_t account_id, size_t entries_max, AccountRow* account,
-                                std::vector<EntryRow>* entries, std::string* error_text) = 0;
+                                std::vector<EntryRow>* entries) = 0;
 
   // Every account, ordered by id.
-  virtual Status read_accounts(std::vector<AccountRow>* accounts, std::string* error_text) = 0;
+  virtual Status read_accounts(std::vector<AccountRow>* accounts) = 0;
 
   // ok when the store can be read now and holds the ledger; `account_id` is one of its accounts.
-  virtual Status health(int64_t account_id, std::string* error_text) = 0;
+  virtual Status health(int64_t account_id) = 0;
 
   // Turns (see above).
   virtual void begin_turn() = 0;
@@ -72,9 +72,9 @@ struct LedgerStoreOptions {
 };
 
 // Prepares the store `location` names (its schema, applied idempotently; safe when several
-// instances start at once) and opens it. nullptr and *error (naming the location) on failure.
-std::unique_ptr<LedgerStore> open_ledger_store(const Location& location,
-                                               const LedgerStoreOptions& options,
-                                               std::string* error);
+// instances start at once) and opens it into *store. On failure *store stays empty and the status
+// (unavailable, or busy) says why, naming the location.
+Status open_ledger_store(const Location& location, const LedgerStoreOptions& options,
+                         std::unique_ptr<LedgerStore>* store);
 
 }  // namespace store

@@ -40,19 +40,30 @@ Status PaymentsSession::requeue(const PaymentJob& job, bool pinned, Processor pr
   return end_one(this, {job, /*settled=*/false, pinned, processor, requested_at_ms, due_ms});
 }
 
-std::unique_ptr<PaymentsStore> open_payments_store(const Location& location,
-                                                   const PaymentsStoreOptions& options,
-                                                   std::string* error) {
+Status open_payments_store(const Location& location, const PaymentsStoreOptions& options,
+                           std::unique_ptr<PaymentsStore>* store) {
   switch (location.kind) {
-    case Location::Kind::sqlite:
-      if (!apply_schema(location.sqlite_path, error)) return nullptr;
-      return SqlitePaymentsStore::open({location.sqlite_path, options.busy_timeout_ms},
-                                       options.sessions, error);
-    case Location::Kind::postgresql:
-      if (!pg::apply_schema(location.postgresql_uri, error)) return nullptr;
-      return PostgresPaymentsStore::open(location.postgresql_uri, options.sessions, error);
+    case Location::Kind::sqlite: {
+      Status status = apply_schema(location.sqlite_path);
+      std::unique_ptr<SqlitePaymentsStore> opened;
+      if (status == Status::ok) {
+        status = SqlitePaymentsStore::open({location.sqlite_path, options.busy_timeout_ms},
+                                           options.sessions, &opened);
+      }
+      *store = std::move(opened);
+      return status;
+    }
+    case Location::Kind::postgresql: {
+      Status status = pg::apply_schema(location.postgresql_uri);
+      std::unique_ptr<PostgresPaymentsStore> opened;
+      if (status == Status::ok) {
+        status = PostgresPaymentsStore::open(location.postgresql_uri, options.sessions, &opened);
+      }
+      *store = std::move(opened);
+      return status;
+    }
   }
-  return nullptr;  // Unreachable: -Wswitch flags a kind left out above.
+  return Status::unavailable;  // Unreachable: -Wswitch flags a kind left out above.
 }
 
 }  // namespace store

@@ -18,7 +18,7 @@
 //   3. The summary counts payments settled by a given time, so a call still in flight is counted
 //      once it settles, never twice and never for the wrong processor.
 //   4. Every status other than ok and refused means nothing was written.
-// Errors are values (store::Status); no exception leaves a session.
+// Errors are values (store::Status, a failure's message in it); no exception leaves a session.
 #pragma once
 
 #include <array>
@@ -30,6 +30,7 @@
 #include <string>
 #include <vector>
 
+#include "check.h"
 #include "store/location.h"
 #include "store/status.h"
 
@@ -43,6 +44,21 @@ inline constexpr int processor_count = 2;
 // A processor's place in arrays of processor_count entries (totals, health rows, counts).
 inline constexpr size_t processor_index(Processor processor) {
   return static_cast<size_t>(processor);
+}
+
+// Both engines' SQL spells PaymentState and Processor as the numbers the columns hold, in the
+// same terms as their schemas' partial indexes (`state < 2`: queued or leased, i.e. unsettled), so
+// that the planner uses them.
+static_assert(static_cast<int>(PaymentState::queued) == 0);
+static_assert(static_cast<int>(PaymentState::leased) == 1);
+static_assert(static_cast<int>(PaymentState::settled) == 2);
+static_assert(static_cast<int>(Processor::default_processor) == 0);
+static_assert(static_cast<int>(Processor::fallback) == 1);
+
+// A processor column's value; the schemas' CHECK constraints allow no other.
+inline Processor processor_from_column(int64_t value) {
+  CREBITO_ASSERT(value == 0 || value == 1);
+  return static_cast<Processor>(value);
 }
 
 // A due payment as a claim finds it, and the attempt the caller decides to make.
@@ -140,9 +156,6 @@ class PaymentsSession {
   // By processor_index.
   virtual Status read_health(std::array<HealthRow, processor_count>* rows) = 0;
   virtual Status write_health(Processor processor, const HealthRow& row) = 0;
-
-  // The message of the last failure, for the log.
-  virtual const std::string& last_error() const = 0;
 };
 
 class PaymentsStore {
@@ -192,9 +205,9 @@ struct PaymentsStoreOptions {
 };
 
 // Prepares the store `location` names (its schema, applied idempotently; safe when several
-// instances start at once) and opens it. nullptr and *error on failure.
-std::unique_ptr<PaymentsStore> open_payments_store(const Location& location,
-                                                   const PaymentsStoreOptions& options,
-                                                   std::string* error);
+// instances start at once) and opens it into *store. On failure *store stays empty and the status
+// (unavailable, or busy) says why.
+Status open_payments_store(const Location& location, const PaymentsStoreOptions& options,
+                           std::unique_ptr<PaymentsStore>* store);
 
 }  // namespace store

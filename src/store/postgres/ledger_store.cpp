@@ -84,34 +84,20 @@ const std::vector<pg::Prepared>& PostgresLedgerStore::statements() {
   return all;
 }
 
-std::unique_ptr<PostgresLedgerStore> PostgresLedgerStore::open(const std::string& uri,
-                                                               const LedgerStoreOptions& options,
-                                                               std::string* error) {
-  if (!pg::apply_schema(uri, error)) return nullptr;
+Status PostgresLedgerStore::open(const std::string& uri, const LedgerStoreOptions& options,
+                                 std::unique_ptr<PostgresLedgerStore>* store) {
+  Status schema = pg::apply_schema(uri);
+  if (schema != Status::ok) return schema;
+  std::string error;
   std::unique_ptr<pg::ConnectionPool> pool =
-      pg::ConnectionPool::open(uri, options.connections, statements(), error);
-  if (!pool) {
-    *error = redact_uri(uri) + ": " + *error;
-    return nullptr;
-  }
-  return std::unique_ptr<PostgresLedgerStore>(new PostgresLedgerStore(std::move(pool)));
+      pg::ConnectionPool::open(uri, options.connections, statements(), &error);
+  if (!pool) return {Status::unavailable, redact_uri(uri) + ": " + error};
+  store->reset(new PostgresLedgerStore(std::move(pool)));
+  return Status::ok;
 }
 
-Status PostgresLedgerStore::report(FaultLog::Kind kind, Status status) {
-  // A refused write wrote nothing and proves nothing about the server; a refused read does.
-  if (status == Status::ok || (status == Status::refused && kind == FaultLog::Kind::read)) {
-    fault_log_.succeeded(kind);
-  }
-  return status;
-}
-
-Status PostgresLedgerStore::post(const Posting& posting, AccountRow* after,
-                                 std::string* error_text) {
-  CREBITO_ASSERT(posting.kind == 'c' || posting.kind == 'd');
-  CREBITO_ASSERT(posting.amount_cents >= limits::amount_cents_min);
-  CREBITO_ASSERT(posting.amount_cents <= limits::amount_cents_max);
-  CREBITO_ASSERT(posting.delta_cents ==
-                 (posting.kind == 'c' ? posting.amount_cents : -posting.amount_cents));
+Status PostgresLedgerStore::post(const Posting& posting, AccountRow* after) {
+  CREBITO_ASSERT(well_formed(posting));
   pg::Params params;
   params.add(posting.account_id)
       .add(posting.delta_cents)
@@ -124,36 +110,35 @@ Status PostgresLedgerStore::post(const Posting& posting, AccountRow* after,
   params.add(post_id);
   pg::Result result;
   pg::ConnectionPool::Lease connection = pool_->acquire();
-  const Status status = connection->exec(post_name, params, &result);
+  Status status = connection->exec(post_name, params, &result);
   if (status != Status::ok) {
-    *error_text = connection->last_error();
-    fault_log_.failed(FaultLog::Kind::write, *error_text);
+    fault_log_.failed(FaultLog::Kind::write, status.message());
     if (connection->last_failure() == pg::Failure::lost && connection->last_sent()) {
       // Invariant 4: it may have committed before the connection was lost, or may still.
       const int lost_backend_pid = connection->backend_pid();
       CREBITO_ASSERT(lost_backend_pid > 0);
-      const Status settled =
-          settle(&*connection, lost_backend_pid, posting.account_id, post_id, after, error_text);
+      Status settled =
+          settle(&*connection, lost_backend_pid, posting.account_id, post_id, status, after);
       if (settled != Status::ok) return settled;
       metrics::committed(1);  // It had committed before the loss.
-      return report(FaultLog::Kind::write, Status::ok);
+      return fault_log_.report(FaultLog::Kind::write, Status::ok);
     }
     return status;
   }
   metrics::committed(result.rows());  // The statement committed alone, with its posting or none.
-  if (result.rows() == 0) return report(FaultLog::Kind::write, Status::refused);
+  if (result.rows() == 0) return fault_log_.report(FaultLog::Kind::write, Status::refused);
   CREBITO_ASSERT(result.rows() == 1);
   after->id = posting.account_id;
   after->balance_cents = result.integer(0, 0);
   after->limit_cents = result.integer(0, 1);
   CREBITO_ASSERT(after->balance_cents >= -after->limit_cents);
   CREBITO_ASSERT(after->balance_cents <= limits::balance_cents_max);
-  return report(FaultLog::Kind::write, Status::ok);
+  return fault_log_.report(FaultLog::Kind::write, Status::ok);
 }
 
 Status PostgresLedgerStore::settle(pg::Connection* connection, int lost_backend_pid,
-                                   int64_t account_id, int64_t post_id, AccountRow* after,
-                                   std::string* error_text) {
+                                   int64_t account_id, int64_t post_id, const Status& lost,
+                                   AccountRow* after) {
   using Clock = std::chrono::steady_clock;
   const Clock::time_point deadline =
       Clock::now() + std::chrono::milliseconds(limits::pg_post_outcome_wait_ms);
@@ -169,8 +154,7 @@ Status PostgresLedgerStore::settle(pg::Connection* connection, int lost_backend_
       pg::Result found;
       status = connection->exec(post_lookup_name, lookup_params, &found);
       if (status == Status::ok && found.rows() == 0) {
-        *error_text += " (the posting was not written)";
-        return Status::unavailable;
+        return {Status::unavailable, lost.message() + " (the posting was not written)"};
       }
       if (status == Status::ok) {
         CREBITO_ASSERT(found.rows() == 1);
@@ -186,7 +170,7 @@ Status PostgresLedgerStore::settle(pg::Connection* connection, int lost_backend_
       why_unknown = "the lost session's server process " + std::to_string(lost_backend_pid) +
                     " was still running";
     } else {
-      why_unknown = connection->last_error();
+      why_unknown = status.message();
       // Not a lost connection (e.g. not allowed to end that backend): trying again changes nothing.
       if (connection->last_failure() != pg::Failure::lost) break;
     }
@@ -200,13 +184,12 @@ Status PostgresLedgerStore::settle(pg::Connection* connection, int lost_backend_
     if (next >= deadline) break;
     std::this_thread::sleep_until(next);
   }
-  *error_text += " (whether the posting was written could not be learnt within " +
-                 std::to_string(limits::pg_post_outcome_wait_ms) + " ms: " + why_unknown + ")";
-  return Status::unknown;
+  return {Status::unknown,
+          lost.message() + " (whether the posting was written could not be learnt within " +
+              std::to_string(limits::pg_post_outcome_wait_ms) + " ms: " + why_unknown + ")"};
 }
 
-Status PostgresLedgerStore::read(const char* name, const pg::Params& params, pg::Result* result,
-                                 std::string* error_text) {
+Status PostgresLedgerStore::read(const char* name, const pg::Params& params, pg::Result* result) {
   pg::ConnectionPool::Lease connection = pool_->acquire();
   Status status = connection->exec(name, params, result);
   for (int attempt = 1; attempt < limits::pg_read_attempts_max && status != Status::ok &&
@@ -215,23 +198,19 @@ Status PostgresLedgerStore::read(const char* name, const pg::Params& params, pg:
     // A connection idle across a server restart fails its first use; a reopened one may not.
     status = connection->exec(name, params, result);
   }
-  if (status != Status::ok) {
-    *error_text = connection->last_error();
-    fault_log_.failed(FaultLog::Kind::read, *error_text);
-  }
+  if (status != Status::ok) fault_log_.failed(FaultLog::Kind::read, status.message());
   return status;
 }
 
 Status PostgresLedgerStore::read_statement(int64_t account_id, size_t entries_max,
-                                           AccountRow* account, std::vector<EntryRow>* entries,
-                                           std::string* error_text) {
+                                           AccountRow* account, std::vector<EntryRow>* entries) {
   entries->clear();
   pg::Params params;
   params.add(account_id).add(static_cast<int64_t>(entries_max));
   pg::Result result;
-  const Status status = read(statement_name, params, &result, error_text);
+  Status status = read(statement_name, params, &result);
   if (status != Status::ok) return status;
-  if (result.rows() == 0) return report(FaultLog::Kind::read, Status::refused);
+  if (result.rows() == 0) return fault_log_.report(FaultLog::Kind::read, Status::refused);
   account->id = account_id;
   account->balance_cents = result.integer(0, 0);
   account->limit_cents = result.integer(0, 1);
@@ -246,36 +225,31 @@ Status PostgresLedgerStore::read_statement(int64_t account_id, size_t entries_ma
     entry.created_at = result.text(row, 5);
   }
   CREBITO_ASSERT(entries->size() <= entries_max);
-  return report(FaultLog::Kind::read, Status::ok);
+  return fault_log_.report(FaultLog::Kind::read, Status::ok);
 }
 
-Status PostgresLedgerStore::read_accounts(std::vector<AccountRow>* accounts,
-                                          std::string* error_text) {
+Status PostgresLedgerStore::read_accounts(std::vector<AccountRow>* accounts) {
   accounts->clear();
   pg::ConnectionPool::Lease connection = pool_->acquire();
   pg::Result result;
-  const Status status = connection->run(accounts_sql, &result);
-  if (status != Status::ok) {
-    *error_text = connection->last_error();
-    return status;
-  }
+  Status status = connection->run(accounts_sql, &result);
+  if (status != Status::ok) return status;
   for (int row = 0; row < result.rows(); ++row) {
     accounts->push_back({result.integer(row, 0), result.integer(row, 1), result.integer(row, 2)});
   }
   return Status::ok;
 }
 
-Status PostgresLedgerStore::health(int64_t account_id, std::string* error_text) {
+Status PostgresLedgerStore::health(int64_t account_id) {
   pg::Params params;
   params.add(account_id);
   pg::Result result;
-  const Status status = read(health_name, params, &result, error_text);
+  Status status = read(health_name, params, &result);
   if (status != Status::ok) return status;
   if (result.rows() != 1) {
-    *error_text = "account " + std::to_string(account_id) + " is missing";
-    return Status::unavailable;
+    return {Status::unavailable, "account " + std::to_string(account_id) + " is missing"};
   }
-  return report(FaultLog::Kind::read, Status::ok);
+  return fault_log_.report(FaultLog::Kind::read, Status::ok);
 }
 
 }  // namespace store

@@ -44,16 +44,15 @@ namespace store {
 class PostgresLedgerStore final : public LedgerStore {
  public:
   // Applies schema-postgresql.sql under its advisory lock and opens options.connections
-  // connections to `uri`. nullptr and *error (with the URI, its password hidden) on failure.
-  static std::unique_ptr<PostgresLedgerStore> open(const std::string& uri,
-                                                   const LedgerStoreOptions& options,
-                                                   std::string* error);
+  // connections to `uri`, into *store. A failure's message names the URI, its password hidden.
+  static Status open(const std::string& uri, const LedgerStoreOptions& options,
+                     std::unique_ptr<PostgresLedgerStore>* store);
 
-  Status post(const Posting& posting, AccountRow* after, std::string* error_text) override;
+  Status post(const Posting& posting, AccountRow* after) override;
   Status read_statement(int64_t account_id, size_t entries_max, AccountRow* account,
-                        std::vector<EntryRow>* entries, std::string* error_text) override;
-  Status read_accounts(std::vector<AccountRow>* accounts, std::string* error_text) override;
-  Status health(int64_t account_id, std::string* error_text) override;
+                        std::vector<EntryRow>* entries) override;
+  Status read_accounts(std::vector<AccountRow>* accounts) override;
+  Status health(int64_t account_id) override;
 
   void begin_turn() override {}
   bool end_turn() override { return true; }
@@ -66,16 +65,15 @@ class PostgresLedgerStore final : public LedgerStore {
   explicit PostgresLedgerStore(std::unique_ptr<pg::ConnectionPool> pool) : pool_(std::move(pool)) {}
   // Runs the prepared statement `name` once, and once more on a fresh connection when the first
   // found its connection lost (reads only: invariant 4).
-  Status read(const char* name, const pg::Params& params, pg::Result* result,
-              std::string* error_text);
-  Status report(FaultLog::Kind kind, Status status);
+  Status read(const char* name, const pg::Params& params, pg::Result* result);
 
   // Invariant 4: after `posting` (with id post_id) was sent on `connection` and the connection was
   // lost with the session of backend lost_backend_pid, ends that backend and learns whether the
   // posting committed: ok and *after when it did, unavailable when it did not (and now never
-  // will), unknown when that could not be learnt within limits::pg_post_outcome_wait_ms.
+  // will), unknown when that could not be learnt within limits::pg_post_outcome_wait_ms. `lost`
+  // is the posting's failure; a failure returned adds to its message.
   Status settle(pg::Connection* connection, int lost_backend_pid, int64_t account_id,
-                int64_t post_id, AccountRow* after, std::string* error_text);
+                int64_t post_id, const Status& lost, AccountRow* after);
 
   const std::unique_ptr<pg::ConnectionPool> pool_;
   FaultLog fault_log_;

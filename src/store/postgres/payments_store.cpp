@@ -19,20 +19,6 @@ int64_t monotonic_us() {
   return duration_cast<microseconds>(steady_clock::now().time_since_epoch()).count();
 }
 
-// The SQL spells PaymentState and Processor as the numbers the columns hold, in the same terms as
-// schema-postgresql.sql's partial indexes (`state < 2`: queued or leased, i.e. unsettled), so the
-// planner can use them.
-static_assert(static_cast<int>(PaymentState::queued) == 0);
-static_assert(static_cast<int>(PaymentState::leased) == 1);
-static_assert(static_cast<int>(PaymentState::settled) == 2);
-static_assert(static_cast<int>(Processor::default_processor) == 0);
-static_assert(static_cast<int>(Processor::fallback) == 1);
-
-Processor processor_from_column(int64_t value) {
-  CREBITO_ASSERT(value == 0 || value == 1);
-  return static_cast<Processor>(value);
-}
-
 constexpr const char* insert_name = "payments_insert";
 constexpr const char* any_due_name = "payments_any_due";
 constexpr const char* select_due_name = "payments_select_due";
@@ -152,14 +138,9 @@ std::unique_ptr<PostgresPaymentsConnection> PostgresPaymentsConnection::open(con
 }
 
 Status PostgresPaymentsConnection::report(FaultLog::Kind kind, Status status) {
-  if (status == Status::conflict) status = Status::unavailable;
+  if (status == Status::conflict) status = {Status::unavailable, status.message()};
   if (fault_log_ == nullptr) return status;
-  if (status == Status::unavailable) {
-    fault_log_->failed(kind, connection_->last_error());
-  } else if (status == Status::ok || (status == Status::refused && kind == FaultLog::Kind::read)) {
-    fault_log_->succeeded(kind);
-  }
-  return status;
+  return fault_log_->report(kind, std::move(status));
 }
 
 int64_t PostgresPaymentsConnection::next_token() {
@@ -210,7 +191,9 @@ Status PostgresPaymentsConnection::end_and_claim(const std::vector<AttemptEnd>& 
     status = end_and_claim_in(ends, ended, lease_until_ms, claims_max, now_ms, decide, jobs);
   }
   if (status != Status::ok && status != Status::refused) {
-    ended->assign(ends.size(), status == Status::conflict ? Status::unavailable : status);
+    ended->assign(ends.size(), status == Status::conflict
+                                   ? Status(Status::unavailable, status.message())
+                                   : status);
     jobs->clear();
     return report(FaultLog::Kind::write, status);
   }
@@ -232,7 +215,7 @@ Status PostgresPaymentsConnection::end_and_claim_in(const std::vector<AttemptEnd
     }
   }
   const Status leased = claims_max > 0 ? lease_due(now_ms, lease_until_ms, claims_max, decide, jobs)
-                                       : Status::refused;
+                                       : Status(Status::refused);
   if (leased != Status::ok && leased != Status::refused) {
     connection_->rollback();
     return leased;
@@ -365,8 +348,9 @@ Status PostgresPaymentsConnection::counts(QueueCounts* out) {
 }
 
 Status PostgresPaymentsConnection::purge() {
-  const Status status = write_one(purge_name, Params());
-  return status == Status::refused ? Status::ok : status;  // Refused: it was empty already.
+  Status status = write_one(purge_name, Params());
+  if (status == Status::refused) return Status::ok;  // Refused: it was empty already.
+  return status;
 }
 
 Status PostgresPaymentsConnection::take_lease(const std::string& name, const std::string& owner,
@@ -396,28 +380,27 @@ Status PostgresPaymentsConnection::write_health(Processor processor, const Healt
       .add(int64_t{row.failing ? 1 : 0})
       .add(row.min_response_ms)
       .add(row.checked_ms);
-  const Status status = write_one(write_health_name, params);
-  return status == Status::refused ? Status::ok : status;
+  Status status = write_one(write_health_name, params);
+  if (status == Status::refused) return Status::ok;
+  return status;
 }
 
 // ---- PostgresPaymentsStore ----
 
-std::unique_ptr<PostgresPaymentsStore> PostgresPaymentsStore::open(const std::string& uri,
-                                                                   int sessions,
-                                                                   std::string* error) {
+Status PostgresPaymentsStore::open(const std::string& uri, int sessions,
+                                   std::unique_ptr<PostgresPaymentsStore>* store) {
   CREBITO_ASSERT(sessions > 0);
-  std::unique_ptr<PostgresPaymentsStore> store(new PostgresPaymentsStore());
+  std::unique_ptr<PostgresPaymentsStore> opened(new PostgresPaymentsStore());
   for (int i = 0; i < sessions; ++i) {
+    std::string error;
     std::unique_ptr<PostgresPaymentsConnection> session =
-        PostgresPaymentsConnection::open(uri, error, &store->fault_log_);
-    if (!session) {
-      *error = redact_uri(uri) + ": " + *error;
-      return nullptr;
-    }
-    store->free_.push_back(session.get());
-    store->sessions_.push_back(std::move(session));
+        PostgresPaymentsConnection::open(uri, &error, &opened->fault_log_);
+    if (!session) return {Status::unavailable, redact_uri(uri) + ": " + error};
+    opened->free_.push_back(session.get());
+    opened->sessions_.push_back(std::move(session));
   }
-  return store;
+  *store = std::move(opened);
+  return Status::ok;
 }
 
 PostgresPaymentsStore::~PostgresPaymentsStore() = default;

@@ -67,7 +67,6 @@ class PostgresPaymentsConnection final : public PaymentsSession {
                     int64_t until_ms) override;
   Status read_health(std::array<HealthRow, processor_count>* rows) override;
   Status write_health(Processor processor, const HealthRow& row) override;
-  const std::string& last_error() const override { return connection_->last_error(); }
 
  private:
   PostgresPaymentsConnection(std::unique_ptr<pg::Connection> connection, FaultLog* fault_log);
@@ -93,11 +92,12 @@ class PostgresPaymentsConnection final : public PaymentsSession {
 
 class PostgresPaymentsStore final : public PaymentsStore {
  public:
-  // Opens `sessions` connections to uri (schema already applied): one per thread that may borrow
-  // at once. nullptr and *error when PostgreSQL cannot be reached or a statement does not
-  // prepare. Later, a session whose connection was lost reconnects at its next use.
-  static std::unique_ptr<PostgresPaymentsStore> open(const std::string& uri, int sessions,
-                                                     std::string* error);
+  // Opens `sessions` connections to uri (schema already applied), into *store: one per thread
+  // that may borrow at once. unavailable, naming the URI (its password hidden), when PostgreSQL
+  // cannot be reached or a statement does not prepare. Later, a session whose connection was lost
+  // reconnects at its next use.
+  static Status open(const std::string& uri, int sessions,
+                     std::unique_ptr<PostgresPaymentsStore>* store);
   ~PostgresPaymentsStore() override;
   int rows_per_round() const override { return limits::pg_payment_dispatch_rows_max; }
 

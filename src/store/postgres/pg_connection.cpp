@@ -138,8 +138,9 @@ std::unique_ptr<Connection> Connection::open(const std::string& uri,
                                              const std::vector<Prepared>& statements,
                                              std::string* error) {
   std::unique_ptr<Connection> connection(new Connection(uri, statements));
-  if (connection->connect() != Status::ok) {
-    *error = connection->last_error();
+  const Status connected = connection->connect();
+  if (connected != Status::ok) {
+    *error = connected.message();
     return nullptr;
   }
   return connection;
@@ -222,7 +223,7 @@ Status Connection::ensure_open() {
   if (monotonic_us() < next_connect_us_) {
     // The last attempt failed moments ago; its message still says why.
     last_failure_ = Failure::lost;
-    return Status::unavailable;
+    return {Status::unavailable, last_error_};
   }
   return connect();
 }
@@ -238,16 +239,16 @@ Status Connection::fail(Failure failure, const std::string& message, std::string
     case Failure::none:
       return Status::ok;
     case Failure::constraint:
-      return Status::conflict;
+      return {Status::conflict, message};
     case Failure::retry:
-      return Status::busy;
+      return {Status::busy, message};
     case Failure::lost:
       lost_ = true;
-      return Status::unavailable;
+      return {Status::unavailable, message};
     case Failure::other:
-      return Status::unavailable;
+      return {Status::unavailable, message};
   }
-  return Status::unavailable;  // Unreachable: -Wswitch flags a failure left out above.
+  return {Status::unavailable, message};  // Unreachable: -Wswitch flags a failure left out above.
 }
 
 Status Connection::check(pg_result* result, const char* what) {

@@ -5,8 +5,8 @@
 //
 // Design notes — the invariants this layer keeps:
 //   1. A Connection is used by one thread at a time (ConnectionPool lends it to one borrower).
-//   2. Failures are values: every call returns a Status, with the message in last_error() and the
-//      kind in last_failure():
+//   2. Failures are values: every call returns a Status, the message in it (store/status.h), and
+//      the kind in last_failure():
 //        - the connection was lost (server stopped or restarted, network cut, SQLSTATE class 08,
 //          57P01..57P03, or libpq says CONNECTION_BAD): unavailable, and the connection is broken;
 //        - a constraint refused the statement (SQLSTATE class 23): conflict;
@@ -53,6 +53,7 @@
 #include <string_view>
 #include <vector>
 
+#include "store/pool_lease.h"
 #include "store/status.h"
 
 struct pg_conn;
@@ -169,8 +170,7 @@ class Connection {
     return commit();
   }
 
-  // The last failure's message (for the log) and kind; its SQLSTATE, empty when there was none.
-  const std::string& last_error() const { return last_error_; }
+  // The last failure's kind; its SQLSTATE, empty when there was none.
   Failure last_failure() const { return last_failure_; }
   const std::string& last_sqlstate() const { return last_sqlstate_; }
 
@@ -212,6 +212,7 @@ class Connection {
   int backend_pid_ = 0;
   int64_t next_connect_us_ = 0;  // Monotonic clock.
   std::string server_;           // HOST:PORT of the last session opened; empty before the first.
+  // The last failure's message: a call refused while a reconnect waits (invariant 3) repeats it.
   std::string last_error_;
   std::string last_sqlstate_;
   Failure last_failure_ = Failure::none;
@@ -222,19 +223,7 @@ class Connection {
 class ConnectionPool {
  public:
   // A connection on loan; returned to the pool when the Lease is destroyed.
-  class Lease {
-   public:
-    Lease(ConnectionPool* pool, Connection* connection) : pool_(pool), connection_(connection) {}
-    ~Lease() { pool_->release(connection_); }
-    Lease(const Lease&) = delete;
-    Lease& operator=(const Lease&) = delete;
-    Connection* operator->() const { return connection_; }
-    Connection& operator*() const { return *connection_; }
-
-   private:
-    ConnectionPool* const pool_;
-    Connection* const connection_;
-  };
+  using Lease = PoolLease<ConnectionPool, Connection>;
 
   // Opens `size` connections (all must open). nullptr and *error on failure.
   static std::unique_ptr<ConnectionPool> open(const std::string& uri, int size,
@@ -245,6 +234,7 @@ class ConnectionPool {
   int size() const { return static_cast<int>(connections_.size()); }
 
  private:
+  friend Lease;
   ConnectionPool() = default;
   void release(Connection* connection);
 

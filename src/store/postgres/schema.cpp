@@ -7,12 +7,10 @@
 
 namespace store::pg {
 
-bool apply_schema(const std::string& uri, std::string* error) {
-  std::unique_ptr<Connection> connection = Connection::open(uri, {}, error);
-  if (!connection) {
-    *error = redact_uri(uri) + ": " + *error;
-    return false;
-  }
+Status apply_schema(const std::string& uri) {
+  std::string error;
+  std::unique_ptr<Connection> connection = Connection::open(uri, {}, &error);
+  if (!connection) return {Status::unavailable, redact_uri(uri) + ": " + error};
   const std::string lock_sql =
       "SELECT pg_advisory_xact_lock(" + std::to_string(limits::pg_schema_lock_key) + ")";
   const Status status = connection->transaction([&] {
@@ -23,11 +21,8 @@ bool apply_schema(const std::string& uri, std::string* error) {
     if (locked != Status::ok) return locked;
     return connection->run(schema_sql);
   });
-  if (status != Status::ok) {
-    *error = redact_uri(uri) + ": " + connection->last_error();
-    return false;
-  }
-  return true;
+  if (status != Status::ok) return {status.code(), redact_uri(uri) + ": " + status.message()};
+  return Status::ok;
 }
 
 }  // namespace store::pg

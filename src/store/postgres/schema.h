@@ -7,9 +7,11 @@
 
 #include <string>
 
+#include "store/status.h"
+
 namespace store::pg {
 
-// false and *error (the URI with its password hidden, and the reason) on failure.
-bool apply_schema(const std::string& uri, std::string* error);
+// ok, or the failure, its message naming the URI (with its password hidden) and the reason.
+Status apply_schema(const std::string& uri);
 
 }  // namespace store::pg

@@ -88,17 +88,18 @@ int Database::on_busy(void* self, int attempts) {
 }
 
 Status Database::fail(int rc, const char* step) {
-  last_error_ = std::string(step) + ": " + sqlite3_errstr(rc) + " (" + db_.getErrorMsg() + ")";
+  std::string message =
+      std::string(step) + ": " + sqlite3_errstr(rc) + " (" + db_.getErrorMsg() + ")";
   switch (rc & 0xff) {
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
-      return Status::busy;
+      return {Status::busy, std::move(message)};
     case SQLITE_CONSTRAINT:
       // The WHERE clauses keep every write inside the constraints; reaching one is a bug.
       CREBITO_ASSERT(false && "a write reached a schema constraint");
-      return Status::unavailable;
+      return {Status::unavailable, std::move(message)};
     default:
-      return Status::unavailable;
+      return {Status::unavailable, std::move(message)};
   }
 }
 
@@ -109,20 +110,14 @@ bool Database::file_moved() {
 }
 
 Status Database::moved() {
-  last_error_ = options_.path +
-                " was removed or replaced while open (waiting for a database at "
-                "that path; none will be created)";
-  return Status::unavailable;
+  return {Status::unavailable, options_.path +
+                                   " was removed or replaced while open (waiting for a database "
+                                   "at that path; none will be created)"};
 }
 
 Status Database::report(FaultLog::Kind kind, Status status) {
   if (fault_log_ == nullptr) return status;
-  if (status == Status::unavailable) {
-    fault_log_->failed(kind, last_error_);
-  } else if (status == Status::ok || (status == Status::refused && kind == FaultLog::Kind::read)) {
-    fault_log_->succeeded(kind);
-  }
-  return status;
+  return fault_log_->report(kind, std::move(status));
 }
 
 Status Database::begin_write() {

@@ -23,8 +23,8 @@
 //      limits::schema_busy_timeout_ms (the other instance may be applying the schema); from
 //      serve() on, a retry every limits::busy_retry_sleep_us until options.busy_timeout_ms
 //      (instead of SQLite's 1..100 ms back-off). 0 never waits (the checkpointer's).
-//   5. Failures are values: fail() keeps the message for last_error() and maps the code to busy
-//      (SQLITE_BUSY, SQLITE_LOCKED) or unavailable (anything else: I/O error, disk full, read-only
+//   5. Failures are values: fail() maps the code to busy (SQLITE_BUSY, SQLITE_LOCKED) or
+//      unavailable, with the message in the Status, (anything else: I/O error, disk full, read-only
 //      file). Reaching a schema constraint is a bug: every write's WHERE clause keeps inside them.
 //   6. A write that does not commit is rolled back (finish_write()), so nothing is half-written.
 //   7. file_moved(): whether the path still names the file this connection has open
@@ -94,17 +94,13 @@ class Database {
   Status commit();
   Status finish_write(Status status);
 
-  // Invariant 5: records the failure of `step` and maps rc to a Status.
+  // Invariant 5: the failure of `step` as a Status: rc's code, and a message naming the step.
   Status fail(int rc, const char* step);
   // Invariant 7.
   bool file_moved();
-  Status moved();  // Records why, returns unavailable.
-  // Invariant 8: reports `status` of an operation of `kind` and returns it. A refused write wrote
-  // nothing, so it proves nothing about the storage; a refused read (nothing found) does.
+  Status moved();  // unavailable, saying why.
+  // Invariant 8: reports `status` of an operation of `kind` and returns it (FaultLog::report).
   Status report(FaultLog::Kind kind, Status status);
-
-  // The message of the last failure, for the log.
-  const std::string& last_error() const { return last_error_; }
 
   // Reads an integer or text PRAGMA back, so tests can check what the constructor set.
   std::string test_pragma(const char* name);
@@ -122,7 +118,6 @@ class Database {
 
   // Used by the owning thread only.
   int64_t busy_since_us_ = 0;
-  std::string last_error_;
 };
 
 // A connection of kind C opened as an error value: `make` runs C's constructor (which opens the

@@ -73,11 +73,7 @@ bool SqliteLedgerConnection::holds_data() {
 // UPDATE + INSERT of one posting inside the open transaction. refused: the UPDATE matched no row
 // and nothing was written; any other failure leaves the transaction to be rolled back.
 Status SqliteLedgerConnection::apply_posting(const Posting& posting, AccountRow* after) {
-  CREBITO_ASSERT(posting.kind == 'c' || posting.kind == 'd');
-  CREBITO_ASSERT(posting.amount_cents >= limits::amount_cents_min);
-  CREBITO_ASSERT(posting.amount_cents <= limits::amount_cents_max);
-  CREBITO_ASSERT(posting.delta_cents ==
-                 (posting.kind == 'c' ? posting.amount_cents : -posting.amount_cents));
+  CREBITO_ASSERT(well_formed(posting));
   update_balance_.bind(1, posting.delta_cents);
   update_balance_.bind(2, posting.account_id);
   update_balance_.bind(3, limits::balance_cents_max);

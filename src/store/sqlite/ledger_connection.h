@@ -29,7 +29,8 @@
 //  10. Every operation reports to the pool's FaultLog: one line when reads or writes start
 //      failing and one when they work again, never one per request.
 //
-// Errors are values: every call returns a Status; no SQLiteCpp exception leaves this layer.
+// Errors are values: every call returns a Status (store/status.h: a failure's message travels in
+// it); no SQLiteCpp exception leaves this layer.
 #pragma once
 
 #include <SQLiteCpp/Statement.h>
@@ -106,9 +107,6 @@ class SqliteLedgerConnection {
   // What a pool checks before it lends a connection it opened on a restored file: the file holds
   // a ledger (its accounts can be read, and there are some).
   bool holds_data();
-
-  // The message of the last failure, for the log.
-  const std::string& last_error() const { return db_.last_error(); }
 
   // True when the database path no longer names the file this connection has open (removed,
   // renamed or replaced). Such a connection only ever answers `unavailable`; reopen it.

@@ -113,18 +113,12 @@ std::unique_ptr<SqliteLedgerEngine> SqliteLedgerEngine::open(const Options& opti
 }
 
 // The calling thread's turn (see begin_turn()).
-struct SqliteLedgerEngine::TurnState final : WriterLock::Holder {
+struct SqliteLedgerEngine::TurnState {
   SqliteLedgerEngine* pool = nullptr;  // Between begin_turn() and end_turn().
   bool open = false;      // The turn's transaction is open: this thread holds the writer lock.
   bool batching = false;  // Postings still go into the turn's transaction.
   bool lost = false;      // The turn's transaction did not commit.
   bool answered_from_turn = false;  // The current request used the turn's transaction.
-
-  void give_up(WriterLock* lock) override {
-    if (!open || pool->writer_lock_ != lock) return;
-    pool->close_turn_transaction();
-    batching = false;
-  }
 };
 
 thread_local SqliteLedgerEngine::TurnState SqliteLedgerEngine::turn_;
@@ -137,14 +131,12 @@ void SqliteLedgerEngine::begin_turn() {
   turn.batching = true;
   turn.lost = false;
   turn.answered_from_turn = false;
-  WriterLock::set_thread_holder(&turn);
 }
 
 bool SqliteLedgerEngine::end_turn() {
   TurnState& turn = turn_;
   CREBITO_ASSERT(turn.pool == this);
   if (turn.open) close_turn_transaction();
-  WriterLock::set_thread_holder(nullptr);
   turn.pool = nullptr;
   return !turn.lost;
 }
@@ -164,6 +156,16 @@ void SqliteLedgerEngine::close_turn_transaction() {
   writer_lock_->unlock();
 }
 
+// The writer lock's call (WriterLock::Turn): this thread, holding the lock for its turn, asked for
+// it again for another write (the payments store's). The turn's transaction commits now and the
+// turn's later postings each commit on their own.
+void SqliteLedgerEngine::hand_over() {
+  TurnState& turn = turn_;
+  CREBITO_ASSERT(turn.pool == this);
+  close_turn_transaction();
+  turn.batching = false;
+}
+
 void SqliteLedgerEngine::lose_turn_transaction() {
   TurnState& turn = turn_;
   CREBITO_ASSERT(turn.open);
@@ -173,16 +175,15 @@ void SqliteLedgerEngine::lose_turn_transaction() {
   writer_lock_->unlock();
 }
 
-Status SqliteLedgerEngine::post_in_turn(const Posting& posting, AccountRow* after,
-                                        std::string* error_text) {
+Status SqliteLedgerEngine::post_in_turn(const Posting& posting, AccountRow* after) {
   TurnState& turn = turn_;
   if (!turn.open) {
-    writer_lock_->lock();
+    // Held until close_turn_transaction(), lose_turn_transaction() or hand_over().
+    writer_lock_->lock_for_turn(this);
     // The writer connection is used by the lock's holder only, so only it replaces the connection.
     writer_ = connections_->refresh(writer_);
     const Status begun = writer_->begin_write();
     if (begun != Status::ok) {
-      *error_text = writer_->last_error();
       writer_lock_->unlock();
       return begun;  // Nothing of the turn was written yet; later postings try again.
     }
@@ -194,14 +195,12 @@ Status SqliteLedgerEngine::post_in_turn(const Posting& posting, AccountRow* afte
     return status;
   }
   // apply() rolled the transaction back: every posting of the turn so far is lost too.
-  *error_text = writer_->last_error();
   lose_turn_transaction();
   return status;
 }
 
 Status SqliteLedgerEngine::read_statement(int64_t account_id, size_t entries_max,
-                                          AccountRow* account, std::vector<EntryRow>* entries,
-                                          std::string* error_text) {
+                                          AccountRow* account, std::vector<EntryRow>* entries) {
   TurnState& turn = turn_;
   if (turn.pool == this && turn.open) {
     const Status status =
@@ -211,41 +210,28 @@ Status SqliteLedgerEngine::read_statement(int64_t account_id, size_t entries_max
       return status;
     }
     // A failed read may have ended the transaction: the turn's postings are lost.
-    *error_text = writer_->last_error();
     writer_->abandon_write();
     lose_turn_transaction();
     return status;
   }
   Lease connection = acquire();
-  const Status status = connection->read_statement(account_id, entries_max, account, entries);
-  if (status != Status::ok && status != Status::refused) *error_text = connection->last_error();
-  return status;
+  return connection->read_statement(account_id, entries_max, account, entries);
 }
 
-Status SqliteLedgerEngine::post(const Posting& posting, AccountRow* after,
-                                std::string* error_text) {
-  if (turn_.pool == this && turn_.batching) return post_in_turn(posting, after, error_text);
+Status SqliteLedgerEngine::post(const Posting& posting, AccountRow* after) {
+  if (turn_.pool == this && turn_.batching) return post_in_turn(posting, after);
   thread_local QueuedWrite mine;
   mine.write = {&posting, {}, Status::unavailable};
-  mine.error_text.clear();
   group_commit_.submit(&mine, [this](GroupCommit::Entry* const* entries, size_t count) {
     // The writer connection is used by the leader only, so only a leader replaces it.
     writer_ = connections_->refresh(writer_);
     SqliteLedgerConnection::Write* writes[limits::write_batch_max];
     for (size_t i = 0; i < count; ++i) writes[i] = &static_cast<QueuedWrite*>(entries[i])->write;
-    const Status committed = writer_->post_batch_holding_lock(writes, count);
-    if (committed == Status::ok) return;
-    for (size_t i = 0; i < count; ++i) {
-      auto* queued = static_cast<QueuedWrite*>(entries[i]);
-      CREBITO_ASSERT(queued->write.status == committed);
-      queued->error_text = writer_->last_error();
-    }
+    // Each write gets its own outcome; on failure, the batch's status with its message.
+    static_cast<void>(writer_->post_batch_holding_lock(writes, count));
   });
   if (mine.write.status == Status::ok) *after = mine.write.after;
-  if (mine.write.status != Status::ok && mine.write.status != Status::refused) {
-    *error_text = mine.error_text;
-  }
-  return mine.write.status;
+  return std::move(mine.write.status);
 }
 
 }  // namespace store

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "crebito_limits.h"
+#include "store/pool_lease.h"
 #include "store/sqlite/group_commit.h"
 #include "store/sqlite/ledger_connection.h"
 #include "store/sqlite/payments_connection.h"
@@ -38,19 +39,7 @@ template <class C>
 class SqliteConnectionPool {
  public:
   // A connection on loan; returned to the pool when the Lease is destroyed.
-  class Lease {
-   public:
-    Lease(SqliteConnectionPool* pool, C* connection) : pool_(pool), connection_(connection) {}
-    ~Lease() { pool_->release(connection_); }
-    Lease(const Lease&) = delete;
-    Lease& operator=(const Lease&) = delete;
-    C* operator->() const { return connection_; }
-    C& operator*() const { return *connection_; }
-
-   private:
-    SqliteConnectionPool* const pool_;
-    C* const connection_;
-  };
+  using Lease = PoolLease<SqliteConnectionPool, C>;
 
   // Opens `size` connections to lend and `kept` more that are never lent (kept(i) gives them to
   // the owner, e.g. the ledger's writer connection); the schema must already be applied. Their
@@ -74,6 +63,7 @@ class SqliteConnectionPool {
   WriterLock* writer_lock() const { return writer_lock_.get(); }
 
  private:
+  friend Lease;
   SqliteConnectionPool(const Options& options, std::shared_ptr<WriterLock> writer_lock, int kept)
       : options_(options), writer_lock_(std::move(writer_lock)), kept_(kept) {}
 
@@ -111,8 +101,9 @@ extern template class SqliteConnectionPool<SqlitePaymentsConnection>;
 // The payments face's connections (store::SqlitePaymentsStore lends them).
 using SqlitePaymentsPool = SqliteConnectionPool<SqlitePaymentsConnection>;
 
-// The ledger's pool.
-class SqliteLedgerEngine {
+// The ledger's pool. A WriterLock::Turn: a turn holds the writer lock through lock_for_turn(this),
+// and the lock calls hand_over() when the same thread asks for it again.
+class SqliteLedgerEngine final : private WriterLock::Turn {
  public:
   using Lease = SqliteConnectionPool<SqliteLedgerConnection>::Lease;
 
@@ -127,14 +118,14 @@ class SqliteLedgerEngine {
   // posting at the same moment (group commit): the first queued thread takes the writer lock, then
   // commits everything queued by then, in order, on the pool's writer connection, and hands each
   // follower its own outcome. With no one else waiting, it is one transaction of one posting.
-  // Same outcomes as SqliteLedgerConnection::post(); *error_text gets the failure's message (the
-  // leader's, for a follower). Needs no leased connection.
-  Status post(const Posting& posting, AccountRow* after, std::string* error_text);
+  // Same outcomes as SqliteLedgerConnection::post(), a failure's message included (the leader's,
+  // for a follower). Needs no leased connection.
+  Status post(const Posting& posting, AccountRow* after);
 
   // Reads a statement (SqliteLedgerConnection::read_statement) on a lent connection, or, during a
-  // turn whose transaction is open, inside that transaction. *error_text gets a failure's message.
+  // turn whose transaction is open, inside that transaction.
   Status read_statement(int64_t account_id, size_t entries_max, AccountRow* account,
-                        std::vector<EntryRow>* entries, std::string* error_text);
+                        std::vector<EntryRow>* entries);
 
   // Turns (one per wake-up of an event-loop thread, http/event_loop.h). Between begin_turn() and
   // end_turn() the calling thread's postings go into one write transaction, opened (writer lock,
@@ -149,7 +140,8 @@ class SqliteLedgerEngine {
   //     transaction (a posting, refused or not, or a statement read inside it). Clears the flag.
   //   - If the same thread needs the writer lock for another write during the turn (the payments
   //     store), the turn's transaction is committed first and the turn's later postings each
-  //     commit on their own (WriterLock::Holder).
+  //     commit on their own: the turn holds the lock through WriterLock::lock_for_turn(), and the
+  //     other write's lock() calls hand_over().
   // One turn at a time per thread. Postings of other threads are not affected.
   void begin_turn();
   bool end_turn();
@@ -164,8 +156,9 @@ class SqliteLedgerEngine {
         group_commit_(writer_lock_, limits::write_batch_max) {}
   struct TurnState;
   static thread_local TurnState turn_;
-  Status post_in_turn(const Posting& posting, AccountRow* after, std::string* error_text);
+  Status post_in_turn(const Posting& posting, AccountRow* after);
   void close_turn_transaction();  // Commits the open turn transaction, unlocks.
+  void hand_over() override;      // WriterLock::Turn: close_turn_transaction(), stop batching.
   void lose_turn_transaction();   // After a failure rolled it back: marks the turn lost, unlocks.
 
   const std::unique_ptr<SqliteConnectionPool<SqliteLedgerConnection>> connections_;
@@ -179,7 +172,6 @@ class SqliteLedgerEngine {
   // A thread's posting in the group commit (thread_local, see group_commit.h).
   struct QueuedWrite : GroupCommit::Entry {
     SqliteLedgerConnection::Write write;
-    std::string error_text;  // The batch's failure, for the log.
   };
   GroupCommit group_commit_;
 };

@@ -4,33 +4,29 @@
 
 namespace store {
 
-std::unique_ptr<SqliteLedgerStore> SqliteLedgerStore::open(const std::string& path,
-                                                           const LedgerStoreOptions& options,
-                                                           std::string* error) {
-  if (!apply_schema(path, error)) return nullptr;
+Status SqliteLedgerStore::open(const std::string& path, const LedgerStoreOptions& options,
+                               std::unique_ptr<SqliteLedgerStore>* store) {
+  Status schema = apply_schema(path);
+  if (schema != Status::ok) return schema;
+  std::string error;
   std::unique_ptr<SqliteLedgerEngine> pool =
-      SqliteLedgerEngine::open(Options{path, options.busy_timeout_ms}, options.connections, error);
-  if (!pool) return nullptr;
-  return std::unique_ptr<SqliteLedgerStore>(new SqliteLedgerStore(std::move(pool)));
+      SqliteLedgerEngine::open(Options{path, options.busy_timeout_ms}, options.connections, &error);
+  if (!pool) return {Status::unavailable, error};
+  store->reset(new SqliteLedgerStore(std::move(pool)));
+  return Status::ok;
 }
 
-Status SqliteLedgerStore::read_accounts(std::vector<AccountRow>* accounts,
-                                        std::string* error_text) {
+Status SqliteLedgerStore::read_accounts(std::vector<AccountRow>* accounts) {
   SqliteLedgerEngine::Lease connection = pool_->acquire();
-  const Status status = connection->read_accounts(accounts);
-  if (status != Status::ok) *error_text = connection->last_error();
-  return status;
+  return connection->read_accounts(accounts);
 }
 
 // As before the seam: every account is read, and a ledger without accounts is not healthy.
-Status SqliteLedgerStore::health(int64_t, std::string* error_text) {
+Status SqliteLedgerStore::health(int64_t) {
   std::vector<AccountRow> accounts;
-  const Status status = read_accounts(&accounts, error_text);
+  Status status = read_accounts(&accounts);
   if (status != Status::ok) return status;
-  if (accounts.empty()) {
-    *error_text = "no accounts";
-    return Status::unavailable;
-  }
+  if (accounts.empty()) return {Status::unavailable, "no accounts"};
   return Status::ok;
 }
 

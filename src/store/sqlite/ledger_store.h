@@ -14,20 +14,20 @@ namespace store {
 
 class SqliteLedgerStore final : public LedgerStore {
  public:
-  // Applies schema.sql to `path` (creating the file if missing) and opens the pool.
-  static std::unique_ptr<SqliteLedgerStore> open(const std::string& path,
-                                                 const LedgerStoreOptions& options,
-                                                 std::string* error);
+  // Applies schema.sql to `path` (creating the file if missing) and opens the pool into *store
+  // (store/ledger_store.h, open_ledger_store).
+  static Status open(const std::string& path, const LedgerStoreOptions& options,
+                     std::unique_ptr<SqliteLedgerStore>* store);
 
-  Status post(const Posting& posting, AccountRow* after, std::string* error_text) override {
-    return pool_->post(posting, after, error_text);
+  Status post(const Posting& posting, AccountRow* after) override {
+    return pool_->post(posting, after);
   }
   Status read_statement(int64_t account_id, size_t entries_max, AccountRow* account,
-                        std::vector<EntryRow>* entries, std::string* error_text) override {
-    return pool_->read_statement(account_id, entries_max, account, entries, error_text);
+                        std::vector<EntryRow>* entries) override {
+    return pool_->read_statement(account_id, entries_max, account, entries);
   }
-  Status read_accounts(std::vector<AccountRow>* accounts, std::string* error_text) override;
-  Status health(int64_t account_id, std::string* error_text) override;
+  Status read_accounts(std::vector<AccountRow>* accounts) override;
+  Status health(int64_t account_id) override;
 
   void begin_turn() override { pool_->begin_turn(); }
   bool end_turn() override { return pool_->end_turn(); }

@@ -22,20 +22,8 @@ constexpr const char* insert_sql =
     "INSERT INTO payments (correlation_id, amount_cents, due_ms, accepted_ms) "
     "VALUES (?1, ?2, ?3, ?3) ON CONFLICT (correlation_id) DO NOTHING";
 
-// The SQL spells PaymentState and Processor as the numbers the columns hold, in the same terms as
-// schema.sql's partial indexes (SQLite uses a partial index only for a query whose WHERE implies
-// the index's): `state < 2` is queued or leased, i.e. unsettled.
-static_assert(static_cast<int>(PaymentState::queued) == 0);
-static_assert(static_cast<int>(PaymentState::leased) == 1);
-static_assert(static_cast<int>(PaymentState::settled) == 2);
-static_assert(static_cast<int>(Processor::default_processor) == 0);
-static_assert(static_cast<int>(Processor::fallback) == 1);
-
-// A processor column's value; schema.sql's CHECK allows no other.
-Processor processor_from_column(int value) {
-  CREBITO_ASSERT(value == 0 || value == 1);
-  return static_cast<Processor>(value);
-}
+// The SQL spells PaymentState and Processor as numbers (payments_store.h): SQLite uses
+// schema.sql's partial indexes only for a query whose WHERE implies the index's `state < 2`.
 
 // Both due-work queries read the partial index payments_due (schema.sql), which their
 // `state < 2` names: the first entry with due_ms <= now is the answer, however long the backlog.
@@ -188,7 +176,7 @@ bool SqlitePaymentsConnection::any_due(int64_t now_ms, Status* status) {
   const int rc = any_due_.tryExecuteStep();
   any_due_.tryReset();
   *status = db_.report(FaultLog::Kind::read, rc == SQLITE_ROW || rc == SQLITE_DONE
-                                                 ? Status::ok
+                                                 ? Status(Status::ok)
                                                  : db_.fail(rc, "SELECT due payment"));
   return rc == SQLITE_ROW;
 }
@@ -235,7 +223,7 @@ Status SqlitePaymentsConnection::end_and_claim_checked(
     }
   }
   const Status leased = claims_max > 0 ? lease_due(now_ms, lease_until_ms, claims_max, decide, jobs)
-                                       : Status::refused;
+                                       : Status(Status::refused);
   if (leased != Status::ok && leased != Status::refused) return db_.finish_write(leased);
   // Nothing written (another worker took what was due between the look and the lock).
   if (ends.empty() && leased == Status::refused) return db_.finish_write(Status::refused);
@@ -383,8 +371,9 @@ Status SqlitePaymentsConnection::counts_checked(QueueCounts* out) {
 }
 
 Status SqlitePaymentsConnection::purge() {
-  const Status status = write_one(purge_, "DELETE FROM payments");
-  return status == Status::refused ? Status::ok : status;  // Refused: it was empty already.
+  Status status = write_one(purge_, "DELETE FROM payments");
+  if (status == Status::refused) return Status::ok;  // Refused: it was empty already.
+  return status;
 }
 
 Status SqlitePaymentsConnection::take_lease(const std::string& name, const std::string& owner,
@@ -421,17 +410,20 @@ Status SqlitePaymentsConnection::write_health(Processor processor, const HealthR
   write_health_.bind(2, row.failing ? 1 : 0);
   write_health_.bind(3, row.min_response_ms);
   write_health_.bind(4, row.checked_ms);
-  const Status status = write_one(write_health_, "UPDATE processor_health");
-  return status == Status::refused ? Status::ok : status;
+  Status status = write_one(write_health_, "UPDATE processor_health");
+  if (status == Status::refused) return Status::ok;
+  return status;
 }
 
-std::unique_ptr<SqlitePaymentsStore> SqlitePaymentsStore::open(const Options& options, int sessions,
-                                                               std::string* error) {
+Status SqlitePaymentsStore::open(const Options& options, int sessions,
+                                 std::unique_ptr<SqlitePaymentsStore>* store) {
   CREBITO_ASSERT(sessions > 0);
+  std::string error;
   std::unique_ptr<SqliteConnectionPool<SqlitePaymentsConnection>> pool =
-      SqliteConnectionPool<SqlitePaymentsConnection>::open(options, sessions, /*kept=*/0, error);
-  if (!pool) return nullptr;
-  return std::unique_ptr<SqlitePaymentsStore>(new SqlitePaymentsStore(std::move(pool)));
+      SqliteConnectionPool<SqlitePaymentsConnection>::open(options, sessions, /*kept=*/0, &error);
+  if (!pool) return {Status::unavailable, error};
+  store->reset(new SqlitePaymentsStore(std::move(pool)));
+  return Status::ok;
 }
 
 SqlitePaymentsStore::SqlitePaymentsStore(

@@ -68,7 +68,6 @@ class SqlitePaymentsConnection final : public PaymentsSession {
                     int64_t until_ms) override;
   Status read_health(std::array<HealthRow, processor_count>* rows) override;
   Status write_health(Processor processor, const HealthRow& row) override;
-  const std::string& last_error() const override { return db_.last_error(); }
 
   // What a pool checks before it lends a connection it opened on a restored file: the file's
   // payments tables can be read.
@@ -139,11 +138,11 @@ class SqliteConnectionPool;
 
 class SqlitePaymentsStore final : public PaymentsStore {
  public:
-  // Opens `sessions` connections to options.path (schema already applied): one per thread that
-  // may borrow at once. Their writes take the process's WriterLock for the file. nullptr and
-  // *error on failure.
-  static std::unique_ptr<SqlitePaymentsStore> open(const Options& options, int sessions,
-                                                   std::string* error);
+  // Opens `sessions` connections to options.path (schema already applied), into *store: one per
+  // thread that may borrow at once. Their writes take the process's WriterLock for the file. A
+  // failure's message names the path.
+  static Status open(const Options& options, int sessions,
+                     std::unique_ptr<SqlitePaymentsStore>* store);
   ~SqlitePaymentsStore() override;
   // Short: a round holds the write lock every accept waits for.
   int rows_per_round() const override { return limits::payment_dispatch_rows_max; }

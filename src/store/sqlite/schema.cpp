@@ -61,7 +61,7 @@ void apply_once(const std::string& path) {
 
 }  // namespace
 
-bool apply_schema(const std::string& path, std::string* error) {
+Status apply_schema(const std::string& path) {
   // Another instance preparing the same file can make a step fail with SQLITE_BUSY at once (SQLite
   // skips the busy handler where waiting could deadlock, e.g. during the journal-mode switch), so
   // the whole preparation is retried until the deadline.
@@ -70,17 +70,15 @@ bool apply_schema(const std::string& path, std::string* error) {
   while (true) {
     try {
       apply_once(path);
-      return true;
+      return Status::ok;
     } catch (const SQLite::Exception& e) {
       const bool busy =
           (e.getErrorCode() & 0xff) == SQLITE_BUSY || (e.getErrorCode() & 0xff) == SQLITE_LOCKED;
       if (!busy || std::chrono::steady_clock::now() >= deadline) {
-        *error = path + ": " + e.what();
-        return false;
+        return {busy ? Status::busy : Status::unavailable, path + ": " + e.what()};
       }
     } catch (const std::exception& e) {
-      *error = path + ": " + e.what();
-      return false;
+      return {Status::unavailable, path + ": " + e.what()};
     }
     std::this_thread::sleep_for(busy_retry_interval);
   }

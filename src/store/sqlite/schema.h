@@ -7,10 +7,13 @@
 
 #include <string>
 
+#include "store/status.h"
+
 namespace store {
 
-// Creates the file if it is missing. Returns false and fills *error on failure (for example a
+// Creates the file if it is missing. ok, or why not (naming the path): busy when the other
+// instance kept the file past limits::schema_busy_timeout_ms, unavailable otherwise (for example a
 // missing directory or a file that is not a database).
-bool apply_schema(const std::string& path, std::string* error);
+Status apply_schema(const std::string& path);
 
 }  // namespace store

@@ -87,14 +87,23 @@ WriterLock::~WriterLock() {
   ::close(fd_);  // Releases the read lock.
 }
 
-namespace {
-thread_local WriterLock::Holder* thread_holder = nullptr;
-}  // namespace
-
-void WriterLock::set_thread_holder(Holder* holder) { thread_holder = holder; }
-
 void WriterLock::lock() {
-  if (thread_holder != nullptr) thread_holder->give_up(this);
+  // This thread holds the lock for a turn: the turn hands it over (writer_lock.h, Turns).
+  if (turn_thread_.load(std::memory_order_relaxed) == std::this_thread::get_id()) {
+    turn_->hand_over();
+    CREBITO_ASSERT(turn_thread_.load(std::memory_order_relaxed) != std::this_thread::get_id());
+  }
+  acquire();
+}
+
+void WriterLock::lock_for_turn(Turn* turn) {
+  CREBITO_ASSERT(turn != nullptr);
+  lock();
+  turn_ = turn;
+  turn_thread_.store(std::this_thread::get_id(), std::memory_order_relaxed);
+}
+
+void WriterLock::acquire() {
   const int rc = pthread_mutex_lock(mutex_);
   if (rc == EOWNERDEAD) {
     // The previous holder died mid-write; SQLite rolls its transaction back on its own.
@@ -104,6 +113,12 @@ void WriterLock::lock() {
   CREBITO_ASSERT(rc == 0);
 }
 
-void WriterLock::unlock() { CREBITO_ASSERT(pthread_mutex_unlock(mutex_) == 0); }
+void WriterLock::unlock() {
+  if (turn_ != nullptr) {  // The caller holds the lock, so the turn is its own.
+    turn_thread_.store(std::thread::id(), std::memory_order_relaxed);
+    turn_ = nullptr;
+  }
+  CREBITO_ASSERT(pthread_mutex_unlock(mutex_) == 0);
+}
 
 }  // namespace store

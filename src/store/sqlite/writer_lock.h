@@ -22,8 +22,10 @@
 
 #include <pthread.h>
 
+#include <atomic>
 #include <memory>
 #include <string>
+#include <thread>
 
 namespace store {
 
@@ -39,25 +41,35 @@ class WriterLock {
   void lock();
   void unlock();
 
-  // A thread that keeps the lock across several operations (a SqliteLedgerEngine turn) registers
-  // here; if the same thread then asks for the lock for another write (the payments store), lock()
-  // first asks the holder to give it up (commit and unlock) instead of deadlocking on itself.
-  class Holder {
+  // Turns: a holder that keeps the lock across several operations (a SqliteLedgerEngine turn,
+  // whose transaction stays open from its first posting to the end of an event-loop wake-up) takes
+  // it with lock_for_turn(turn). The lock then remembers `turn` and the holding thread until
+  // unlock(). If that same thread asks for the lock again for another write (the payments store's
+  // lock()), waiting would deadlock on itself: lock() first calls turn->hand_over(), which ends
+  // the holder's work under the lock (commits its transaction) and calls unlock(), then takes the
+  // lock as usual. Other threads wait as usual; the turn's holder is never asked by them.
+  class Turn {
    public:
-    virtual void give_up(WriterLock* lock) = 0;
+    // On the holding thread, from its own lock(). Must call unlock() before it returns.
+    virtual void hand_over() = 0;
 
    protected:
-    ~Holder() = default;
+    ~Turn() = default;
   };
-  // The calling thread's holder (nullptr: none). The holder must call it again with nullptr before
-  // it goes away.
-  static void set_thread_holder(Holder* holder);
+  // lock(), then `turn` holds the lock until unlock(). REQUIRES: turn outlives the hold.
+  void lock_for_turn(Turn* turn);
 
  private:
   WriterLock(int fd, pthread_mutex_t* mutex) : fd_(fd), mutex_(mutex) {}
   static std::shared_ptr<WriterLock> create(const std::string& path, std::string* error);
+  void acquire();
   const int fd_;
   pthread_mutex_t* const mutex_;
+  // The turn holding the lock (lock_for_turn) and its thread, else nullptr and no thread. Written
+  // with the lock held only. Every lock() compares turn_thread_ with its own thread; turn_ is read
+  // with the lock held only.
+  std::atomic<std::thread::id> turn_thread_{};
+  Turn* turn_ = nullptr;
 };
 
 }  // namespace store

@@ -32,12 +32,13 @@ struct QueueFile {
 
   QueueFile() {
     std::string error;
-    REQUIRE(store::apply_schema(path, &error));
+    REQUIRE(store::apply_schema(path) == store::Status::ok);
     writer_lock = store::WriterLock::open(path, &error);
     REQUIRE(writer_lock);
-    store = store::SqlitePaymentsStore::open(options(), store_sessions, &error);
-    INFO(error);
-    REQUIRE(store);
+    const store::Status opened =
+        store::SqlitePaymentsStore::open(options(), store_sessions, &store);
+    INFO(opened.message());
+    REQUIRE(opened == store::Status::ok);
   }
   store::Options options() const { return {path, 1000}; }
   std::unique_ptr<store::SqlitePaymentsConnection> connect() const {

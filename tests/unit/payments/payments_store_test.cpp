@@ -27,7 +27,7 @@ struct Queue {
   std::unique_ptr<store::SqlitePaymentsConnection> one, two;
   Queue() {
     std::string error;
-    REQUIRE(store::apply_schema(dir.file("crebito.db"), &error));
+    REQUIRE(store::apply_schema(dir.file("crebito.db")) == store::Status::ok);
     writer_lock = store::WriterLock::open(dir.file("crebito.db"), &error);
     REQUIRE(writer_lock);
     one = store::SqlitePaymentsConnection::open({dir.file("crebito.db"), 100}, writer_lock.get(),

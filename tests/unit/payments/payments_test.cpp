@@ -34,11 +34,10 @@ struct Face {
   std::unique_ptr<payments::Payments> payments;
   int accepted_hooks = 0;
   Face() : path(dir.file("crebito.db")) {
-    std::string error;
-    REQUIRE(store::apply_schema(path, &error));
-    store = store::SqlitePaymentsStore::open({path, 100}, 2, &error);
-    INFO(error);
-    REQUIRE(store);
+    REQUIRE(store::apply_schema(path) == store::Status::ok);
+    const store::Status opened = store::SqlitePaymentsStore::open({path, 100}, 2, &store);
+    INFO(opened.message());
+    REQUIRE(opened == store::Status::ok);
     payments = std::make_unique<payments::Payments>(store.get());
     payments->on_accepted([this] { ++accepted_hooks; });
   }
@@ -166,7 +165,7 @@ TEST_CASE("an accept during a ledger turn on the same thread commits the turn fi
   const store::Posting posting{1, 100, 100, 'c', "turn", "2024-01-01T00:00:00.000000Z"};
   store::AccountRow after;
   pool->begin_turn();
-  REQUIRE(pool->post(posting, &after, &error) == store::Status::ok);
+  REQUIRE(pool->post(posting, &after) == store::Status::ok);
   // The turn's transaction holds the writer lock; the accept must not wait for this thread.
   CHECK(face.payments->accept(id_a, 1990) == payments::Outcome::ok);
   {

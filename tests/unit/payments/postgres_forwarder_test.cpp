@@ -27,11 +27,10 @@ struct Instance {
 
   Instance(const std::string& uri, const ProcessorSim& default_sim,
            const ProcessorSim& fallback_sim) {
-    std::string error;
-    store = store::open_payments_store({store::Location::Kind::postgresql, "", uri},
-                                       {0, store_sessions}, &error);
-    INFO(error);
-    REQUIRE(store);
+    const store::Status opened = store::open_payments_store(
+        {store::Location::Kind::postgresql, "", uri}, {0, store_sessions}, &store);
+    INFO(opened.message());
+    REQUIRE(opened == store::Status::ok);
     face = std::make_unique<payments::Payments>(store.get());
     forwarder = std::make_unique<payments::Forwarder>(payments::ForwarderConfig{
         store.get(), default_sim.url(), fallback_sim.url(), /*workers=*/4, /*timeout_ms=*/2000});

@@ -31,7 +31,7 @@ struct Queue {
   Queue() {
     std::string error;
     INFO(error);
-    REQUIRE(store::pg::apply_schema(cluster.uri(), &error));
+    REQUIRE(store::pg::apply_schema(cluster.uri()) == store::Status::ok);
     one = store::PostgresPaymentsConnection::open(cluster.uri(), &error);
     REQUIRE(one);
     two = store::PostgresPaymentsConnection::open(cluster.uri(), &error);
@@ -148,17 +148,18 @@ TEST_CASE("an outcome waiting for the row while its lease is taken over writes n
 TEST_CASE("PostgreSQL stopped: unavailable and nothing written, served again once it is back",
           "[postgresql][payments][store]") {
   Queue q;
-  std::string error;
-  auto queue = store::PostgresPaymentsStore::open(q.cluster.uri(), 2, &error);
-  INFO(error);
-  REQUIRE(queue);
+  std::unique_ptr<store::PostgresPaymentsStore> queue;
+  const store::Status opened = store::PostgresPaymentsStore::open(q.cluster.uri(), 2, &queue);
+  INFO(opened.message());
+  REQUIRE(opened == store::Status::ok);
   REQUIRE(queue->acquire()->accept(id_a, 100, 1000) == store::Status::ok);
 
   q.cluster.stop_immediate();
   {
     auto session = queue->acquire();
-    CHECK(session->accept(id_b, 100, 1001) == store::Status::unavailable);
-    CHECK_FALSE(session->last_error().empty());
+    const store::Status accepted = session->accept(id_b, 100, 1001);
+    CHECK(accepted == store::Status::unavailable);
+    CHECK_FALSE(accepted.message().empty());
     store::QueueCounts counts;
     CHECK(session->counts(&counts) == store::Status::unavailable);
     std::array<store::HealthRow, 2> health;

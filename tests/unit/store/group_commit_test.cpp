@@ -34,6 +34,7 @@ TEST_CASE("group commit commits each entry once, one leader at a time, in bounde
   constexpr size_t batch_max = 4;
   constexpr int threads = 8;
   constexpr int per_thread = 2000;
+  constexpr auto commit_time_until_batched = std::chrono::microseconds(50);
   store::GroupCommit group_commit(writer_lock.get(), batch_max);
 
   std::mutex seen_mutex;
@@ -64,6 +65,10 @@ TEST_CASE("group commit commits each entry once, one leader at a time, in bounde
             ++entry->committed_times;
             seen.emplace(entry->thread, entry->sequence);
           }
+          // A commit takes no time here: on a busy machine one thread may run all its submits in
+          // one time slice and no one ever queues behind it. Until a batch has formed, a commit
+          // lasts as long as a short real one, so that the other threads queue meanwhile.
+          if (largest_batch < 2) std::this_thread::sleep_for(commit_time_until_batched);
           --inside;
         });
         // Catch2's assertions are not thread-safe: count here, check on the main thread.

@@ -20,7 +20,7 @@ namespace {
 
 std::unique_ptr<store::SqliteLedgerEngine> open_pool(const TempDir& dir) {
   std::string error;
-  REQUIRE(store::apply_schema(dir.file("crebito.db"), &error));
+  REQUIRE(store::apply_schema(dir.file("crebito.db")) == store::Status::ok);
   auto pool = store::SqliteLedgerEngine::open({dir.file("crebito.db"), 2000}, 12, &error);
   INFO(error);
   REQUIRE(pool);
@@ -62,9 +62,7 @@ TEST_CASE("group commit gives every posting its own balance, in commit order",
         const char kind = (i % 3 == 0) ? 'c' : 'd';
         const std::string tag = std::to_string(t) + "-" + std::to_string(i);
         store::AccountRow after;
-        std::string error;
-        const store::Status status =
-            pool->post(posting(account, 1000 + 37 * t, kind, tag), &after, &error);
+        const store::Status status = pool->post(posting(account, 1000 + 37 * t, kind, tag), &after);
         results[t].push_back({tag, account, status, after.balance_cents});
       }
     });
@@ -120,7 +118,7 @@ TEST_CASE("requests never checkpoint, and the checkpointer keeps the WAL small",
   static_assert(postings * 2 * 4096 > 1.5 * limits::wal_bytes_max);
   for (int i = 0; i < postings; ++i) {
     store::AccountRow after;
-    REQUIRE(pool->post(posting(1 + i % 5, 1, 'c', "wal"), &after, &error) == store::Status::ok);
+    REQUIRE(pool->post(posting(1 + i % 5, 1, 'c', "wal"), &after) == store::Status::ok);
   }
   // Once the checkpointer has copied the whole WAL, the next commit restarts the WAL from its
   // beginning and truncates it to limits::wal_bytes_max. Commit one more posting every interval
@@ -134,7 +132,7 @@ TEST_CASE("requests never checkpoint, and the checkpointer keeps the WAL small",
          std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(limits::checkpoint_interval_ms));
     store::AccountRow after;
-    REQUIRE(pool->post(posting(1, 1, 'c', "wal"), &after, &error) == store::Status::ok);
+    REQUIRE(pool->post(posting(1, 1, 'c', "wal"), &after) == store::Status::ok);
     ++more;
     wal_bytes = std::filesystem::file_size(wal);
   }
@@ -160,20 +158,19 @@ TEST_CASE("a turn's postings share one transaction: each its own outcome, all du
           "[store][pool][turn]") {
   TempDir dir;
   auto pool = open_pool(dir);
-  std::string error;
   store::AccountRow after;
   pool->begin_turn();
-  CHECK(pool->post(posting(2, 50000, 'd', "a"), &after, &error) == store::Status::ok);
+  CHECK(pool->post(posting(2, 50000, 'd', "a"), &after) == store::Status::ok);
   CHECK(after.balance_cents == -50000);
   CHECK(pool->answered_from_turn());
   CHECK_FALSE(pool->answered_from_turn());  // Once per request.
   // Refused against the turn's own earlier posting (limit 80000): it writes nothing, and its
   // answer depends on the turn too.
-  CHECK(pool->post(posting(2, 40000, 'd', "b"), &after, &error) == store::Status::refused);
+  CHECK(pool->post(posting(2, 40000, 'd', "b"), &after) == store::Status::refused);
   CHECK(pool->answered_from_turn());
   // A statement read during the turn sees the turn's postings.
   std::vector<store::EntryRow> entries;
-  CHECK(pool->read_statement(2, 10, &after, &entries, &error) == store::Status::ok);
+  CHECK(pool->read_statement(2, 10, &after, &entries) == store::Status::ok);
   CHECK(after.balance_cents == -50000);
   CHECK(entries.size() == 1);
   CHECK(pool->answered_from_turn());
@@ -192,13 +189,13 @@ TEST_CASE("another write on the turn's thread commits the turn first instead of 
   REQUIRE(lock);
   store::AccountRow after;
   pool->begin_turn();
-  CHECK(pool->post(posting(1, 100, 'c', "a"), &after, &error) == store::Status::ok);
+  CHECK(pool->post(posting(1, 100, 'c', "a"), &after) == store::Status::ok);
   CHECK(pool->answered_from_turn());
   lock->lock();  // As the payments store does: the turn commits and lets go of the lock.
   CHECK(committed_balance(dir, 1) == 100);
   lock->unlock();
   // Later postings of the turn commit on their own: their answers depend on nothing else.
-  CHECK(pool->post(posting(1, 100, 'c', "b"), &after, &error) == store::Status::ok);
+  CHECK(pool->post(posting(1, 100, 'c', "b"), &after) == store::Status::ok);
   CHECK_FALSE(pool->answered_from_turn());
   CHECK(committed_balance(dir, 1) == 200);
   CHECK(pool->end_turn());

@@ -20,10 +20,11 @@ constexpr int test_connections = 4;
 
 std::unique_ptr<store::PostgresLedgerStore> open_store(const PgCluster& cluster,
                                                        int connections = test_connections) {
-  std::string error;
-  auto opened = store::PostgresLedgerStore::open(cluster.uri(), {0, connections}, &error);
-  INFO(error);
-  REQUIRE(opened);
+  std::unique_ptr<store::PostgresLedgerStore> opened;
+  const store::Status status =
+      store::PostgresLedgerStore::open(cluster.uri(), {0, connections}, &opened);
+  INFO(status.message());
+  REQUIRE(status == store::Status::ok);
   return opened;
 }
 
@@ -42,9 +43,8 @@ store::Posting posting(int64_t account_id, char kind, int64_t amount_cents,
 store::Status post(store::LedgerStore& store, const store::Posting& p,
                    store::AccountRow* after = nullptr) {
   store::AccountRow row;
-  std::string error;
-  const store::Status status = store.post(p, after != nullptr ? after : &row, &error);
-  INFO(error);
+  store::Status status = store.post(p, after != nullptr ? after : &row);
+  INFO(status.message());
   return status;
 }
 
@@ -96,13 +96,12 @@ TEST_CASE("postgresql: a debit down to exactly -limit is accepted, one cent more
   auto store = open_store(cluster);
 
   std::vector<store::AccountRow> accounts;
-  std::string error;
-  REQUIRE(store->read_accounts(&accounts, &error) == store::Status::ok);
+  REQUIRE(store->read_accounts(&accounts) == store::Status::ok);
   REQUIRE(accounts.size() == 5);
   CHECK(accounts[0].id == 1);
   CHECK(accounts[0].limit_cents == 100000);
   CHECK(accounts[4].limit_cents == 500000);
-  CHECK(store->health(1, &error) == store::Status::ok);
+  CHECK(store->health(1) == store::Status::ok);
 
   store::AccountRow after;
   REQUIRE(post(*store, posting(1, 'c', 500, "um"), &after) == store::Status::ok);
@@ -125,7 +124,7 @@ TEST_CASE("postgresql: a debit down to exactly -limit is accepted, one cent more
   CHECK(post(*store, posting(6, 'c', 1, "x")) == store::Status::refused);
   store::AccountRow row;
   std::vector<store::EntryRow> entries;
-  CHECK(store->read_statement(6, 10, &row, &entries, &error) == store::Status::refused);
+  CHECK(store->read_statement(6, 10, &row, &entries) == store::Status::refused);
   CHECK(audit_failures(cluster).empty());
 }
 
@@ -135,8 +134,7 @@ TEST_CASE("postgresql: a statement lists the newest transactions first, as many 
   auto store = open_store(cluster);
   store::AccountRow row;
   std::vector<store::EntryRow> entries;
-  std::string error;
-  REQUIRE(store->read_statement(3, limits::statement_entries_max, &row, &entries, &error) ==
+  REQUIRE(store->read_statement(3, limits::statement_entries_max, &row, &entries) ==
           store::Status::ok);
   CHECK(row.balance_cents == 0);
   CHECK(row.limit_cents == 1000000);
@@ -145,7 +143,7 @@ TEST_CASE("postgresql: a statement lists the newest transactions first, as many 
   for (int i = 1; i <= 12; ++i) {
     REQUIRE(post(*store, posting(3, i % 2 ? 'c' : 'd', i, label(i))) == store::Status::ok);
   }
-  REQUIRE(store->read_statement(3, limits::statement_entries_max, &row, &entries, &error) ==
+  REQUIRE(store->read_statement(3, limits::statement_entries_max, &row, &entries) ==
           store::Status::ok);
   CHECK(row.balance_cents == -6);  // 1 - 2 + 3 - ... - 12
   REQUIRE(entries.size() == 10);
@@ -158,7 +156,7 @@ TEST_CASE("postgresql: a statement lists the newest transactions first, as many 
   }
   // UTF-8 descriptions come back as they went in.
   REQUIRE(post(*store, posting(3, 'c', 1, "ação ✓ 𝄞")) == store::Status::ok);
-  REQUIRE(store->read_statement(3, 1, &row, &entries, &error) == store::Status::ok);
+  REQUIRE(store->read_statement(3, 1, &row, &entries) == store::Status::ok);
   REQUIRE(entries.size() == 1);
   CHECK(entries[0].description == "ação ✓ 𝄞");
 }
@@ -181,8 +179,7 @@ TEST_CASE("postgresql: a statement is one snapshot while credits are committed",
   while (!done) {
     store::AccountRow row;
     std::vector<store::EntryRow> entries;
-    std::string error;
-    REQUIRE(store->read_statement(4, limits::statement_entries_max, &row, &entries, &error) ==
+    REQUIRE(store->read_statement(4, limits::statement_entries_max, &row, &entries) ==
             store::Status::ok);
     ++statements;
     if (entries.empty()) {
@@ -212,9 +209,7 @@ TEST_CASE("postgresql: concurrent debits on one account never pass its limit",
     workers.emplace_back([&, t] {
       for (int i = 0; i < debits_per_thread; ++i) {
         store::AccountRow after;
-        std::string error;
-        const store::Status status =
-            store->post(posting(2, 'd', 300, label(t * 100 + i)), &after, &error);
+        const store::Status status = store->post(posting(2, 'd', 300, label(t * 100 + i)), &after);
         if (status == store::Status::ok) {
           ++accepted;
           if (after.balance_cents < -after.limit_cents) ++failed;
@@ -244,16 +239,17 @@ TEST_CASE("postgresql: instances starting at once apply the schema once, without
   PgCluster cluster;
   constexpr int starters = 6;
   std::vector<std::unique_ptr<store::PostgresLedgerStore>> stores(starters);
-  std::vector<std::string> errors(starters);
+  std::vector<store::Status> opened(starters);
   std::vector<std::thread> threads;
   for (int i = 0; i < starters; ++i) {
     threads.emplace_back([&, i] {
-      stores[i] = store::PostgresLedgerStore::open(cluster.uri(), {0, 1}, &errors[i]);
+      opened[i] = store::PostgresLedgerStore::open(cluster.uri(), {0, 1}, &stores[i]);
     });
   }
   for (std::thread& thread : threads) thread.join();
   for (int i = 0; i < starters; ++i) {
-    INFO(errors[i]);
+    INFO(opened[i].message());
+    CHECK(opened[i] == store::Status::ok);
     CHECK(stores[i] != nullptr);
   }
   CHECK(cluster.psql("SELECT count(*) FROM accounts") == "5\n");
@@ -270,22 +266,21 @@ TEST_CASE("postgresql: stopped like a power cut, the store answers unavailable, 
   REQUIRE(post(*store, posting(1, 'c', 100, "antes")) == store::Status::ok);
 
   cluster.stop_immediate();
-  std::string error;
   store::AccountRow row;
   std::vector<store::EntryRow> entries;
   // Every connection of the pool, in turn: none answers ok, each says why.
   for (int i = 0; i < 4; ++i) {
     CHECK(post(*store, posting(1, 'c', 1, "durante")) == store::Status::unavailable);
-    error.clear();
-    CHECK(store->read_statement(1, 10, &row, &entries, &error) == store::Status::unavailable);
-    CHECK_FALSE(error.empty());
-    CHECK(store->health(1, &error) == store::Status::unavailable);
+    const store::Status read = store->read_statement(1, 10, &row, &entries);
+    CHECK(read == store::Status::unavailable);
+    CHECK_FALSE(read.message().empty());
+    CHECK(store->health(1) == store::Status::unavailable);
   }
 
   cluster.start_again();
   // The store reopens its connections by itself (at most one attempt per interval each).
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (store->health(1, &error) != store::Status::ok) {
+  while (store->health(1) != store::Status::ok) {
     REQUIRE(std::chrono::steady_clock::now() < deadline);
     std::this_thread::sleep_for(std::chrono::milliseconds(limits::pg_reconnect_interval_ms / 4));
   }
@@ -298,7 +293,7 @@ TEST_CASE("postgresql: stopped like a power cut, the store answers unavailable, 
     REQUIRE((status == store::Status::ok || status == store::Status::unavailable));
     if (status == store::Status::ok) ++accepted;
   }
-  REQUIRE(store->read_statement(1, 10, &row, &entries, &error) == store::Status::ok);
+  REQUIRE(store->read_statement(1, 10, &row, &entries) == store::Status::ok);
   CHECK(row.balance_cents == 140);  // 100 before, 4 x 10 after; nothing of the outage.
   CHECK(entries.size() == 5);
   CHECK(count_rows(cluster, 1) == 5);

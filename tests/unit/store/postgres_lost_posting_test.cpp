@@ -44,10 +44,9 @@ struct Setup {
   Setup() {
     const std::string uri =
         "postgresql:///crebito?host=" + relay_dir.path() + "&port=5432&user=postgres";
-    std::string error;
-    store = store::PostgresLedgerStore::open(uri, {0, 1}, &error);
-    INFO(error);
-    REQUIRE(store);
+    const store::Status opened = store::PostgresLedgerStore::open(uri, {0, 1}, &store);
+    INFO(opened.message());
+    REQUIRE(opened == store::Status::ok);
     // A connection reopens at most once per interval (pg_connection.h, invariant 3): past it, the
     // store's connection is like one that has served for a while, and reopens at once when lost.
     std::this_thread::sleep_for(milliseconds(limits::pg_reconnect_interval_ms));
@@ -78,7 +77,6 @@ store::Posting debit(const std::string& description) {
 struct Answer {
   store::Status status = store::Status::unavailable;
   store::AccountRow after;
-  std::string error;
   int64_t elapsed_ms = 0;
 };
 
@@ -87,7 +85,7 @@ std::future<Answer> post_async(store::LedgerStore* store, const store::Posting& 
   return std::async(std::launch::async, [store, posting] {
     Answer answer;
     const Clock::time_point started = Clock::now();
-    answer.status = store->post(posting, &answer.after, &answer.error);
+    answer.status = store->post(posting, &answer.after);
     answer.elapsed_ms = std::chrono::duration_cast<milliseconds>(Clock::now() - started).count();
     return answer;
   });
@@ -131,8 +129,7 @@ TEST_CASE(
     "[postgresql][store][fault]") {
   Setup s;
   store::AccountRow after;
-  std::string error;
-  REQUIRE(s.store->post(debit("antes"), &after, &error) == store::Status::ok);
+  REQUIRE(s.store->post(debit("antes"), &after) == store::Status::ok);
 
   const int session = s.store_session();
   s.relay.hold_from_client(session);
@@ -140,7 +137,7 @@ TEST_CASE(
   REQUIRE(wait_for([&] { return s.relay.held_from_client(session) > 0; }));
   s.relay.cut_client(session);
   const Answer got = answer.get();
-  INFO(got.error);
+  INFO(got.status.message());
   INFO("answered " << name_of(got.status) << " in " << got.elapsed_ms << " ms");
   // The posting never ran: nothing to find, and its backend was ended before the answer.
   CHECK(got.status == store::Status::unavailable);
@@ -159,8 +156,7 @@ TEST_CASE(
     "[postgresql][store][fault]") {
   Setup s;
   store::AccountRow after;
-  std::string error;
-  REQUIRE(s.store->post(debit("antes"), &after, &error) == store::Status::ok);
+  REQUIRE(s.store->post(debit("antes"), &after) == store::Status::ok);
 
   // Another session holds account 1's row lock.
   auto holder = direct_connection(s.cluster);
@@ -181,7 +177,7 @@ TEST_CASE(
   }));
   s.relay.cut_client(session);
   const Answer got = answer.get();
-  INFO(got.error);
+  INFO(got.status.message());
   INFO("answered " << name_of(got.status) << " in " << got.elapsed_ms << " ms");
   CHECK(got.status == store::Status::unavailable);
 
@@ -205,7 +201,7 @@ TEST_CASE("postgresql: a posting that committed but whose answer was lost is ans
   REQUIRE(wait_for([&] { return s.relay.held_from_server(session) > 0; }));
   s.relay.cut_client(session);
   const Answer got = answer.get();
-  INFO(got.error);
+  INFO(got.status.message());
   INFO("answered " << name_of(got.status) << " in " << got.elapsed_ms << " ms");
   REQUIRE(got.status == store::Status::ok);
   CHECK(got.after.balance_cents == -100);

@@ -12,13 +12,12 @@
 
 TEST_CASE("applying the schema twice changes nothing", "[store][schema]") {
   TempDir dir;
-  std::string error;
-  REQUIRE(store::apply_schema(dir.file("crebito.db"), &error));
+  REQUIRE(store::apply_schema(dir.file("crebito.db")) == store::Status::ok);
   {
     SQLite::Database db(dir.file("crebito.db"), SQLite::OPEN_READWRITE);
     db.exec("UPDATE accounts SET balance_cents = 42 WHERE id = 1");
   }
-  REQUIRE(store::apply_schema(dir.file("crebito.db"), &error));
+  REQUIRE(store::apply_schema(dir.file("crebito.db")) == store::Status::ok);
   SQLite::Database db(dir.file("crebito.db"));
   CHECK(db.execAndGet("SELECT COUNT(*) FROM accounts").getInt() == 5);
   CHECK(db.execAndGet("SELECT balance_cents FROM accounts WHERE id = 1").getInt() == 42);
@@ -26,8 +25,7 @@ TEST_CASE("applying the schema twice changes nothing", "[store][schema]") {
 
 TEST_CASE("the schema itself refuses a balance below -limit", "[store][schema]") {
   TempDir dir;
-  std::string error;
-  REQUIRE(store::apply_schema(dir.file("crebito.db"), &error));
+  REQUIRE(store::apply_schema(dir.file("crebito.db")) == store::Status::ok);
   SQLite::Database db(dir.file("crebito.db"), SQLite::OPEN_READWRITE);
   CHECK_THROWS_WITH(db.exec("UPDATE accounts SET balance_cents = -100001 WHERE id = 1"),
                     Catch::Contains("CHECK constraint failed"));
@@ -53,11 +51,11 @@ TEST_CASE("many openers racing on an empty directory all succeed", "[store][sche
     std::vector<std::thread> threads;
     for (int i = 0; i < openers; ++i) {
       threads.emplace_back([&] {
-        std::string error;
-        if (store::apply_schema(dir.file("crebito.db"), &error))
+        const store::Status status = store::apply_schema(dir.file("crebito.db"));
+        if (status == store::Status::ok)
           ++succeeded;
         else
-          UNSCOPED_INFO(error);
+          UNSCOPED_INFO(status.message());
       });
     }
     for (std::thread& thread : threads) thread.join();
@@ -68,9 +66,9 @@ TEST_CASE("many openers racing on an empty directory all succeed", "[store][sche
 }
 
 TEST_CASE("a missing directory is a clear error, not a crash", "[store][schema]") {
-  std::string error;
-  CHECK_FALSE(store::apply_schema("/nonexistent-crebito-dir/crebito.db", &error));
-  CHECK_THAT(error, Catch::Contains("/nonexistent-crebito-dir/crebito.db"));
+  const store::Status status = store::apply_schema("/nonexistent-crebito-dir/crebito.db");
+  CHECK(status == store::Status::unavailable);
+  CHECK_THAT(status.message(), Catch::Contains("/nonexistent-crebito-dir/crebito.db"));
 }
 
 TEST_CASE("a file of the first layout is migrated with every row and its order kept",
@@ -94,9 +92,9 @@ TEST_CASE("a file of the first layout is migrated with every row and its order k
         "(1, 3, 'd', 'a1', 't'), (2, 5, 'c', 'b1', 't'), (1, 1, 'c', 'a2', 't'), "
         "(1, 5, 'd', 'a3', 't');");
   }
-  std::string error;
-  REQUIRE(store::apply_schema(dir.file("crebito.db"), &error));
-  REQUIRE(store::apply_schema(dir.file("crebito.db"), &error));  // And again: nothing changes.
+  REQUIRE(store::apply_schema(dir.file("crebito.db")) == store::Status::ok);
+  REQUIRE(store::apply_schema(dir.file("crebito.db")) ==
+          store::Status::ok);  // And again: nothing changes.
   SQLite::Database db(dir.file("crebito.db"));
   CHECK(db.execAndGet("SELECT COUNT(*) FROM transactions").getInt() == 4);
   CHECK(db.execAndGet("SELECT group_concat(description, ',') FROM (SELECT description FROM "
@@ -114,13 +112,14 @@ TEST_CASE("a file of the first layout is migrated with every row and its order k
             .getInt() == 0);
 
   // The next posting continues the account's numbering.
+  std::string error;
   auto pool = store::SqliteLedgerEngine::open({dir.file("crebito.db"), 2000}, 1, &error);
   INFO(error);
   REQUIRE(pool);
   // account 1, +2 cents, a credit.
   const store::Posting posting{1, 2, 2, 'c', "a4", "t"};
   store::AccountRow after;
-  REQUIRE(pool->post(posting, &after, &error) == store::Status::ok);
+  REQUIRE(pool->post(posting, &after) == store::Status::ok);
   CHECK(after.balance_cents == -5);
   CHECK(db.execAndGet("SELECT description FROM transactions WHERE account_id = 1 AND seq = 4")
             .getString() == "a4");

@@ -1,13 +1,16 @@
 // store::WriterLock: one per file per process, mutual exclusion across processes, and a holder
-// killed with -9 does not block the others. Other processes are made with fork().
+// killed with -9 does not block the others (other processes are made with fork()); a turn that
+// holds the lock hands it over to another lock() on its own thread, and only there.
 #include "store/sqlite/writer_lock.h"
 
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <memory>
 #include <thread>
 
 #include "support/temp_dir.h"
@@ -88,4 +91,71 @@ TEST_CASE("a writer killed while holding the lock does not block the others",
   lock->lock();
   lock->unlock();
   CHECK(std::chrono::steady_clock::now() - started < 1s);
+}
+
+namespace {
+
+// A turn that records each hand-over and lets go of the lock, as a SqliteLedgerEngine turn commits
+// its transaction and unlocks.
+struct CountingTurn final : store::WriterLock::Turn {
+  explicit CountingTurn(store::WriterLock* lock) : lock(lock) {}
+  void hand_over() override {
+    ++hand_overs;
+    lock->unlock();
+  }
+  store::WriterLock* const lock;
+  int hand_overs = 0;
+};
+
+// A process's lock for a fresh file, held by a CountingTurn.
+struct HeldByTurn {
+  HeldByTurn() {
+    std::string error;
+    lock = store::WriterLock::open(dir.file("crebito.db"), &error);
+    REQUIRE(lock);
+    turn = std::make_unique<CountingTurn>(lock.get());
+    lock->lock_for_turn(turn.get());
+  }
+  TempDir dir;
+  std::shared_ptr<store::WriterLock> lock;
+  std::unique_ptr<CountingTurn> turn;
+};
+
+}  // namespace
+
+TEST_CASE("a lock() on the thread that holds the lock for a turn hands the turn's lock over",
+          "[store][writer_lock][turn]") {
+  HeldByTurn held;
+  store::WriterLock& lock = *held.lock;
+  lock.lock();  // Would wait for this very thread without the hand-over.
+  CHECK(held.turn->hand_overs == 1);
+  lock.unlock();
+  // Once the turn let go, a lock() of this thread has nothing to hand over.
+  lock.lock();
+  lock.unlock();
+  CHECK(held.turn->hand_overs == 1);
+  // A turn that ends by unlocking is not asked later either.
+  lock.lock_for_turn(held.turn.get());
+  lock.unlock();
+  lock.lock();
+  lock.unlock();
+  CHECK(held.turn->hand_overs == 1);
+}
+
+TEST_CASE("another thread waits for a turn's lock and never asks the turn to hand it over",
+          "[store][writer_lock][turn]") {
+  HeldByTurn held;
+  store::WriterLock& lock = *held.lock;
+  std::atomic<bool> taken{false};
+  std::thread other([&] {
+    lock.lock();
+    taken = true;
+    lock.unlock();
+  });
+  std::this_thread::sleep_for(100ms);
+  CHECK_FALSE(taken);  // Still waiting: the turn holds the lock.
+  lock.unlock();       // The turn ends.
+  other.join();
+  CHECK(taken);
+  CHECK(held.turn->hand_overs == 0);
 }
