@@ -67,7 +67,7 @@ Outcome Ledger::apply(int64_t account_id, const TransactionRequest& request, Bal
   posting.delta_cents = request.kind == Kind::credit ? request.amount_cents : -request.amount_cents;
   posting.description = request.description;
   // Taken before the lock so the lock is held for database work only; order comes from ids.
-  posting.created_at = clock_utc::now_iso();
+  posting.created_at = clocks::wall_iso_us();
 
   store::AccountRow row;
   std::string error_text;
@@ -119,7 +119,7 @@ Outcome Ledger::statement(int64_t account_id, Statement* out) {
   CREBITO_ASSERT(row.balance_cents >= -row.limit_cents);
   out->balance_cents = row.balance_cents;
   out->limit_cents = row.limit_cents;
-  out->taken_at = clock_utc::now_iso();
+  out->taken_at = clocks::wall_iso_us();
   out->entries.clear();
   for (store::EntryRow& entry : rows) {
     CREBITO_ASSERT(entry.kind == 'c' || entry.kind == 'd');

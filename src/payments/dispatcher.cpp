@@ -6,8 +6,8 @@
 #include <cstdio>
 
 #include "check.h"
+#include "clock.h"
 #include "crebito_limits.h"
-#include "payments/timestamp.h"
 
 namespace payments {
 
@@ -109,7 +109,7 @@ void Dispatcher::run() {
     const bool stopping = stopping_;
     lock.unlock();
 
-    const int64_t now = now_ms();
+    const int64_t now = clocks::wall_ms();
     // Payments already put in the queue and not yet taken are spoken for. None is sent while no
     // processor is within the call budget: they wait here rather than in a call (held_since_ms_).
     const int claims_max =

@@ -7,9 +7,9 @@
 #include <random>
 
 #include "check.h"
+#include "clock.h"
 #include "crebito_limits.h"
 #include "payments/processor_client.h"
-#include "payments/timestamp.h"
 
 namespace payments {
 namespace {
@@ -66,7 +66,7 @@ void HealthPoller::run() {
 }
 
 int HealthPoller::poll() {
-  const int64_t now = now_ms();
+  const int64_t now = clocks::wall_ms();
   if (now - last_activity_ms_.load() > limits::health_active_window_ms) return 0;
   std::array<store::HealthRow, processor_count> rows;
   {
@@ -83,14 +83,14 @@ int HealthPoller::poll() {
       std::lock_guard<std::mutex> lock(mutex_);
       if (stopping_) break;
     }
-    if (now_ms() - rows[p].checked_ms < limits::health_poll_interval_ms) continue;
+    if (clocks::wall_ms() - rows[p].checked_ms < limits::health_poll_interval_ms) continue;
     HealthAnswer answer;
     store::HealthRow row = rows[p];
     if (clients_[p].service_health(&answer)) {
       row.failing = answer.failing;
       row.min_response_ms = answer.min_response_ms;
     }
-    row.checked_ms = now_ms();
+    row.checked_ms = clocks::wall_ms();
     ++called;
     (void)store_->acquire()->write_health(static_cast<Processor>(p), row);
   }

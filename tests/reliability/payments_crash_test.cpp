@@ -25,7 +25,7 @@
 #include <thread>
 #include <unordered_map>
 
-#include "payments/timestamp.h"
+#include "clock.h"
 #include "reliability/crash_cycle.h"
 #include "support/api.h"
 #include "support/processor_sim.h"
@@ -297,7 +297,8 @@ PaymentsCheck check_payments(const std::vector<Posted>& posted,
       if (it->second->amount_cents != r.amount_cents) ++check.amount_mismatch;
       const auto row = rows.find(r.correlation_id);
       if (row == rows.end() || row->second.state != 2 || row->second.processor != processor ||
-          payments::format_ms(row->second.requested_at_ms) != r.requested_at ||
+          clocks::format_iso(row->second.requested_at_ms, clocks::Precision::ms) !=
+              r.requested_at ||
           row->second.amount_cents != r.amount_cents) {
         ++check.row_mismatch;
       }
@@ -375,7 +376,7 @@ TEST_CASE("kill -9 while payments are accepted and forwarded: each counted once,
   int64_t pinned_max = 0, unsettled_max = 0, in_flight_max = 0;
   std::vector<std::string> problems;
 
-  const int64_t run_started_ms = payments::now_ms();
+  const int64_t run_started_ms = clocks::wall_ms();
   const auto started = Clock::now();
   PaymentLoad load(stack, load_threads, seed);
   const auto failed = [&load] { return load.failed(); };
@@ -404,7 +405,7 @@ TEST_CASE("kill -9 while payments are accepted and forwarded: each counted once,
                  recovery_timeout);
   const std::vector<Posted> posted = load.stop();
   const int64_t crash_phase_ms = elapsed_ms(started);
-  const int64_t run_ended_ms = payments::now_ms();
+  const int64_t run_ended_ms = clocks::wall_ms();
 
   // Everything accepted settles: the queue drains, expired leases are taken again.
   const auto stopped = Clock::now();
@@ -432,8 +433,8 @@ TEST_CASE("kill -9 while payments are accepted and forwarded: each counted once,
     int64_t from = run_started_ms + static_cast<int64_t>(random() % span);
     int64_t to = run_started_ms + static_cast<int64_t>(random() % span);
     if (from > to) std::swap(from, to);
-    compare_summaries(stack, processors, payments::format_ms(from), payments::format_ms(to),
-                      &problems);
+    compare_summaries(stack, processors, clocks::format_iso(from, clocks::Precision::ms),
+                      clocks::format_iso(to, clocks::Precision::ms), &problems);
   }
 
   const Stack::HealthChecks& checks = stack.health_checks();

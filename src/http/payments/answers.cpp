@@ -1,8 +1,8 @@
 #include "http/payments/answers.h"
 
+#include "clock.h"
 #include "http/ledger/answers.h"
 #include "payments/amount.h"
-#include "payments/timestamp.h"
 
 namespace http {
 namespace {
@@ -40,7 +40,8 @@ std::string consistency_json(const payments::Consistency& c) {
   append_field(&out, "inFlight", c.in_flight);
   out.append(",\"oldestUnsettledAcceptedAt\":");
   if (c.oldest_unsettled_accepted_ms > 0) {
-    append_json_string(&out, payments::format_ms(c.oldest_unsettled_accepted_ms));
+    append_json_string(&out,
+                       clocks::format_iso(c.oldest_unsettled_accepted_ms, clocks::Precision::ms));
   } else {
     out.append("null");
   }

@@ -5,7 +5,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "payments/timestamp.h"
+#include "clock.h"
 #include "payments_fixture.h"
 #include "support/processor_books.h"
 #include "support/processor_sim.h"
@@ -28,7 +28,7 @@ struct Setup {
   Setup() { forwarder.start(); }
   void accept(int first, int count) {
     for (int n = first; n < first + count; ++n) {
-      REQUIRE(accepts->accept(id_of(n), 100 + n, payments::now_ms()) == store::Status::ok);
+      REQUIRE(accepts->accept(id_of(n), 100 + n, clocks::wall_ms()) == store::Status::ok);
       forwarder.wake();
     }
   }

@@ -15,7 +15,7 @@
 #include <functional>
 #include <thread>
 
-#include "payments/timestamp.h"
+#include "clock.h"
 #include "store/sqlite/ledger_engine.h"
 #include "store/sqlite/payments_connection.h"
 #include "store/sqlite/schema.h"
@@ -55,7 +55,7 @@ struct Face {
       j->requested_at_ms = requested_at_ms;
       ++j->attempts;
     };
-    const int64_t now = payments::now_ms();
+    const int64_t now = clocks::wall_ms();
     while (connection->claim(now, now + 10'000, decide, &job) == store::Status::ok) {
       REQUIRE(connection->settle(job, processor, requested_at_ms, now) == store::Status::ok);
     }

@@ -6,7 +6,7 @@
 #include <catch2/catch.hpp>
 #include <future>
 
-#include "payments/timestamp.h"
+#include "clock.h"
 #include "payments_fixture.h"
 #include "support/processor_sim.h"
 
