@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 #include <future>
 #include <thread>
+#include <utility>
 
 #include "clock.h"
 #include "crebito_limits.h"
@@ -19,6 +20,8 @@ using payments_fixture::QueueFile;
 using payments_fixture::wait_until;
 
 namespace {
+
+using InFlightQueued = std::pair<int64_t, int64_t>;
 
 constexpr int timeout_ms = 1000;
 
@@ -65,6 +68,11 @@ class DispatcherFixture {
     settled(job);
     REQUIRE(wait_until([&] { return file.counts().settled[0] == settled_on_default; }));
   }
+  // The queue's payments in flight and queued, in that order.
+  InFlightQueued in_flight_queued() {
+    const store::QueueCounts counts = file.counts();
+    return {counts.in_flight, counts.queued};
+  }
 };
 
 }  // namespace
@@ -82,9 +90,7 @@ TEST_CASE_METHOD(DispatcherFixture,
   CHECK(job.requested_at_ms >= before);
   CHECK(job.attempts == 1);
   CHECK_FALSE(job.pinned);
-  const store::QueueCounts counts = file.counts();
-  CHECK(counts.in_flight == 1);
-  CHECK(counts.queued == 0);
+  CHECK(in_flight_queued() == InFlightQueued{1, 0});
 }
 
 TEST_CASE_METHOD(DispatcherFixture,
@@ -93,9 +99,7 @@ TEST_CASE_METHOD(DispatcherFixture,
   for (int n = 1; n <= 3; ++n) accept(n);
   REQUIRE(take());
   // The only worker is busy now: later rounds claim nothing.
-  const store::QueueCounts counts = file.counts();
-  CHECK(counts.in_flight == 1);
-  CHECK(counts.queued == 2);
+  CHECK(in_flight_queued() == InFlightQueued{1, 2});
 }
 
 TEST_CASE_METHOD(DispatcherFixture,

@@ -49,6 +49,8 @@ struct Pool {
     for (const AttemptEnd& end : ends) by_id.emplace(end.job.correlation_id, end);
     return by_id;
   }
+  // Hands over payment 1, leased to `processor` at `at`, and waits for its end.
+  AttemptEnd call_one(Processor processor, int64_t at);
 };
 
 // A leased payment as the dispatcher hands it over: first attempt, to `processor`.
@@ -63,6 +65,13 @@ store::PaymentJob leased(int n, Processor processor, int64_t requested_at_ms) {
   job.attempts = 1;
   job.lease_token = 1000 + n;
   return job;
+}
+
+AttemptEnd Pool::call_one(Processor processor, int64_t at) {
+  std::vector<store::PaymentJob> batch = {leased(1, processor, at)};
+  jobs.put(&batch);
+  REQUIRE(wait_until([&] { return ended() == 1; }));
+  return ends_by_id().at(id_of(1));
 }
 
 }  // namespace
@@ -96,10 +105,7 @@ TEST_CASE("worker pool: a failing processor's payment is requeued after a back-o
   Pool p(1, 2000);
   REQUIRE(p.default_sim.set_failure(true));
   const int64_t at = clocks::wall_ms();
-  std::vector<store::PaymentJob> batch = {leased(1, Processor::default_processor, at)};
-  p.jobs.put(&batch);
-  REQUIRE(wait_until([&] { return p.ended() == 1; }));
-  const AttemptEnd end = p.ends_by_id().at(id_of(1));
+  const AttemptEnd end = p.call_one(Processor::default_processor, at);
   CHECK_FALSE(end.settled);
   CHECK_FALSE(end.pinned);
   CHECK(end.at_ms >= at + limits::payment_retry_delay_ms_base);
@@ -113,10 +119,7 @@ TEST_CASE("worker pool: a call past the timeout pins the payment where it was se
   Pool p(1, 200);
   REQUIRE(p.fallback_sim.set_delay(500));
   const int64_t at = clocks::wall_ms();
-  std::vector<store::PaymentJob> batch = {leased(1, Processor::fallback, at)};
-  p.jobs.put(&batch);
-  REQUIRE(wait_until([&] { return p.ended() == 1; }));
-  const AttemptEnd end = p.ends_by_id().at(id_of(1));
+  const AttemptEnd end = p.call_one(Processor::fallback, at);
   CHECK_FALSE(end.settled);
   CHECK(end.pinned);
   CHECK(end.processor == Processor::fallback);
