@@ -34,12 +34,8 @@
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-using std::chrono::milliseconds;
-
 constexpr int load_threads = 4;
-constexpr int crash_cycles_max = 20;
-constexpr auto crash_phase_budget = std::chrono::seconds(40);
+constexpr CrashPhase crash_phase = {20, std::chrono::seconds(40)};
 // The load offers at most this many payments per second, a steady rate whatever the machine
 // (below what two instances forward here, about 2,300/s, so the queue grows only while processors
 // fail or instances are down), and at most payments_max in all, a bound the phase budget reaches
@@ -89,21 +85,10 @@ enum class Fault {
 constexpr int fault_kinds = 6;
 
 const char* fault_name(Fault fault) {
-  switch (fault) {
-    case Fault::none:
-      return "none";
-    case Fault::default_failing:
-      return "default failing";
-    case Fault::default_beyond_timeout:
-      return "default slower than the timeout";
-    case Fault::default_slow:
-      return "default slow";
-    case Fault::fallback_failing:
-      return "fallback failing";
-    case Fault::both_failing:
-      return "both failing";
-  }
-  return "?";
+  static constexpr const char* names[fault_kinds] = {
+      "none",         "default failing",  "default slower than the timeout",
+      "default slow", "fallback failing", "both failing"};
+  return names[static_cast<int>(fault)];
 }
 
 // Sets both processors to what `fault` says; false if a processor refused.
@@ -380,23 +365,21 @@ TEST_CASE("kill -9 while payments are accepted and forwarded: each counted once,
   const auto started = Clock::now();
   PaymentLoad load(stack, load_threads, seed);
   const auto failed = [&load] { return load.failed(); };
-  while (figures.cycles < crash_cycles_max && Clock::now() - started < crash_phase_budget) {
-    // The scenario's random moment of the kill (a pause on purpose, not a wait for a state).
-    std::this_thread::sleep_for(milliseconds(100 + random() % 500));
-    const std::vector<int> victims = choose_victims(random);
+  const auto misbehave = [&] {
     // Every other cycle the processors misbehave while instances die.
     const Fault fault = figures.cycles % 2 == 1
                             ? static_cast<Fault>(1 + random() % (fault_kinds - 1))
                             : Fault::none;
     if (!apply(processors, fault)) problems.push_back("a processor refused its configuration");
     ++faults[static_cast<int>(fault)];
-    crash_cycle(stack, failed, victims, random, &figures);
+  };
+  const auto note_queue = [&] {
     const nlohmann::json report = consistency(stack);
     pinned_max = std::max(pinned_max, count_of(report, "pinned"));
     unsettled_max = std::max(unsettled_max, count_of(report, "unsettled"));
     in_flight_max = std::max(in_flight_max, count_of(report, "inFlight"));
-    ++figures.cycles;
-  }
+  };
+  crash_cycles(stack, failed, crash_phase, random, &figures, misbehave, note_queue);
   if (!apply(processors, Fault::none)) problems.push_back("a processor refused its configuration");
   // The recovered stack accepts payments again.
   const int64_t accepted_before = load.accepted();
@@ -438,14 +421,8 @@ TEST_CASE("kill -9 while payments are accepted and forwarded: each counted once,
   }
 
   const Stack::HealthChecks& checks = stack.health_checks();
-  std::printf(
-      "payments crash: store %s, seed %u, %d cycles, %d kills (%d single) in %lld s; %s; failed "
-      "requests per single kill max %lld, total %lld; failed while both were down %lld\n",
-      stack.store().c_str(), seed, figures.cycles, figures.kills, figures.single_kills,
-      static_cast<long long>(crash_phase_ms / 1000), figures.describe_detection(checks).c_str(),
-      static_cast<long long>(figures.failures_per_kill_max),
-      static_cast<long long>(figures.failures_single_total),
-      static_cast<long long>(figures.failures_both_total));
+  std::printf("payments crash: store %s, %s\n", stack.store().c_str(),
+              figures.describe_run(seed, crash_phase_ms, checks).c_str());
   std::printf("payments crash: processor faults during cycles:");
   for (int f = 1; f < fault_kinds; ++f) {
     std::printf(" %s %d%s", fault_name(static_cast<Fault>(f)), faults[f],
