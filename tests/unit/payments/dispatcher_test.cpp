@@ -17,7 +17,6 @@
 using payments::Processor;
 using payments_fixture::id_of;
 using payments_fixture::QueueFile;
-using payments_fixture::wait_until;
 
 namespace {
 

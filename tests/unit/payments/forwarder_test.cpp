@@ -12,7 +12,6 @@
 
 using payments_fixture::id_of;
 using payments_fixture::QueueFile;
-using payments_fixture::wait_until;
 
 namespace {
 

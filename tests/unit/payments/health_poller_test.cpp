@@ -11,7 +11,6 @@
 
 using payments::HealthPoller;
 using payments_fixture::QueueFile;
-using payments_fixture::wait_until;
 
 namespace {
 

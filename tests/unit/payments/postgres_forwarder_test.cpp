@@ -14,7 +14,6 @@
 #include "support/processor_sim.h"
 
 using payments_fixture::id_of;
-using payments_fixture::wait_until;
 
 namespace {
 

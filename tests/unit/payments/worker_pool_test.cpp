@@ -15,7 +15,6 @@
 
 using payments::Processor;
 using payments_fixture::id_of;
-using payments_fixture::wait_until;
 using AttemptEnd = store::SqlitePaymentsConnection::AttemptEnd;
 
 namespace {

@@ -21,6 +21,7 @@
 #include "store/sqlite/ledger_engine.h"
 #include "store/sqlite/schema.h"
 #include "support/temp_dir.h"
+#include "support/wait_until.h"
 
 namespace {
 
@@ -30,20 +31,6 @@ using std::chrono::milliseconds;
 const std::string id_a = "4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b1";
 const std::string id_b = "4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b2";
 const std::string id_c = "4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b3";
-
-// The pool reopens at most once per store_reopen_interval_ms; this leaves room for a loaded
-// machine.
-constexpr auto recovery_deadline = std::chrono::seconds(10);
-
-bool wait_until(const std::function<bool()>& condition,
-                std::chrono::steady_clock::duration deadline = recovery_deadline) {
-  const auto end = std::chrono::steady_clock::now() + deadline;
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() >= end) return false;
-    std::this_thread::sleep_for(milliseconds(10));
-  }
-  return true;
-}
 
 std::string prepared_db(const TempDir& dir) {
   std::string error;
