@@ -157,23 +157,11 @@ class PaymentBody : public nlohmann::json_sax<json> {
   bool binary(binary_t&) override { return false; }
   bool start_object(std::size_t) override {
     if (depth_ == 0) top_is_object = true;
-    if (depth_ == 1) nested();
-    ++depth_;
-    return true;
+    return enter();
   }
-  bool end_object() override {
-    --depth_;
-    return true;
-  }
-  bool start_array(std::size_t) override {
-    if (depth_ == 1) nested();
-    ++depth_;
-    return true;
-  }
-  bool end_array() override {
-    --depth_;
-    return true;
-  }
+  bool end_object() override { return leave(); }
+  bool start_array(std::size_t) override { return enter(); }
+  bool end_array() override { return leave(); }
   bool key(string_t& k) override {
     if (depth_ == 1) key_ = k;
     return true;
@@ -199,6 +187,16 @@ class PaymentBody : public nlohmann::json_sax<json> {
   void nested() {
     if (key_ == "correlationId" || key_ == "amount") wrong_type = true;
     if (key_ == "requestedAt") requested_at = json::object();
+  }
+  // An object or array opens: one level deeper, a nested value if under a top-level key.
+  bool enter() {
+    if (depth_ == 1) nested();
+    ++depth_;
+    return true;
+  }
+  bool leave() {
+    --depth_;
+    return true;
   }
   int depth_ = 0;
   std::string key_;
