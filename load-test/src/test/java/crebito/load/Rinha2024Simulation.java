@@ -217,29 +217,25 @@ public class Rinha2024Simulation extends Simulation {
                 "{\"valor\": " + valor + ", \"tipo\": \"" + tipo + "\", \"descricao\": \"" + descricao + "\"}"));
   }
 
-  final ScenarioBuilder concurrentDebits =
-      scenario("validação concorrência transações - débitos")
-          .exec(fixedTransaction("1", 1, "d", "validacao").check(status().is(200), status().saveAs("httpStatus")))
-          .exec(countPostStatus("validações"));
+  // The concurrency validation of one kind ("débitos" with tipo "d", "créditos" with "c"): each
+  // user posts 1 to account 1, which must answer 200.
+  static ScenarioBuilder concurrentTransactions(String kinds, String tipo) {
+    return scenario("validação concorrência transações - " + kinds)
+        .exec(fixedTransaction("1", 1, tipo, "validacao").check(status().is(200), status().saveAs("httpStatus")))
+        .exec(countPostStatus("validações"));
+  }
 
+  // ...and then account 1's balance, which must be `total`.
+  static ScenarioBuilder concurrentBalance(String kinds, String total) {
+    return scenario("validação concorrência saldo - " + kinds)
+        .exec(http("validações").get("/clientes/1/extrato").check(jmesPath("saldo.total").is(total)));
+  }
+
+  final ScenarioBuilder concurrentDebits = concurrentTransactions("débitos", "d");
   final ScenarioBuilder concurrentDebitsBalance =
-      scenario("validação concorrência saldo - débitos")
-          .exec(
-              http("validações")
-                  .get("/clientes/1/extrato")
-                  .check(jmesPath("saldo.total").is(String.valueOf(-CONCURRENT_VALIDATION_REQUESTS))));
-
-  final ScenarioBuilder concurrentCredits =
-      scenario("validação concorrência transações - créditos")
-          .exec(fixedTransaction("1", 1, "c", "validacao").check(status().is(200), status().saveAs("httpStatus")))
-          .exec(countPostStatus("validações"));
-
-  final ScenarioBuilder concurrentCreditsBalance =
-      scenario("validação concorrência saldo - créditos")
-          .exec(
-              http("validações")
-                  .get("/clientes/1/extrato")
-                  .check(jmesPath("saldo.total").is("0")));
+      concurrentBalance("débitos", String.valueOf(-CONCURRENT_VALIDATION_REQUESTS));
+  final ScenarioBuilder concurrentCredits = concurrentTransactions("créditos", "c");
+  final ScenarioBuilder concurrentCreditsBalance = concurrentBalance("créditos", "0");
 
   static HttpRequestActionBuilder statementOfFedAccount() {
     return http("validações").get("/clientes/#{id}/extrato");
