@@ -103,13 +103,8 @@ Totals check(const Stack& stack, const ProcessorSim& default_sim, const Processo
 
 TEST_CASE("every consistency check agrees through the final's stages, checked every 75 ms",
           "[load][payments]") {
-  TempDir logs;
-  ProcessorSim default_sim{"0.07", logs.file("default.log")};
-  ProcessorSim fallback_sim{"0.10", logs.file("fallback.log")};
-  Stack stack(Stack::Options{"",
-                             {"PROCESSOR_DEFAULT_URL=" + default_sim.url(),
-                              "PROCESSOR_FALLBACK_URL=" + fallback_sim.url()},
-                             "payments"});
+  ProcessorPair processors;
+  Stack stack(Stack::Options{"", processors.urls_env(), "payments"});
   std::atomic<bool> stop{false};
   std::atomic<int64_t> accepted{0};
 
@@ -145,7 +140,7 @@ TEST_CASE("every consistency check agrees through the final's stages, checked ev
       const int64_t offset = offsets_ms[checks % 2];
       const std::string from = clocks::format_iso(now - window_length_ms, clocks::Precision::ms);
       const std::string to = clocks::format_iso(now - offset, clocks::Precision::ms);
-      const Totals t = check(stack, default_sim, fallback_sim, from, to);
+      const Totals t = check(stack, processors.default_sim, processors.fallback_sim, from, to);
       ++checks;
       const int64_t off = std::abs(t.ours_default - t.theirs_default) +
                           std::abs(t.ours_fallback - t.theirs_fallback);
@@ -166,10 +161,10 @@ TEST_CASE("every consistency check agrees through the final's stages, checked ev
   for (const Stage& stage : stages) {
     switches += ' ';
     switches += clocks::format_iso(clocks::wall_ms(), clocks::Precision::ms).substr(17, 6);
-    REQUIRE(default_sim.set_delay(stage.default_delay_ms));
-    REQUIRE(default_sim.set_failure(stage.default_failing));
-    REQUIRE(fallback_sim.set_delay(stage.fallback_delay_ms));
-    REQUIRE(fallback_sim.set_failure(stage.fallback_failing));
+    REQUIRE(processors.default_sim.set_delay(stage.default_delay_ms));
+    REQUIRE(processors.default_sim.set_failure(stage.default_failing));
+    REQUIRE(processors.fallback_sim.set_delay(stage.fallback_delay_ms));
+    REQUIRE(processors.fallback_sim.set_failure(stage.fallback_failing));
     std::this_thread::sleep_for(stage_length);
   }
   stop.store(true);
@@ -184,8 +179,8 @@ TEST_CASE("every consistency check agrees through the final's stages, checked ev
         return report.is_object() && report["unsettled"] == 0;
       },
       60s, 100ms));
-  const ProcessorSim::Summary all_default = default_sim.summary();
-  const ProcessorSim::Summary all_fallback = fallback_sim.summary();
+  const ProcessorSim::Summary all_default = processors.default_sim.summary();
+  const ProcessorSim::Summary all_fallback = processors.fallback_sim.summary();
   const Answer ours = to_answer(stack.client()->Get("/payments-summary"));
 
   std::printf(

@@ -60,16 +60,10 @@ constexpr int summary_windows = 3;
 constexpr int64_t accepted_after_recovery = 200;
 constexpr auto recovery_timeout = std::chrono::seconds(10);
 
-struct Processors {
-  TempDir logs;
-  ProcessorSim default_sim{"0.07", logs.file("default.log")};
-  ProcessorSim fallback_sim{"0.10", logs.file("fallback.log")};
-
+struct Processors : ProcessorPair {
   std::vector<std::string> env() const {
-    return {"PROCESSOR_DEFAULT_URL=" + default_sim.url(),
-            "PROCESSOR_FALLBACK_URL=" + fallback_sim.url(),
-            "CREBITO_PROCESSOR_TIMEOUT_MS=" + std::to_string(processor_timeout_ms),
-            "CREBITO_PAYMENT_WORKERS=" + std::to_string(payment_workers)};
+    return urls_env({"CREBITO_PROCESSOR_TIMEOUT_MS=" + std::to_string(processor_timeout_ms),
+                     "CREBITO_PAYMENT_WORKERS=" + std::to_string(payment_workers)});
   }
 };
 

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "support/child_process.h"
+#include "support/temp_dir.h"
 #include "support/wait_until.h"
 
 class ProcessorSim {
@@ -125,4 +126,20 @@ class ProcessorSim {
 
   int port_ = 0;
   pid_t pid_ = -1;
+};
+
+// The two processors of the 2025 final (default fee 0.07, fallback 0.10), logging in a folder of
+// their own, and the environment that points crebito at them.
+struct ProcessorPair {
+  TempDir logs;
+  ProcessorSim default_sim{"0.07", logs.file("default.log")};
+  ProcessorSim fallback_sim{"0.10", logs.file("fallback.log")};
+
+  // PROCESSOR_DEFAULT_URL and PROCESSOR_FALLBACK_URL, then `more`.
+  std::vector<std::string> urls_env(const std::vector<std::string>& more = {}) const {
+    std::vector<std::string> env = {"PROCESSOR_DEFAULT_URL=" + default_sim.url(),
+                                    "PROCESSOR_FALLBACK_URL=" + fallback_sim.url()};
+    env.insert(env.end(), more.begin(), more.end());
+    return env;
+  }
 };
