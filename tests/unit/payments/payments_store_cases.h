@@ -24,6 +24,16 @@ std::string id_of(int n);
 // A decision that sends the attempt to `processor` at `now`.
 std::function<void(store::PaymentJob*)> send_to(store::Processor processor, int64_t now);
 
+// Whether two sessions of `payments` (a pool of either engine), held at once, both read the
+// queue's counts: after a fault each is reconnected or replaced at its next use. *counts holds
+// what the second read.
+template <class Store>
+bool two_sessions_count(Store& payments, store::QueueCounts* counts) {
+  auto first = payments.acquire();
+  auto second = payments.acquire();
+  return first->counts(counts) == store::Status::ok && second->counts(counts) == store::Status::ok;
+}
+
 void correlation_id_queued_once(Sessions q);
 void leased_until_expiry(Sessions q);
 void requeued_waits(Sessions q);

@@ -106,11 +106,8 @@ TEST_CASE("PostgreSQL stopped: unavailable and nothing written, served again onc
   CHECK(wait_until([&] { return queue->acquire()->accept(id_c, 100, 1002) == store::Status::ok; }));
   // Both sessions, held at once: each reconnects at its next use.
   CHECK(wait_until([&] {
-    auto first = queue->acquire();
-    auto second = queue->acquire();
     store::QueueCounts counts;
-    return first->counts(&counts) == store::Status::ok &&
-           second->counts(&counts) == store::Status::ok && counts.accepted == 2;
+    return cases::two_sessions_count(*queue, &counts) && counts.accepted == 2;
   }));
   CHECK(q.rows("correlation_id = '" + id_a + "'") == 1);
   CHECK(q.rows("correlation_id = '" + id_b + "'") == 0);

@@ -22,6 +22,7 @@
 #include "store/sqlite/schema.h"
 #include "support/temp_dir.h"
 #include "support/wait_until.h"
+#include "unit/payments/payments_store_cases.h"
 
 namespace {
 
@@ -37,6 +38,20 @@ std::string prepared_db(const TempDir& dir) {
   REQUIRE(store::apply_schema(dir.file("crebito.db"), &error));
   return dir.file("crebito.db");
 }
+
+// A prepared file in a folder of its own.
+struct PreparedFile {
+  TempDir dir;
+  const std::string path = prepared_db(dir);
+  std::string error;
+
+  // A ledger engine on the file lending `connections` connections, busy timeout 100 ms.
+  std::unique_ptr<store::SqliteLedgerEngine> open_ledger(int connections) {
+    auto pool = store::SqliteLedgerEngine::open({path, 100}, connections, &error);
+    REQUIRE(pool);
+    return pool;
+  }
+};
 
 store::Posting credit(int64_t account, int64_t amount, const std::string& tag) {
   return {account, amount, amount, 'c', tag, "2024-01-01T00:00:00.000000Z"};
@@ -175,13 +190,10 @@ TEST_CASE("a write waits for a lock held outside crebito for the request timeout
   shell.exec("ROLLBACK");
 }
 
-TEST_CASE("a removed ledger: unavailable, nothing created, reopened once a ledger is back",
-          "[store][moved]") {
-  TempDir dir;
-  const std::string path = prepared_db(dir);
-  std::string error;
-  auto pool = store::SqliteLedgerEngine::open({path, 100}, 2, &error);
-  REQUIRE(pool);
+TEST_CASE_METHOD(PreparedFile,
+                 "a removed ledger: unavailable, nothing created, reopened once a ledger is back",
+                 "[store][moved]") {
+  auto pool = open_ledger(2);
   store::AccountRow after;
   std::vector<store::EntryRow> entries;
   REQUIRE(pool->post(credit(1, 10, "before"), &after, &error) == store::Status::ok);
@@ -225,12 +237,9 @@ TEST_CASE("a removed file under payments connections: unavailable, nothing creat
     CHECK(connection->read_health(&health) == store::Status::unavailable);
     CHECK(connection->take_lease("health", "a", 1000, 2000) == store::Status::unavailable);
     store::PaymentJob job;
-    const auto decide = [](store::PaymentJob* j) {
-      j->processor = store::Processor::default_processor;
-      j->requested_at_ms = 1000;
-      ++j->attempts;
-    };
-    CHECK(connection->claim(5000, 6000, decide, &job) == store::Status::unavailable);
+    CHECK(connection->claim(
+              5000, 6000, payments_store_cases::send_to(store::Processor::default_processor, 1000),
+              &job) == store::Status::unavailable);
   }
   CHECK_FALSE(fs::exists(path));
 
@@ -238,24 +247,18 @@ TEST_CASE("a removed file under payments connections: unavailable, nothing creat
   CHECK(wait_until([&] { return pool->acquire()->accept(id_c, 100, 1002) == store::Status::ok; }));
   // Both connections, held at once: the one not yet replaced is replaced at its next loan.
   CHECK(wait_until([&] {
-    auto first = pool->acquire();
-    auto second = pool->acquire();
     store::QueueCounts counts;
-    return first->counts(&counts) == store::Status::ok &&
-           second->counts(&counts) == store::Status::ok;
+    return payments_store_cases::two_sessions_count(*pool, &counts);
   }));
   CHECK(payments_rows(path, id_a) == 1);
   CHECK(payments_rows(path, id_b) == 0);
   CHECK(payments_rows(path, id_c) == 1);
 }
 
-TEST_CASE("the checkpointer follows a replaced file and checkpoints the restored one",
-          "[store][moved][checkpointer]") {
-  TempDir dir;
-  const std::string path = prepared_db(dir);
-  std::string error;
-  auto pool = store::SqliteLedgerEngine::open({path, 100}, 1, &error);
-  REQUIRE(pool);
+TEST_CASE_METHOD(PreparedFile,
+                 "the checkpointer follows a replaced file and checkpoints the restored one",
+                 "[store][moved][checkpointer]") {
+  auto pool = open_ledger(1);
   auto checkpointer = store::Checkpointer::start(path, &error);
   REQUIRE(checkpointer);
   const std::string backup = backup_of(path, dir);

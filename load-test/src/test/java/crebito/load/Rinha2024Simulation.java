@@ -311,36 +311,38 @@ public class Rinha2024Simulation extends Simulation {
       scenario("cliente não encontrado")
           .exec(http("validações").get("/clientes/6/extrato").check(status().is(404)));
 
+  // `posts` from CONCURRENT_VALIDATION_REQUESTS users at once, then `balance` from one, then `next`.
+  static PopulationBuilder concurrentValidation(
+      ScenarioBuilder posts, ScenarioBuilder balance, PopulationBuilder... next) {
+    return posts
+        .injectOpen(atOnceUsers(CONCURRENT_VALIDATION_REQUESTS))
+        .andThen(balance.injectOpen(atOnceUsers(1)).andThen(next));
+  }
+
+  // The official load profile: users per second ramped from 1 to `peak` over a PHASE, then held.
+  static PopulationBuilder rampToPeak(ScenarioBuilder scenario, double peak) {
+    return scenario.injectOpen(
+        rampUsersPerSec(1).to(peak).during(PHASE), constantUsersPerSec(peak).during(PHASE));
+  }
+
   {
     HttpProtocolBuilder protocol =
         http.baseUrl(BASE_URL).userAgentHeader("crebito load test - 2024/Q1");
 
     setUp(
-            concurrentDebits
-                .injectOpen(atOnceUsers(CONCURRENT_VALIDATION_REQUESTS))
-                .andThen(
-                    concurrentDebitsBalance
+            concurrentValidation(
+                concurrentDebits,
+                concurrentDebitsBalance,
+                concurrentValidation(
+                    concurrentCredits,
+                    concurrentCreditsBalance,
+                    perAccountValidations.injectOpen(atOnceUsers(ACCOUNTS.size())),
+                    unknownAccount
                         .injectOpen(atOnceUsers(1))
                         .andThen(
-                            concurrentCredits
-                                .injectOpen(atOnceUsers(CONCURRENT_VALIDATION_REQUESTS))
-                                .andThen(
-                                    concurrentCreditsBalance
-                                        .injectOpen(atOnceUsers(1))
-                                        .andThen(
-                                            perAccountValidations.injectOpen(atOnceUsers(ACCOUNTS.size())),
-                                            unknownAccount
-                                                .injectOpen(atOnceUsers(1))
-                                                .andThen(
-                                                    debits.injectOpen(
-                                                        rampUsersPerSec(1).to(DEBITS_PER_SEC_PEAK).during(PHASE),
-                                                        constantUsersPerSec(DEBITS_PER_SEC_PEAK).during(PHASE)),
-                                                    credits.injectOpen(
-                                                        rampUsersPerSec(1).to(CREDITS_PER_SEC_PEAK).during(PHASE),
-                                                        constantUsersPerSec(CREDITS_PER_SEC_PEAK).during(PHASE)),
-                                                    statements.injectOpen(
-                                                        rampUsersPerSec(1).to(STATEMENTS_PER_SEC_PEAK).during(PHASE),
-                                                        constantUsersPerSec(STATEMENTS_PER_SEC_PEAK).during(PHASE))))))))
+                            rampToPeak(debits, DEBITS_PER_SEC_PEAK),
+                            rampToPeak(credits, CREDITS_PER_SEC_PEAK),
+                            rampToPeak(statements, STATEMENTS_PER_SEC_PEAK)))))
         .protocols(protocol);
   }
 }
