@@ -25,6 +25,17 @@ std::function<void(store::PaymentJob*)> send_to(store::Processor processor, int6
   };
 }
 
+void every_call_unavailable(store::PaymentsSession& session) {
+  store::QueueCounts counts;
+  CHECK(session.counts(&counts) == store::Status::unavailable);
+  std::array<store::HealthRow, 2> health;
+  CHECK(session.read_health(&health) == store::Status::unavailable);
+  CHECK(session.take_lease("health", "a", 1000, 2000) == store::Status::unavailable);
+  store::PaymentJob job;
+  CHECK(session.claim(5000, 6000, send_to(store::Processor::default_processor, 5000), &job) ==
+        store::Status::unavailable);
+}
+
 namespace {
 
 constexpr store::Processor to_default = store::Processor::default_processor;

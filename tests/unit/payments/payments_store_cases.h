@@ -34,6 +34,10 @@ bool two_sessions_count(Store& payments, store::QueueCounts* counts) {
   return first->counts(counts) == store::Status::ok && second->counts(counts) == store::Status::ok;
 }
 
+// Checks that a session whose database is gone answers unavailable to every kind of call:
+// counts, health rows, the health lease, a claim.
+void every_call_unavailable(store::PaymentsSession& session);
+
 void correlation_id_queued_once(Sessions q);
 void leased_until_expiry(Sessions q);
 void requeued_waits(Sessions q);

@@ -89,14 +89,7 @@ TEST_CASE("PostgreSQL stopped: unavailable and nothing written, served again onc
     auto session = queue->acquire();
     CHECK(session->accept(id_b, 100, 1001) == store::Status::unavailable);
     CHECK_FALSE(session->last_error().empty());
-    store::QueueCounts counts;
-    CHECK(session->counts(&counts) == store::Status::unavailable);
-    std::array<store::HealthRow, 2> health;
-    CHECK(session->read_health(&health) == store::Status::unavailable);
-    CHECK(session->take_lease("health", "a", 1000, 2000) == store::Status::unavailable);
-    store::PaymentJob job;
-    CHECK(session->claim(5000, 6000, send_to(to_default, 5000), &job) ==
-          store::Status::unavailable);
+    cases::every_call_unavailable(*session);
     std::array<store::ProcessorTotals, 2> totals;
     int64_t in_flight = 0;
     CHECK(session->summary(0, 9000, 9000, &totals, &in_flight) == store::Status::unavailable);

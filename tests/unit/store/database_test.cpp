@@ -23,6 +23,7 @@
 #include "support/temp_dir.h"
 #include "support/wait_until.h"
 #include "unit/payments/payments_store_cases.h"
+#include "unit/store/posting.h"
 
 namespace {
 
@@ -52,10 +53,6 @@ struct PreparedFile {
     return pool;
   }
 };
-
-store::Posting credit(int64_t account, int64_t amount, const std::string& tag) {
-  return {account, amount, amount, 'c', tag, "2024-01-01T00:00:00.000000Z"};
-}
 
 // What every kind of connection must read back (store/sqlite/database.h, invariant 3).
 template <class C>
@@ -173,7 +170,7 @@ TEST_CASE("a write waits for a lock held outside crebito for the request timeout
     REQUIRE(pool);
     store::AccountRow after;
     const auto waited =
-        timed([&] { return pool->post(credit(1, 1, "x"), &after, &error); }, &status);
+        timed([&] { return pool->post(posting(1, 'c', 1, "x"), &after, &error); }, &status);
     CHECK(status == store::Status::busy);
     CHECK(waited >= milliseconds(busy_timeout_ms));
     CHECK(waited < milliseconds(limits::schema_busy_timeout_ms));
@@ -196,19 +193,20 @@ TEST_CASE_METHOD(PreparedFile,
   auto pool = open_ledger(2);
   store::AccountRow after;
   std::vector<store::EntryRow> entries;
-  REQUIRE(pool->post(credit(1, 10, "before"), &after, &error) == store::Status::ok);
+  REQUIRE(pool->post(posting(1, 'c', 10, "before"), &after, &error) == store::Status::ok);
   const std::string backup = backup_of(path, dir);
 
   remove_database(path);
   // The writer (group commit) and the lent connections alike.
-  CHECK(pool->post(credit(1, 10, "ghost"), &after, &error) == store::Status::unavailable);
+  CHECK(pool->post(posting(1, 'c', 10, "ghost"), &after, &error) == store::Status::unavailable);
   CHECK_THAT(error, Catch::Contains("was removed or replaced while open"));
   CHECK(pool->read_statement(1, 10, &after, &entries, &error) == store::Status::unavailable);
   CHECK_FALSE(fs::exists(path));
 
   fs::copy_file(backup, path);
-  CHECK(wait_until(
-      [&] { return pool->post(credit(1, 10, "after"), &after, &error) == store::Status::ok; }));
+  CHECK(wait_until([&] {
+    return pool->post(posting(1, 'c', 10, "after"), &after, &error) == store::Status::ok;
+  }));
   CHECK(wait_until(
       [&] { return pool->read_statement(1, 10, &after, &entries, &error) == store::Status::ok; }));
   CHECK(transaction_rows(path, "before") == 1);
@@ -231,15 +229,7 @@ TEST_CASE("a removed file under payments connections: unavailable, nothing creat
     auto connection = pool->acquire();
     CHECK(connection->accept(id_b, 100, 1001) == store::Status::unavailable);
     CHECK_THAT(connection->last_error(), Catch::Contains("was removed or replaced while open"));
-    store::QueueCounts counts;
-    CHECK(connection->counts(&counts) == store::Status::unavailable);
-    std::array<store::HealthRow, 2> health;
-    CHECK(connection->read_health(&health) == store::Status::unavailable);
-    CHECK(connection->take_lease("health", "a", 1000, 2000) == store::Status::unavailable);
-    store::PaymentJob job;
-    CHECK(connection->claim(
-              5000, 6000, payments_store_cases::send_to(store::Processor::default_processor, 1000),
-              &job) == store::Status::unavailable);
+    payments_store_cases::every_call_unavailable(*connection);
   }
   CHECK_FALSE(fs::exists(path));
 
@@ -265,8 +255,9 @@ TEST_CASE_METHOD(PreparedFile,
   remove_database(path);
   fs::copy_file(backup, path);
   store::AccountRow after;
-  REQUIRE(wait_until(
-      [&] { return pool->post(credit(1, 10, "restored"), &after, &error) == store::Status::ok; }));
+  REQUIRE(wait_until([&] {
+    return pool->post(posting(1, 'c', 10, "restored"), &after, &error) == store::Status::ok;
+  }));
   // Checkpointed: the database file alone (a copy without its WAL) holds the row. Without the
   // checkpointer nothing would copy it there: every connection runs with wal_autocheckpoint=0.
   CHECK(wait_until([&] {
