@@ -50,6 +50,15 @@ struct CrashFigures {
                            const Stack::HealthChecks& checks) const;
 };
 
+// What a crash test carries through its cycles: the seed (from environment variable `variable`,
+// printed with the figures), the generator it seeds, and the figures.
+struct CrashRun {
+  explicit CrashRun(const char* variable) : seed(seed_from_env(variable)), random(seed) {}
+  const unsigned seed;
+  std::mt19937 random;
+  CrashFigures figures;
+};
+
 // Instance 1, instance 2 or both, each a third of the time.
 std::vector<int> choose_victims(std::mt19937& random);
 

@@ -66,34 +66,33 @@ void print_check(const char* name, const Journal& journal, const LedgerCheck& ch
 
 TEST_CASE("kill -9 of one or both instances under load loses no acknowledged transaction",
           "[reliability][crash]") {
-  const unsigned seed = seed_from_env("CREBITO_CRASH_SEED");
-  std::mt19937 random(seed);
   Stack stack;
-  CrashFigures figures;
+  CrashRun run("CREBITO_CRASH_SEED");
   Load load([&stack] { return stack.client(); }, load_threads, 'k');
   const auto failed = [&load] { return load.failed(); };
 
   const auto started = Clock::now();
-  crash_cycles(stack, failed, crash_phase, random, &figures);
+  crash_cycles(stack, failed, crash_phase, run.random, &run.figures);
   // The recovered stack serves the load again.
   const bool recovered = load.wait_for_successes(answers_after_recovery, recovery_timeout);
   const Journal journal = load.stop();
 
   const LedgerCheck check = check_ledger(stack, journal);
   const Stack::HealthChecks& checks = stack.health_checks();
-  std::printf("crash: %s\n", figures.describe_run(seed, elapsed_ms(started), checks).c_str());
+  std::printf("crash: %s\n",
+              run.figures.describe_run(run.seed, elapsed_ms(started), checks).c_str());
   print_check("crash", journal, check);
 
-  for (const std::string& problem : figures.problems) FAIL_CHECK(problem);
+  for (const std::string& problem : run.figures.problems) FAIL_CHECK(problem);
   CHECK(recovered);
   INFO(check.describe());
   CHECK(check.ok());
   CHECK(check.acknowledged > 1000);  // The load did run through the crashes.
-  CHECK(figures.cycles >= 10);
-  CHECK(figures.single_kills >= 3);
-  CHECK(figures.not_detected == 0);
-  CHECK(figures.detection_ms_max <= checks.detection_bound_ms());
-  CHECK(figures.failures_per_kill_max <= failures_per_kill_bound);
+  CHECK(run.figures.cycles >= 10);
+  CHECK(run.figures.single_kills >= 3);
+  CHECK(run.figures.not_detected == 0);
+  CHECK(run.figures.detection_ms_max <= checks.detection_bound_ms());
+  CHECK(run.figures.failures_per_kill_max <= failures_per_kill_bound);
 }
 
 TEST_CASE("SIGTERM under load leaves no request without an answer", "[reliability][sigterm]") {

@@ -346,23 +346,21 @@ void compare_summaries(const Stack& stack, const Processors& processors, const s
 
 TEST_CASE("kill -9 while payments are accepted and forwarded: each counted once, on one processor",
           "[reliability][payments]") {
-  const unsigned seed = seed_from_env("CREBITO_PAYMENTS_CRASH_SEED");
-  std::mt19937 random(seed);
   Processors processors;
   Stack stack(Stack::Options{"", processors.env(), "ledger,payments"});
-  CrashFigures figures;
+  CrashRun run("CREBITO_PAYMENTS_CRASH_SEED");
   int faults[fault_kinds] = {};
   int64_t pinned_max = 0, unsettled_max = 0, in_flight_max = 0;
   std::vector<std::string> problems;
 
   const int64_t run_started_ms = clocks::wall_ms();
   const auto started = Clock::now();
-  PaymentLoad load(stack, load_threads, seed);
+  PaymentLoad load(stack, load_threads, run.seed);
   const auto failed = [&load] { return load.failed(); };
   const auto misbehave = [&] {
     // Every other cycle the processors misbehave while instances die.
-    const Fault fault = figures.cycles % 2 == 1
-                            ? static_cast<Fault>(1 + random() % (fault_kinds - 1))
+    const Fault fault = run.figures.cycles % 2 == 1
+                            ? static_cast<Fault>(1 + run.random() % (fault_kinds - 1))
                             : Fault::none;
     if (!apply(processors, fault)) problems.push_back("a processor refused its configuration");
     ++faults[static_cast<int>(fault)];
@@ -373,7 +371,7 @@ TEST_CASE("kill -9 while payments are accepted and forwarded: each counted once,
     unsettled_max = std::max(unsettled_max, count_of(report, "unsettled"));
     in_flight_max = std::max(in_flight_max, count_of(report, "inFlight"));
   };
-  crash_cycles(stack, failed, crash_phase, random, &figures, misbehave, note_queue);
+  crash_cycles(stack, failed, crash_phase, run.random, &run.figures, misbehave, note_queue);
   if (!apply(processors, Fault::none)) problems.push_back("a processor refused its configuration");
   // The recovered stack accepts payments again.
   const int64_t accepted_before = load.accepted();
@@ -407,8 +405,8 @@ TEST_CASE("kill -9 while payments are accepted and forwarded: each counted once,
   compare_summaries(stack, processors, "", "", &problems);
   for (int w = 0; w < summary_windows; ++w) {
     const int64_t span = std::max<int64_t>(1, run_ended_ms - run_started_ms);
-    int64_t from = run_started_ms + static_cast<int64_t>(random() % span);
-    int64_t to = run_started_ms + static_cast<int64_t>(random() % span);
+    int64_t from = run_started_ms + static_cast<int64_t>(run.random() % span);
+    int64_t to = run_started_ms + static_cast<int64_t>(run.random() % span);
     if (from > to) std::swap(from, to);
     compare_summaries(stack, processors, clocks::format_iso(from, clocks::Precision::ms),
                       clocks::format_iso(to, clocks::Precision::ms), &problems);
@@ -416,7 +414,7 @@ TEST_CASE("kill -9 while payments are accepted and forwarded: each counted once,
 
   const Stack::HealthChecks& checks = stack.health_checks();
   std::printf("payments crash: store %s, %s\n", stack.store().c_str(),
-              figures.describe_run(seed, crash_phase_ms, checks).c_str());
+              run.figures.describe_run(run.seed, crash_phase_ms, checks).c_str());
   std::printf("payments crash: processor faults during cycles:");
   for (int f = 1; f < fault_kinds; ++f) {
     std::printf(" %s %d%s", fault_name(static_cast<Fault>(f)), faults[f],
@@ -430,7 +428,7 @@ TEST_CASE("kill -9 while payments are accepted and forwarded: each counted once,
       static_cast<long long>(in_flight_max), static_cast<long long>(pinned_max),
       static_cast<long long>(settle_ms));
 
-  for (const std::string& problem : figures.problems) FAIL_CHECK(problem);
+  for (const std::string& problem : run.figures.problems) FAIL_CHECK(problem);
   for (const std::string& problem : problems) FAIL_CHECK(problem);
   CHECK(recovered);
   INFO(check.describe());
@@ -439,8 +437,8 @@ TEST_CASE("kill -9 while payments are accepted and forwarded: each counted once,
   CHECK(check.rows == check.recorded[0] + check.recorded[1]);
   CHECK(check.accepted_202 > 1000);  // The load did run through the crashes.
   CHECK(count_of(report, "retried") > 0);
-  CHECK(figures.cycles >= 10);
-  CHECK(figures.single_kills >= 3);
-  CHECK(figures.not_detected == 0);
-  CHECK(figures.detection_ms_max <= checks.detection_bound_ms());
+  CHECK(run.figures.cycles >= 10);
+  CHECK(run.figures.single_kills >= 3);
+  CHECK(run.figures.not_detected == 0);
+  CHECK(run.figures.detection_ms_max <= checks.detection_bound_ms());
 }
