@@ -49,6 +49,7 @@ bool Ledger::has_account(int64_t account_id) const { return find(account_id) != 
 // Storage faults are logged by the store, once when they start and once when they end; a lock
 // wait that ran out is logged here, per request.
 Outcome Ledger::unavailable(const std::string& error_text, store::Status status, const char* what) {
+  // Storage faults are logged by the store's fault log; a lock wait that ran out, here.
   if (status == store::Status::busy) {
     std::fprintf(stderr, "crebito: %s failed, answering 503: %s\n", what, error_text.c_str());
   }
@@ -84,12 +85,7 @@ Outcome Ledger::apply(int64_t account_id, const TransactionRequest& request, Bal
     case store::Status::busy:
     case store::Status::unavailable:
     case store::Status::conflict:  // Not reached: a posting stays inside the constraints.
-      // Storage faults are logged by the store's fault log; a lock wait that ran out, here.
-      if (status == store::Status::busy) {
-        std::fprintf(stderr, "crebito: transaction failed, answering 503: %s\n",
-                     error_text.c_str());
-      }
-      return Outcome::unavailable;
+      return unavailable(error_text, status, "transaction");
   }
   CREBITO_ASSERT(row.limit_cents == account->limit_cents);
   CREBITO_ASSERT(row.balance_cents >= -row.limit_cents);

@@ -38,27 +38,17 @@ HealthPoller::HealthPoller(store::PaymentsStore* store, const std::string& defau
 HealthPoller::~HealthPoller() { stop(); }
 
 void HealthPoller::start() {
-  CREBITO_ASSERT(!thread_.joinable());
-  thread_ = std::thread(&HealthPoller::run, this);
+  thread_.start([this] { run(); });
 }
 
-void HealthPoller::request_stop() {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    stopping_ = true;
-  }
-  stop_requested_.notify_all();
-}
+void HealthPoller::request_stop() { thread_.request_stop(); }
 
-void HealthPoller::stop() {
-  request_stop();
-  if (thread_.joinable()) thread_.join();
-}
+void HealthPoller::stop() { thread_.stop(); }
 
 void HealthPoller::run() {
-  std::unique_lock<std::mutex> lock(mutex_);
-  while (!stop_requested_.wait_for(lock, std::chrono::milliseconds(tick_ms),
-                                   [this] { return stopping_; })) {
+  std::unique_lock<std::mutex> lock(thread_.mutex);
+  while (!thread_.wake.wait_for(lock, std::chrono::milliseconds(tick_ms),
+                                [this] { return thread_.stopping; })) {
     lock.unlock();
     (void)poll();
     lock.lock();
@@ -80,8 +70,8 @@ int HealthPoller::poll() {
   int called = 0;
   for (size_t p = 0; p < rows.size(); ++p) {
     {
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (stopping_) break;
+      std::lock_guard<std::mutex> lock(thread_.mutex);
+      if (thread_.stopping) break;
     }
     if (clocks::wall_ms() - rows[p].checked_ms < limits::health_poll_interval_ms) continue;
     HealthAnswer answer;
