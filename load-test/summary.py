@@ -55,22 +55,30 @@ def find_report_dir(path):
     return candidates[-1]
 
 
+# stats.json's percentiles1..4 are the percentiles gatling.conf asks for (indicators.percentile1..4).
+GATLING_PERCENTILES = (50, 75, 95, 99)
+
+# Our figure name -> where stats.json keeps it: (Gatling's key, "total"/"ok"/"ko"/"count").
+GROUP_FIGURES = (
+    (
+        ("count", "numberOfRequests", "total"),
+        ("ok", "numberOfRequests", "ok"),
+        ("ko", "numberOfRequests", "ko"),
+        ("min_ms", "minResponseTime", "total"),
+    )
+    + tuple((f"p{p}_ms", f"percentiles{n}", "total") for n, p in enumerate(GATLING_PERCENTILES, 1))
+    + (
+        ("max_ms", "maxResponseTime", "total"),
+        ("mean_ms", "meanResponseTime", "total"),
+        ("req_per_s", "meanNumberOfRequestsPerSecond", "total"),
+        ("ok_under_250ms", "group1", "count"),
+    )
+)
+
+
 def group_stats(stats):
     """One stats.json `stats` object -> our flat per-group figures (ms, integers as Gatling gives)."""
-    return {
-        "count": stats["numberOfRequests"]["total"],
-        "ok": stats["numberOfRequests"]["ok"],
-        "ko": stats["numberOfRequests"]["ko"],
-        "min_ms": stats["minResponseTime"]["total"],
-        "p50_ms": stats["percentiles1"]["total"],
-        "p75_ms": stats["percentiles2"]["total"],
-        "p95_ms": stats["percentiles3"]["total"],
-        "p99_ms": stats["percentiles4"]["total"],
-        "max_ms": stats["maxResponseTime"]["total"],
-        "mean_ms": stats["meanResponseTime"]["total"],
-        "req_per_s": stats["meanNumberOfRequestsPerSecond"]["total"],
-        "ok_under_250ms": stats["group1"]["count"],
-    }
+    return {name: stats[key][part] for name, key, part in GROUP_FIGURES}
 
 
 def read_requests(simulation_log):

@@ -9,7 +9,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <chrono>
 #include <condition_variable>
 #include <cstring>
 #include <deque>
@@ -20,6 +19,7 @@
 #include <vector>
 
 #include "check.h"
+#include "clock.h"
 #include "crebito_limits.h"
 #include "http/request_frame.h"
 
@@ -30,12 +30,6 @@ namespace {
 // right after process_request() returns.
 thread_local bool close_requested = false;
 thread_local bool linger_requested = false;
-
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
 constexpr std::string_view continue_answer = "HTTP/1.1 100 Continue\r\n\r\n";
 // What replaces an answer that depended on a turn whose transaction did not commit; the second
@@ -203,13 +197,14 @@ class EventLoop::Thread {
 
   void run() {
     epoll_event events[limits::loop_events_max];
-    int64_t next_sweep_ms = now_ms() + limits::deadline_sweep_interval_ms;
+    int64_t next_sweep_ms = clocks::steady_ms() + limits::deadline_sweep_interval_ms;
     while (true) {
       if (loop_->stopping_ && !stopped_) begin_stop();
       if (stopped_ && connections_.empty() && offloaded_ == 0) return;
-      const int timeout_ms = connections_.empty() && !stopped_
-                                 ? -1
-                                 : static_cast<int>(std::max<int64_t>(0, next_sweep_ms - now_ms()));
+      const int timeout_ms =
+          connections_.empty() && !stopped_
+              ? -1
+              : static_cast<int>(std::max<int64_t>(0, next_sweep_ms - clocks::steady_ms()));
       const int n = ::epoll_wait(epoll_fd_, events, limits::loop_events_max, timeout_ms);
       if (n < 0 && errno != EINTR) CREBITO_ASSERT(false && "epoll_wait failed");
       for (int i = 0; i < n; ++i) {
@@ -223,7 +218,7 @@ class EventLoop::Thread {
         }
       }
       run_turn();
-      const int64_t now = now_ms();
+      const int64_t now = clocks::steady_ms();
       if (now >= next_sweep_ms) {
         sweep(now);
         next_sweep_ms = now + limits::deadline_sweep_interval_ms;
@@ -251,7 +246,7 @@ class EventLoop::Thread {
       auto connection = std::make_unique<Connection>();
       connection->fd = fd;
       connection->index = connections_.size();
-      connection->deadline_ms = now_ms() + limits::first_request_wait_ms;
+      connection->deadline_ms = clocks::steady_ms() + limits::first_request_wait_ms;
       watch(fd, EPOLLIN, connection.get(), EPOLL_CTL_ADD);
       connections_.push_back(std::move(connection));
     }
@@ -270,7 +265,7 @@ class EventLoop::Thread {
     for (Connection* connection : returned) {
       --offloaded_;
       connection->state = Connection::State::idle;
-      connection->deadline_ms = now_ms() + limits::keep_alive_timeout_s * 1000;
+      connection->deadline_ms = clocks::steady_ms() + limits::keep_alive_timeout_s * 1000;
       watch(connection->fd, EPOLLIN, connection, EPOLL_CTL_ADD);
       connection->watching_out = false;
       add_to_turn(connection);  // Sends its answer; serves what it pipelined after it.
@@ -385,7 +380,7 @@ class EventLoop::Thread {
         }
         if (connection->state != Connection::State::partial) {
           connection->state = Connection::State::partial;
-          connection->deadline_ms = now_ms() + limits::request_read_ms_max;
+          connection->deadline_ms = clocks::steady_ms() + limits::request_read_ms_max;
         }
         break;
       }
@@ -404,7 +399,7 @@ class EventLoop::Thread {
     if (connection->state != Connection::State::partial &&
         connection->state != Connection::State::offloaded) {
       connection->state = Connection::State::idle;
-      connection->deadline_ms = now_ms() + limits::keep_alive_timeout_s * 1000;
+      connection->deadline_ms = clocks::steady_ms() + limits::keep_alive_timeout_s * 1000;
     }
   }
 
@@ -478,7 +473,7 @@ class EventLoop::Thread {
         if (!connection->watching_out) {
           watch(connection->fd, EPOLLIN | EPOLLOUT, connection, EPOLL_CTL_MOD);
           connection->watching_out = true;
-          connection->deadline_ms = now_ms() + limits::write_timeout_ms;
+          connection->deadline_ms = clocks::steady_ms() + limits::write_timeout_ms;
         }
         return true;
       }
@@ -496,7 +491,7 @@ class EventLoop::Thread {
       connection->close_after_flush = false;
       ::shutdown(connection->fd, SHUT_WR);
       connection->state = Connection::State::lingering;
-      connection->deadline_ms = now_ms() + limits::close_linger_ms;
+      connection->deadline_ms = clocks::steady_ms() + limits::close_linger_ms;
       return true;
     }
     if (connection->close_after_flush) {

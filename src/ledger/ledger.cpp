@@ -71,7 +71,7 @@ Outcome Ledger::apply(int64_t account_id, const TransactionRequest& request, Bal
   posting.delta_cents = request.kind == Kind::credit ? request.amount_cents : -request.amount_cents;
   posting.description = request.description;
   // Taken before the lock so the lock is held for database work only; order comes from ids.
-  posting.created_at = clock_utc::now_iso();
+  posting.created_at = clocks::wall_iso_us();
 
   store::AccountRow row;
   const store::Status status = store_->post(posting, &row);
@@ -87,12 +87,7 @@ Outcome Ledger::apply(int64_t account_id, const TransactionRequest& request, Bal
     case store::Status::busy:
     case store::Status::unavailable:
     case store::Status::conflict:  // Not reached: a posting stays inside the constraints.
-      // Storage faults are logged by the store's fault log; a lock wait that ran out, here.
-      if (status == store::Status::busy) {
-        std::fprintf(stderr, "crebito: transaction failed, answering 503: %s\n",
-                     status.message().c_str());
-      }
-      return Outcome::unavailable;
+      return unavailable(status, "transaction");
   }
   CREBITO_ASSERT(row.limit_cents == account->limit_cents);
   CREBITO_ASSERT(row.balance_cents >= -row.limit_cents);
@@ -121,7 +116,7 @@ Outcome Ledger::statement(int64_t account_id, Statement* out) {
   CREBITO_ASSERT(row.balance_cents >= -row.limit_cents);
   out->balance_cents = row.balance_cents;
   out->limit_cents = row.limit_cents;
-  out->taken_at = clock_utc::now_iso();
+  out->taken_at = clocks::wall_iso_us();
   out->entries.clear();
   for (store::EntryRow& entry : rows) {
     CREBITO_ASSERT(entry.kind == 'c' || entry.kind == 'd');

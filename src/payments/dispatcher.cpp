@@ -6,8 +6,8 @@
 #include <cstdio>
 
 #include "check.h"
+#include "clock.h"
 #include "crebito_limits.h"
-#include "payments/timestamp.h"
 
 namespace payments {
 
@@ -25,38 +25,30 @@ Dispatcher::Dispatcher(store::PaymentsStore* store, int64_t lease_ms, JobQueue* 
 Dispatcher::~Dispatcher() { stop(); }
 
 void Dispatcher::start() {
-  CREBITO_ASSERT(!thread_.joinable());
-  thread_ = std::thread(&Dispatcher::run, this);
+  thread_.start([this] { run(); });
 }
 
-void Dispatcher::stop() {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    stopping_ = true;
-  }
-  round_needed_.notify_one();
-  if (thread_.joinable()) thread_.join();
-}
+void Dispatcher::stop() { thread_.stop(); }
 
 void Dispatcher::wake() {
   bool first;
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    std::lock_guard<std::mutex> lock(thread_.mutex);
     first = !accepted_;
     accepted_ = true;
   }
   // The first since the last round is enough: the round takes every payment that is due.
-  if (first) round_needed_.notify_one();
+  if (first) thread_.wake.notify_one();
 }
 
 void Dispatcher::ended(store::PaymentsSession::AttemptEnd end) {
   bool first;
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    std::lock_guard<std::mutex> lock(thread_.mutex);
     first = ends_.empty();
     ends_.push_back(std::move(end));
   }
-  if (first) round_needed_.notify_one();
+  if (first) thread_.wake.notify_one();
 }
 
 void Dispatcher::decide(store::PaymentJob* job, int64_t now_ms) const {
@@ -90,14 +82,15 @@ void Dispatcher::run() {
   std::vector<store::Status> ended;
   std::vector<store::PaymentJob> claimed;
   bool full_round = false;  // The last round claimed all it could: more may be due.
-  std::unique_lock<std::mutex> lock(mutex_);
+  std::unique_lock<std::mutex> lock(thread_.mutex);
   while (true) {
-    round_needed_.wait_for(lock, std::chrono::milliseconds(limits::payment_idle_poll_ms),
-                           [&] { return !ends_.empty() || accepted_ || full_round || stopping_; });
-    if (stopping_ && ends_.empty()) break;
-    if (!stopping_ && (!ends_.empty() || accepted_ || full_round)) {
-      round_needed_.wait_for(lock, std::chrono::milliseconds(limits::payment_dispatch_window_ms),
-                             [this] { return stopping_; });
+    thread_.wake.wait_for(lock, std::chrono::milliseconds(limits::payment_idle_poll_ms), [&] {
+      return !ends_.empty() || accepted_ || full_round || thread_.stopping;
+    });
+    if (thread_.stopping && ends_.empty()) break;
+    if (!thread_.stopping && (!ends_.empty() || accepted_ || full_round)) {
+      thread_.wake.wait_for(lock, std::chrono::milliseconds(limits::payment_dispatch_window_ms),
+                            [this] { return thread_.stopping; });
     }
     // A round writes a bounded number of rows, so that no accept waits long behind it; what is
     // left goes in the next round.
@@ -106,10 +99,10 @@ void Dispatcher::run() {
                 std::make_move_iterator(ends_.begin() + static_cast<std::ptrdiff_t>(taken)));
     ends_.erase(ends_.begin(), ends_.begin() + static_cast<std::ptrdiff_t>(taken));
     accepted_ = false;
-    const bool stopping = stopping_;
+    const bool stopping = thread_.stopping;
     lock.unlock();
 
-    const int64_t now = now_ms();
+    const int64_t now = clocks::wall_ms();
     // Payments already put in the queue and not yet taken are spoken for. None is sent while no
     // processor is within the call budget: they wait here rather than in a call (held_since_ms_).
     const int claims_max =

@@ -26,14 +26,12 @@
 // first), and store/jobs/views outlive the dispatcher.
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
 #include <memory>
-#include <mutex>
-#include <thread>
 #include <vector>
 
 #include "payments/job_queue.h"
+#include "payments/owned_thread.h"
 #include "payments/processor_views.h"
 #include "store/payments_store.h"
 
@@ -68,15 +66,13 @@ class Dispatcher {
   const int rows_max_;  // store_->rows_per_round().
   JobQueue* const jobs_;
   ProcessorViews* const views_;
-  std::thread thread_;
   int64_t held_since_ms_ = 0;  // The dispatcher's thread only: when holding began; 0 when not.
 
-  std::mutex mutex_;
-  std::condition_variable round_needed_;  // The dispatcher's thread waits here.
-  // How the calls that ended since the last round went, to be written. Guarded by mutex_.
+  // Its wake-up is a round needed; stopping: write ends_ one last time and exit.
+  OwnedThread thread_;
+  // How the calls that ended since the last round went, to be written. Guarded by thread_.mutex.
   std::vector<store::PaymentsSession::AttemptEnd> ends_;
   bool accepted_ = false;  // Guarded: a payment was queued here since the last round.
-  bool stopping_ = false;  // Guarded: write ends_ one last time and exit.
 };
 
 }  // namespace payments

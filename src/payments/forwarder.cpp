@@ -1,8 +1,8 @@
 #include "payments/forwarder.h"
 
 #include "check.h"
+#include "clock.h"
 #include "crebito_limits.h"
-#include "payments/timestamp.h"
 
 namespace payments {
 
@@ -45,7 +45,7 @@ void Forwarder::stop() {
 
 void Forwarder::wake() {
   CREBITO_ASSERT(dispatcher_ && health_poller_);  // start() returned true.
-  health_poller_->note_activity(now_ms());
+  health_poller_->note_activity(clocks::wall_ms());
   dispatcher_->wake();
 }
 

@@ -1,6 +1,7 @@
 #include "payments/forwarding.h"
 
 #include <algorithm>
+#include <iterator>
 
 #include "check.h"
 #include "crebito_limits.h"
@@ -8,13 +9,7 @@
 namespace payments {
 
 const char* processor_name(Processor processor) {
-  switch (processor) {
-    case Processor::default_processor:
-      return "default";
-    case Processor::fallback:
-      return "fallback";
-  }
-  return "?";
+  return processor == Processor::default_processor ? "default" : "fallback";
 }
 
 Processor other(Processor processor) {
@@ -23,23 +18,11 @@ Processor other(Processor processor) {
 }
 
 const char* outcome_name(AttemptOutcome outcome) {
-  switch (outcome) {
-    case AttemptOutcome::recorded:
-      return "recorded";
-    case AttemptOutcome::duplicate:
-      return "duplicate";
-    case AttemptOutcome::failed:
-      return "failed";
-    case AttemptOutcome::throttled:
-      return "throttled";
-    case AttemptOutcome::refused:
-      return "refused";
-    case AttemptOutcome::unknown:
-      return "unknown";
-    case AttemptOutcome::lease_expired:
-      return "lease_expired";
-  }
-  return "?";
+  // In the enum's order; the assertion below catches an outcome added without its name.
+  static constexpr const char* names[] = {"recorded", "duplicate", "failed",       "throttled",
+                                          "refused",  "unknown",   "lease_expired"};
+  static_assert(std::size(names) == static_cast<size_t>(AttemptOutcome::lease_expired) + 1);
+  return names[static_cast<size_t>(outcome)];
 }
 
 int64_t retry_delay_ms(int attempts) {

@@ -7,9 +7,9 @@
 #include <random>
 
 #include "check.h"
+#include "clock.h"
 #include "crebito_limits.h"
 #include "payments/processor_client.h"
-#include "payments/timestamp.h"
 
 namespace payments {
 namespace {
@@ -38,27 +38,17 @@ HealthPoller::HealthPoller(store::PaymentsStore* store, const std::string& defau
 HealthPoller::~HealthPoller() { stop(); }
 
 void HealthPoller::start() {
-  CREBITO_ASSERT(!thread_.joinable());
-  thread_ = std::thread(&HealthPoller::run, this);
+  thread_.start([this] { run(); });
 }
 
-void HealthPoller::request_stop() {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    stopping_ = true;
-  }
-  stop_requested_.notify_all();
-}
+void HealthPoller::request_stop() { thread_.request_stop(); }
 
-void HealthPoller::stop() {
-  request_stop();
-  if (thread_.joinable()) thread_.join();
-}
+void HealthPoller::stop() { thread_.stop(); }
 
 void HealthPoller::run() {
-  std::unique_lock<std::mutex> lock(mutex_);
-  while (!stop_requested_.wait_for(lock, std::chrono::milliseconds(tick_ms),
-                                   [this] { return stopping_; })) {
+  std::unique_lock<std::mutex> lock(thread_.mutex);
+  while (!thread_.wake.wait_for(lock, std::chrono::milliseconds(tick_ms),
+                                [this] { return thread_.stopping; })) {
     lock.unlock();
     (void)poll();
     lock.lock();
@@ -66,7 +56,7 @@ void HealthPoller::run() {
 }
 
 int HealthPoller::poll() {
-  const int64_t now = now_ms();
+  const int64_t now = clocks::wall_ms();
   if (now - last_activity_ms_.load() > limits::health_active_window_ms) return 0;
   std::array<store::HealthRow, processor_count> rows;
   {
@@ -80,17 +70,17 @@ int HealthPoller::poll() {
   int called = 0;
   for (size_t p = 0; p < rows.size(); ++p) {
     {
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (stopping_) break;
+      std::lock_guard<std::mutex> lock(thread_.mutex);
+      if (thread_.stopping) break;
     }
-    if (now_ms() - rows[p].checked_ms < limits::health_poll_interval_ms) continue;
+    if (clocks::wall_ms() - rows[p].checked_ms < limits::health_poll_interval_ms) continue;
     HealthAnswer answer;
     store::HealthRow row = rows[p];
     if (clients_[p].service_health(&answer)) {
       row.failing = answer.failing;
       row.min_response_ms = answer.min_response_ms;
     }
-    row.checked_ms = now_ms();
+    row.checked_ms = clocks::wall_ms();
     ++called;
     (void)store_->acquire()->write_health(static_cast<Processor>(p), row);
   }

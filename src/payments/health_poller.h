@@ -16,14 +16,12 @@
 
 #include <array>
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <thread>
 
 #include "payments/forwarding.h"
+#include "payments/owned_thread.h"
 #include "payments/processor_client.h"
 #include "store/payments_store.h"
 
@@ -62,11 +60,7 @@ class HealthPoller {
   std::array<ProcessorClient, processor_count> clients_;
   const std::string owner_;
   std::atomic<int64_t> last_activity_ms_{0};
-  std::thread thread_;
-
-  std::mutex mutex_;
-  std::condition_variable stop_requested_;  // The poller's thread waits here between passes.
-  bool stopping_ = false;                   // Guarded by mutex_.
+  OwnedThread thread_;  // Waits between passes; woken only to stop.
 };
 
 // "<pid>-<random>": unique per process, for the health lease.

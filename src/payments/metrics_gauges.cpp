@@ -1,6 +1,6 @@
 #include "payments/metrics_gauges.h"
 
-#include "payments/timestamp.h"
+#include "clock.h"
 
 namespace payments {
 
@@ -22,7 +22,7 @@ void write_gauges(Payments* payments, const Forwarder& forwarder, metrics::Expos
     out->sample("crebito_payments_queue", {{"state", "pinned"}}, static_cast<double>(queue.pinned));
   }
 
-  const int64_t now = now_ms();
+  const int64_t now = clocks::wall_ms();
   const Processor processors[] = {Processor::default_processor, Processor::fallback};
   ProcessorView views[2];
   for (int i = 0; i < 2; ++i) views[i] = forwarder.processor_view(processors[i], now);

@@ -5,8 +5,8 @@
 #include <thread>
 
 #include "check.h"
+#include "clock.h"
 #include "crebito_limits.h"
-#include "payments/timestamp.h"
 
 namespace payments {
 
@@ -52,7 +52,8 @@ Outcome Payments::accept(const std::string& correlation_id, int64_t amount_cents
   store::Status status;
   {
     store::PaymentsStore::Lease session = store_->acquire();
-    status = session->accept(normalized_correlation_id(correlation_id), amount_cents, now_ms());
+    status =
+        session->accept(normalized_correlation_id(correlation_id), amount_cents, clocks::wall_ms());
     if (status != store::Status::ok && status != store::Status::refused) {
       return unavailable(status, "accept");
     }
@@ -68,7 +69,7 @@ Outcome Payments::summary(int64_t from_ms, int64_t to_ms, Summary* out) {
   // written is a leased row in the range: waited for, a bounded time. No call lasts as long as
   // the check's offset (limits::processor_call_budget_ms), so at a check a call whose requestedAt
   // lies in the range has ended long before (docs/PAYMENTS.md, "The summary at a check").
-  const int64_t settled_until_ms = now_ms();
+  const int64_t settled_until_ms = clocks::wall_ms();
   const auto deadline = std::chrono::steady_clock::now() +
                         std::chrono::milliseconds(limits::summary_settle_wait_ms_max);
   std::array<store::ProcessorTotals, 2> totals;
@@ -116,7 +117,7 @@ Outcome Payments::consistency(Consistency* out) {
           counts.settled[store::processor_index(store::Processor::default_processor)],
           counts.settled[store::processor_index(store::Processor::fallback)],
           oldest,
-          oldest > 0 ? std::max<int64_t>(0, now_ms() - oldest) : 0};
+          oldest > 0 ? std::max<int64_t>(0, clocks::wall_ms() - oldest) : 0};
   return Outcome::ok;
 }
 

@@ -21,7 +21,7 @@ namespace payments {
 enum class [[nodiscard]] Outcome{
     ok,
     invalid_payment,  // Not a payment: correlationId not a UUID, or amount breaks amount.h.
-    invalid_range,    // A summary bound is not an ISO-8601 UTC time (timestamp.h).
+    invalid_range,    // A summary bound is not an ISO-8601 UTC time (clock.h).
     unavailable,      // The database cannot be written or read now; nothing was written.
 };
 

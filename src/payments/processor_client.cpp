@@ -3,19 +3,14 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 
+#include "clock.h"
 #include "crebito_limits.h"
 #include "payments/amount.h"
-#include "payments/timestamp.h"
 
 namespace payments {
 namespace {
 
 constexpr const char* json_type = "application/json";
-
-int64_t monotonic_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
-}
 
 }  // namespace
 
@@ -31,8 +26,8 @@ std::string payment_json(const std::string& correlation_id, int64_t amount_cents
                          int64_t requested_at_ms) {
   // correlation_id was validated as a UUID (hex and dashes): nothing to escape.
   return R"({"correlationId":")" + correlation_id + R"(","amount":)" +
-         format_amount_cents(amount_cents) + R"(,"requestedAt":")" + format_ms(requested_at_ms) +
-         R"("})";
+         format_amount_cents(amount_cents) + R"(,"requestedAt":")" +
+         clocks::format_iso(requested_at_ms, clocks::Precision::ms) + R"("})";
 }
 
 ProcessorClient::ProcessorClient(const std::string& url, int timeout_ms)
@@ -47,10 +42,10 @@ ProcessorClient::ProcessorClient(const std::string& url, int timeout_ms)
 AttemptOutcome ProcessorClient::post_payment(const std::string& correlation_id,
                                              int64_t amount_cents, int64_t requested_at_ms,
                                              int64_t* elapsed_ms) {
-  const int64_t start = monotonic_ms();
+  const int64_t start = clocks::steady_ms();
   const httplib::Result result = client_->Post(
       "/payments", payment_json(correlation_id, amount_cents, requested_at_ms), json_type);
-  *elapsed_ms = monotonic_ms() - start;
+  *elapsed_ms = clocks::steady_ms() - start;
   if (!result) {
     // Only a connection that was never made proves that nothing was sent. Anything later (a read
     // timeout, a reset, a write error on a reused connection) may have reached the processor.

@@ -3,9 +3,9 @@
 #include <array>
 
 #include "check.h"
+#include "clock.h"
 #include "crebito_limits.h"
 #include "payments/processor_client.h"
-#include "payments/timestamp.h"
 
 namespace payments {
 
@@ -41,10 +41,10 @@ void WorkerPool::work(int slot) {
     CREBITO_ASSERT(job.processor.has_value());
     const Processor processor = *job.processor;
     int64_t elapsed_ms = 0;
-    views_->call_started(slot, processor, now_ms());
+    views_->call_started(slot, processor, clocks::wall_ms());
     const AttemptOutcome outcome = clients[processor_index(processor)].post_payment(
         job.correlation_id, job.amount_cents, job.requested_at_ms, &elapsed_ms);
-    const int64_t done = now_ms();
+    const int64_t done = clocks::wall_ms();
     views_->call_ended(slot, processor, outcome, elapsed_ms, done);
     const Attempt attempt{processor, job.requested_at_ms, job.pinned, job.attempts - 1};
     const Transition next = next_after(attempt, outcome);

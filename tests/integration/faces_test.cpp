@@ -18,12 +18,9 @@ int status_of(const httplib::Result& result) { return result ? result->status : 
 
 TEST_CASE("with the payments face off, its routes answer 404 and no forwarder thread runs",
           "[integration][faces]") {
-  TempDir logs;
-  ProcessorSim default_sim{"0.07", logs.file("default.log")};
-  ProcessorSim fallback_sim{"0.10", logs.file("fallback.log")};
-  const std::vector<std::string> env = {
-      "PROCESSOR_DEFAULT_URL=" + default_sim.url(), "PROCESSOR_FALLBACK_URL=" + fallback_sim.url(),
-      "CREBITO_PAYMENT_WORKERS=" + std::to_string(payment_workers)};
+  ProcessorPair processors;
+  const std::vector<std::string> env =
+      processors.urls_env({"CREBITO_PAYMENT_WORKERS=" + std::to_string(payment_workers)});
   int threads_both = 0;
   {
     Stack both(Stack::Options{"", env, "ledger,payments"});
@@ -48,19 +45,14 @@ TEST_CASE("with the payments face off, its routes answer 404 and no forwarder th
   // The ledger works as ever.
   CHECK(post_transaction(*client, 1, 100, "c", "faces").status == 200);
   CHECK(get_statement(*client, 1).status == 200);
-  CHECK(default_sim.summary().requests + fallback_sim.summary().requests == 0);
+  CHECK(processors.default_sim.summary().requests + processors.fallback_sim.summary().requests ==
+        0);
 }
 
 TEST_CASE("with the ledger face off, its routes answer 404 and payments are still forwarded",
           "[integration][faces]") {
-  TempDir logs;
-  ProcessorSim default_sim{"0.07", logs.file("default.log")};
-  ProcessorSim fallback_sim{"0.10", logs.file("fallback.log")};
-  Stack stack(
-      Stack::Options{"",
-                     {"PROCESSOR_DEFAULT_URL=" + default_sim.url(),
-                      "PROCESSOR_FALLBACK_URL=" + fallback_sim.url(), "CREBITO_PAYMENT_WORKERS=4"},
-                     "payments"});
+  ProcessorPair processors;
+  Stack stack(Stack::Options{"", processors.urls_env({"CREBITO_PAYMENT_WORKERS=4"}), "payments"});
   auto client = stack.client();
   CHECK(post_transaction(*client, 1, 100, "c", "faces").status == 404);
   CHECK(get_statement(*client, 1).status == 404);
@@ -71,7 +63,11 @@ TEST_CASE("with the ledger face off, its routes answer 404 and payments are stil
       R"({"correlationId":"4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b1","amount":19.90})";
   REQUIRE(status_of(client->Post("/payments", payment, "application/json")) == 202);
   const bool forwarded = wait_until(
-      [&] { return default_sim.summary().requests + fallback_sim.summary().requests == 1; },
+      [&] {
+        return processors.default_sim.summary().requests +
+                   processors.fallback_sim.summary().requests ==
+               1;
+      },
       std::chrono::seconds(20), std::chrono::milliseconds(50));
   CHECK(forwarded);
   const Answer summary = to_answer(client->Get("/payments-summary"));

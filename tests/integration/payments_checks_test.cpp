@@ -12,7 +12,6 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdio>
-#include <ctime>
 #include <future>
 #include <mutex>
 #include <random>
@@ -20,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "clock.h"
 #include "support/api.h"
 #include "support/processor_sim.h"
 #include "support/stack.h"
@@ -56,22 +56,6 @@ constexpr Stage stages[] = {
     {5000, false, 100, false},  {2000, true, 1000, false},  {20, false, 20, false},
     {1000, false, 2000, false}, {5000, false, 5000, false}, {0, false, 0, false},
 };
-
-std::string iso_ms(int64_t ms) {
-  const time_t seconds = static_cast<time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  char text[80];
-  std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<int>(ms % 1000));
-  return text;
-}
-
-int64_t wall_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
 
 std::string new_uuid(std::mt19937_64& random) {
   static const char* hex = "0123456789abcdef";
@@ -119,13 +103,8 @@ Totals check(const Stack& stack, const ProcessorSim& default_sim, const Processo
 
 TEST_CASE("every consistency check agrees through the final's stages, checked every 75 ms",
           "[load][payments]") {
-  TempDir logs;
-  ProcessorSim default_sim{"0.07", logs.file("default.log")};
-  ProcessorSim fallback_sim{"0.10", logs.file("fallback.log")};
-  Stack stack(Stack::Options{"",
-                             {"PROCESSOR_DEFAULT_URL=" + default_sim.url(),
-                              "PROCESSOR_FALLBACK_URL=" + fallback_sim.url()},
-                             "payments"});
+  ProcessorPair processors;
+  Stack stack(Stack::Options{"", processors.urls_env(), "payments"});
   std::atomic<bool> stop{false};
   std::atomic<int64_t> accepted{0};
 
@@ -157,11 +136,11 @@ TEST_CASE("every consistency check agrees through the final's stages, checked ev
     while (!stop.load()) {
       std::this_thread::sleep_until(next);
       next += check_interval;
-      const int64_t now = wall_ms();
+      const int64_t now = clocks::wall_ms();
       const int64_t offset = offsets_ms[checks % 2];
-      const std::string from = iso_ms(now - window_length_ms);
-      const std::string to = iso_ms(now - offset);
-      const Totals t = check(stack, default_sim, fallback_sim, from, to);
+      const std::string from = clocks::format_iso(now - window_length_ms, clocks::Precision::ms);
+      const std::string to = clocks::format_iso(now - offset, clocks::Precision::ms);
+      const Totals t = check(stack, processors.default_sim, processors.fallback_sim, from, to);
       ++checks;
       const int64_t off = std::abs(t.ours_default - t.theirs_default) +
                           std::abs(t.ours_fallback - t.theirs_fallback);
@@ -181,11 +160,11 @@ TEST_CASE("every consistency check agrees through the final's stages, checked ev
   std::string switches;  // When each stage began, to place a difference.
   for (const Stage& stage : stages) {
     switches += ' ';
-    switches += iso_ms(wall_ms()).substr(17, 6);
-    REQUIRE(default_sim.set_delay(stage.default_delay_ms));
-    REQUIRE(default_sim.set_failure(stage.default_failing));
-    REQUIRE(fallback_sim.set_delay(stage.fallback_delay_ms));
-    REQUIRE(fallback_sim.set_failure(stage.fallback_failing));
+    switches += clocks::format_iso(clocks::wall_ms(), clocks::Precision::ms).substr(17, 6);
+    REQUIRE(processors.default_sim.set_delay(stage.default_delay_ms));
+    REQUIRE(processors.default_sim.set_failure(stage.default_failing));
+    REQUIRE(processors.fallback_sim.set_delay(stage.fallback_delay_ms));
+    REQUIRE(processors.fallback_sim.set_failure(stage.fallback_failing));
     std::this_thread::sleep_for(stage_length);
   }
   stop.store(true);
@@ -200,8 +179,8 @@ TEST_CASE("every consistency check agrees through the final's stages, checked ev
         return report.is_object() && report["unsettled"] == 0;
       },
       60s, 100ms));
-  const ProcessorSim::Summary all_default = default_sim.summary();
-  const ProcessorSim::Summary all_fallback = fallback_sim.summary();
+  const ProcessorSim::Summary all_default = processors.default_sim.summary();
+  const ProcessorSim::Summary all_fallback = processors.fallback_sim.summary();
   const Answer ours = to_answer(stack.client()->Get("/payments-summary"));
 
   std::printf(

@@ -20,16 +20,10 @@ namespace {
 
 using namespace std::chrono_literals;
 
-struct Processors {
-  TempDir logs;
-  ProcessorSim default_sim{"0.07", logs.file("default.log")};
-  ProcessorSim fallback_sim{"0.10", logs.file("fallback.log")};
-
+struct Processors : ProcessorPair {
   std::vector<std::string> env(int timeout_ms = 6000) const {
-    return {"PROCESSOR_DEFAULT_URL=" + default_sim.url(),
-            "PROCESSOR_FALLBACK_URL=" + fallback_sim.url(),
-            "CREBITO_PROCESSOR_TIMEOUT_MS=" + std::to_string(timeout_ms),
-            "CREBITO_PAYMENT_WORKERS=8"};
+    return urls_env({"CREBITO_PROCESSOR_TIMEOUT_MS=" + std::to_string(timeout_ms),
+                     "CREBITO_PAYMENT_WORKERS=8"});
   }
 };
 
@@ -55,6 +49,12 @@ int post_many(httplib::Client& client, int n, std::mt19937_64& random) {
   return accepted;
 }
 
+// The same through haproxy, with ids drawn from a generator seeded with `seed`.
+int post_many(const Stack& stack, int n, unsigned seed) {
+  std::mt19937_64 random(seed);
+  return post_many(*stack.client(), n, random);
+}
+
 nlohmann::json consistency(const Stack& stack) {
   return to_answer(stack.client()->Get("/payments-consistency")).body;
 }
@@ -71,6 +71,14 @@ nlohmann::json wait_for_report(const Stack& stack, std::chrono::seconds limit, C
     std::this_thread::sleep_for(100ms);
   }
   return report;
+}
+
+int64_t count_of(const nlohmann::json& report, const char* field);
+
+// Waits up to 10 s until the consistency report counts some of `field`; returns the last report.
+nlohmann::json wait_for_some(const Stack& stack, const char* field) {
+  return wait_for_report(stack, 10s,
+                         [field](const nlohmann::json& r) { return count_of(r, field) > 0; });
 }
 
 int64_t count_of(const nlohmann::json& report, const char* field) {
@@ -158,9 +166,7 @@ TEST_CASE("a failing default processor sends payments to the fallback, none coun
   Processors processors;
   Stack stack(Stack::Options{"", processors.env(), "ledger,payments"});
   REQUIRE(processors.default_sim.set_failure(true));
-  std::mt19937_64 random(2);
-  auto client = stack.client();
-  REQUIRE(post_many(*client, 100, random) == 100);
+  REQUIRE(post_many(stack, 100, 2) == 100);
   check_books(stack, processors, 100);
   CHECK(processors.default_sim.summary().requests == 0);
   CHECK(consistency(stack)["settled"]["fallback"] == 100);
@@ -173,12 +179,9 @@ TEST_CASE("a processor slower than our timeout: the payment stays on it, counted
   // records each one after the delay; the fallback must not receive them.
   Stack stack(Stack::Options{"", processors.env(300), "ledger,payments"});
   REQUIRE(processors.default_sim.set_delay(1500));
-  std::mt19937_64 random(3);
-  auto client = stack.client();
-  REQUIRE(post_many(*client, 40, random) == 40);
+  REQUIRE(post_many(stack, 40, 3) == 40);
   // A call that timed out pins its payment to default: the next attempts repeat that call.
-  const nlohmann::json during = wait_for_report(
-      stack, 10s, [](const nlohmann::json& r) { return count_of(r, "pinned") > 0; });
+  const nlohmann::json during = wait_for_some(stack, "pinned");
   INFO(during.dump());
   CHECK(count_of(during, "pinned") > 0);
   REQUIRE(processors.default_sim.set_delay(0));
@@ -199,8 +202,7 @@ TEST_CASE("an instance killed while holding leased payments: the other settles e
   std::mt19937_64 random(4);
   auto first = stack.instance_client(1);
   REQUIRE(post_many(*first, 8, random) == 8);
-  const nlohmann::json before = wait_for_report(
-      stack, 10s, [](const nlohmann::json& r) { return count_of(r, "inFlight") > 0; });
+  const nlohmann::json before = wait_for_some(stack, "inFlight");
   INFO(before.dump());
   REQUIRE(count_of(before, "inFlight") > 0);
   stack.stop_instance(1, SIGKILL);
@@ -222,12 +224,9 @@ TEST_CASE("both processors down for a while: nothing is dropped, all are process
   Stack stack(Stack::Options{"", processors.env(), "ledger,payments"});
   REQUIRE(processors.default_sim.set_failure(true));
   REQUIRE(processors.fallback_sim.set_failure(true));
-  std::mt19937_64 random(5);
-  auto client = stack.client();
-  REQUIRE(post_many(*client, 60, random) == 60);
+  REQUIRE(post_many(stack, 60, 5) == 60);
   // The forwarder keeps trying: some payments have failed on a processor and been tried again.
-  const nlohmann::json during = wait_for_report(
-      stack, 10s, [](const nlohmann::json& r) { return count_of(r, "retried") > 0; });
+  const nlohmann::json during = wait_for_some(stack, "retried");
   INFO(during.dump());
   CHECK(count_of(during, "retried") > 0);
   CHECK(during["unsettled"] == 60);

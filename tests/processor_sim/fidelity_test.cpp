@@ -19,6 +19,7 @@
 #include "support/processor_sim.h"
 #include "support/raw_http.h"
 #include "support/temp_dir.h"
+#include "support/wait_until.h"
 
 namespace {
 
@@ -62,16 +63,9 @@ double elapsed_ms(Clock::time_point since) {
   return std::chrono::duration<double, std::milli>(Clock::now() - since).count();
 }
 
-// Polls condition until it holds (true) or deadline_ms have passed (false).
-bool wait_until(const std::function<bool()>& condition, int deadline_ms = timeout_ms) {
-  constexpr int poll_interval_ms = 2;
-  const auto deadline = Clock::now() + std::chrono::milliseconds(deadline_ms);
-  while (!condition()) {
-    if (Clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(poll_interval_ms));
-  }
-  return true;
-}
+// How often a wait polls (support/wait_until.h): the simulator's state changes within
+// microseconds.
+constexpr auto poll_interval = std::chrono::milliseconds(2);
 
 // What the sim has done with its connections, as the kernel shows it (/proc/net/tcp and tcp6): one
 // row per socket, the sim's side of a connection included.
@@ -165,7 +159,8 @@ TEST_CASE("POST /payments: the delay comes first, and a client that gave up is s
                100)
             .status == 0);
   // Recorded once its delay has passed: wait for it, with a deadline well past the delay.
-  CHECK(wait_until([&] { return s.summary()["totalRequests"] == 2; }));
+  CHECK(wait_until([&] { return s.summary()["totalRequests"] == 2; },
+                   std::chrono::milliseconds(timeout_ms), poll_interval));
 }
 
 TEST_CASE("POST /payments while failing: 500 with an empty body after the delay, not recorded",
@@ -308,7 +303,8 @@ TEST_CASE("health: 200 with the flags, also when failing, one per window, two he
     REQUIRE(fd >= 0);
     REQUIRE(::send(fd, health.data(), health.size(), MSG_NOSIGNAL) ==
             static_cast<ssize_t>(health.size()));
-    REQUIRE(wait_until([&] { return sim_has_read(s, fd); }));
+    REQUIRE(wait_until([&] { return sim_has_read(s, fd); }, std::chrono::milliseconds(timeout_ms),
+                       poll_interval));
   }
   const auto refused_at = Clock::now();
   const raw_http::Answer refused = s.send(health);
@@ -342,7 +338,8 @@ TEST_CASE("permits: the cap, then a FIFO queue, then 429 with Retry-After", "[fi
         raw_http::format("POST", "/payments", json_header, std::string_view(body));
     REQUIRE(::send(payers[i], bytes.data(), bytes.size(), MSG_NOSIGNAL) ==
             static_cast<ssize_t>(bytes.size()));
-    REQUIRE(wait_until([&] { return sim_has_read(s, payers[i]); }));
+    REQUIRE(wait_until([&] { return sim_has_read(s, payers[i]); },
+                       std::chrono::milliseconds(timeout_ms), poll_interval));
   }
   const auto refused_at = Clock::now();
   const raw_http::Answer refused = s.pay("p3", "1.00");
@@ -400,7 +397,8 @@ TEST_CASE("keep-alive, pipelining and a request that breaks the rules", "[fideli
 TEST_CASE("beyond --connections a new connection is closed at once, the others still answer",
           "[fidelity]") {
   Sim s({"--connections", "2"});
-  REQUIRE(wait_until([&] { return sim_connections(s) == 0; }));  // The start-up call's has ended.
+  REQUIRE(wait_until([&] { return sim_connections(s) == 0; }, std::chrono::milliseconds(timeout_ms),
+                     poll_interval));  // The start-up call's has ended.
   const int first = raw_http::connect_to(s.sim.port(), timeout_ms);
   const int second = raw_http::connect_to(s.sim.port(), timeout_ms);
   REQUIRE(first >= 0);
@@ -409,7 +407,8 @@ TEST_CASE("beyond --connections a new connection is closed at once, the others s
   CHECK(raw_http::exchange(first, health, timeout_ms).status == 200);
   CHECK(s.send(raw_http::format("GET", "/admin/payments-summary", token_header)).status == 0);
   ::close(first);
-  REQUIRE(wait_until([&] { return sim_connections(s) == 1; }));  // The close reached the loop.
+  REQUIRE(wait_until([&] { return sim_connections(s) == 1; }, std::chrono::milliseconds(timeout_ms),
+                     poll_interval));  // The close reached the loop.
   CHECK(s.send(raw_http::format("GET", "/admin/payments-summary", token_header)).status == 200);
   ::close(second);
 }
@@ -426,7 +425,8 @@ TEST_CASE("SIGTERM: a payment in its delay is still answered, with Connection: c
       raw_http::format("POST", "/payments", json_header, std::string_view(body));
   REQUIRE(::send(payer, bytes.data(), bytes.size(), MSG_NOSIGNAL) ==
           static_cast<ssize_t>(bytes.size()));
-  REQUIRE(wait_until([&] { return sim_has_read(s, payer); }));  // In its delay now.
+  REQUIRE(wait_until([&] { return sim_has_read(s, payer); }, std::chrono::milliseconds(timeout_ms),
+                     poll_interval));  // In its delay now.
   ::kill(s.sim.pid(), SIGTERM);
   const raw_http::Answer answer = raw_http::exchange(payer, "", timeout_ms);
   ::close(payer);

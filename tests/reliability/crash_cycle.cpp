@@ -9,9 +9,6 @@
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-using std::chrono::milliseconds;
-
 // How long haproxy may take to put a restarted instance back (one good check, every inter) or to
 // have one fully UP before a kill: many intervals, for a loaded machine.
 constexpr auto back_in_rotation_timeout = std::chrono::seconds(10);
@@ -44,6 +41,36 @@ std::string CrashFigures::describe_detection(const Stack::HealthChecks& checks) 
                 static_cast<long long>(checks.timeout_check_ms), not_detected,
                 static_cast<long long>(not_detected_after_bounds * checks.detection_bound_ms()));
   return text;
+}
+
+std::string CrashFigures::describe_run(unsigned seed, int64_t phase_ms,
+                                       const Stack::HealthChecks& checks) const {
+  char text[200];
+  std::snprintf(text, sizeof text, "seed %u, %d cycles, %d kills (%d single) in %lld s; ", seed,
+                cycles, kills, single_kills, static_cast<long long>(phase_ms / 1000));
+  char failures[200];
+  std::snprintf(failures, sizeof failures,
+                "; failed requests per single kill max %lld, total %lld; failed while both were "
+                "down %lld",
+                static_cast<long long>(failures_per_kill_max),
+                static_cast<long long>(failures_single_total),
+                static_cast<long long>(failures_both_total));
+  return text + describe_detection(checks) + failures;
+}
+
+void crash_cycles(Stack& stack, const std::function<int64_t()>& failed, const CrashPhase& phase,
+                  std::mt19937& random, CrashFigures* figures,
+                  const std::function<void()>& before_kill,
+                  const std::function<void()>& after_restart) {
+  const auto started = Clock::now();
+  while (figures->cycles < phase.cycles_max && Clock::now() - started < phase.budget) {
+    std::this_thread::sleep_for(milliseconds(100 + random() % 500));
+    const std::vector<int> victims = choose_victims(random);
+    if (before_kill) before_kill();
+    crash_cycle(stack, failed, victims, random, figures);
+    if (after_restart) after_restart();
+    ++figures->cycles;
+  }
 }
 
 std::vector<int> choose_victims(std::mt19937& random) {

@@ -19,7 +19,11 @@
 
 #include "support/stack.h"
 
-int64_t elapsed_ms(std::chrono::steady_clock::time_point since);
+// The clock of the reliability tests' intervals, and their unit.
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+int64_t elapsed_ms(Clock::time_point since);
 
 // The seed in environment variable `variable` (to repeat a run's timings), else a random one.
 unsigned seed_from_env(const char* variable);
@@ -40,6 +44,19 @@ struct CrashFigures {
   int64_t detection_ms_mean() const { return detected ? detection_ms_total / detected : 0; }
   // "detection of a dead instance: ..." with the bound and how it is derived.
   std::string describe_detection(const Stack::HealthChecks& checks) const;
+  // "seed S, C cycles, K kills (N single) in T s; <detection>; failed requests ...": a run's
+  // figures after a crash phase of `phase_ms`.
+  std::string describe_run(unsigned seed, int64_t phase_ms,
+                           const Stack::HealthChecks& checks) const;
+};
+
+// What a crash test carries through its cycles: the seed (from environment variable `variable`,
+// printed with the figures), the generator it seeds, and the figures.
+struct CrashRun {
+  explicit CrashRun(const char* variable) : seed(seed_from_env(variable)), random(seed) {}
+  const unsigned seed;
+  std::mt19937 random;
+  CrashFigures figures;
 };
 
 // Instance 1, instance 2 or both, each a third of the time.
@@ -50,3 +67,18 @@ std::vector<int> choose_victims(std::mt19937& random);
 // failed() counts the load's failed requests so far (thread-safe).
 void crash_cycle(Stack& stack, const std::function<int64_t()>& failed,
                  const std::vector<int>& victims, std::mt19937& random, CrashFigures* figures);
+
+// How long a crash phase lasts: whichever bound comes first.
+struct CrashPhase {
+  int cycles_max;
+  Clock::duration budget;
+};
+
+// Crash cycles until the phase ends, each at a random moment 100-600 ms after the last (a pause on
+// purpose, not a wait for a state) with victims chosen at random. `before_kill` (if any) runs
+// after the victims are chosen, `after_restart` (if any) once they are back; figures->cycles
+// counts the cycles.
+void crash_cycles(Stack& stack, const std::function<int64_t()>& failed, const CrashPhase& phase,
+                  std::mt19937& random, CrashFigures* figures,
+                  const std::function<void()>& before_kill = {},
+                  const std::function<void()>& after_restart = {});

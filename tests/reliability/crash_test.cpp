@@ -28,12 +28,8 @@
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-using std::chrono::milliseconds;
-
 constexpr int load_threads = 6;
-constexpr int crash_cycles_max = 30;
-constexpr auto crash_phase_budget = std::chrono::seconds(75);
+constexpr CrashPhase crash_phase = {30, std::chrono::seconds(75)};
 // Requests in flight on the killed instance at the moment of the kill get a 502 (haproxy never
 // replays a sent POST); requests haproxy could not connect for are redispatched to the survivor and
 // succeed. So a kill costs each client thread its request in flight, and at most one more: haproxy
@@ -43,13 +39,6 @@ constexpr int64_t failures_per_kill_bound = 2 * load_threads;
 // After the last cycle, the load must get this many more answers 200 or 422 within the timeout.
 constexpr int64_t answers_after_recovery = 200;
 constexpr auto recovery_timeout = std::chrono::seconds(10);
-
-// Waits until `load` has had `more` successful answers (200 or 422) since the call.
-bool wait_for_answers(const Load& load, int64_t more, std::chrono::milliseconds timeout) {
-  const auto succeeded = [&load] { return load.answered() - load.failed(); };
-  const int64_t before = succeeded();
-  return wait_until([&] { return succeeded() >= before + more; }, timeout);
-}
 
 void print_check(const char* name, const Journal& journal, const LedgerCheck& check) {
   std::vector<int64_t> answer_us;
@@ -77,50 +66,33 @@ void print_check(const char* name, const Journal& journal, const LedgerCheck& ch
 
 TEST_CASE("kill -9 of one or both instances under load loses no acknowledged transaction",
           "[reliability][crash]") {
-  const unsigned seed = seed_from_env("CREBITO_CRASH_SEED");
-  std::mt19937 random(seed);
   Stack stack;
-  CrashFigures figures;
+  CrashRun run("CREBITO_CRASH_SEED");
   Load load([&stack] { return stack.client(); }, load_threads, 'k');
   const auto failed = [&load] { return load.failed(); };
 
   const auto started = Clock::now();
-  while (figures.cycles < crash_cycles_max && Clock::now() - started < crash_phase_budget) {
-    // The scenario's random moment of the kill (a pause on purpose, not a wait for a state).
-    std::this_thread::sleep_for(milliseconds(100 + random() % 500));
-    const std::vector<int> victims = choose_victims(random);
-    crash_cycle(stack, failed, victims, random, &figures);
-    ++figures.cycles;
-  }
+  crash_cycles(stack, failed, crash_phase, run.random, &run.figures);
   // The recovered stack serves the load again.
-  const bool recovered = wait_for_answers(load, answers_after_recovery, recovery_timeout);
+  const bool recovered = load.wait_for_successes(answers_after_recovery, recovery_timeout);
   const Journal journal = load.stop();
 
-  auto first = stack.instance_client(1);
-  auto second = stack.instance_client(2);
-  const LedgerCheck check = check_ledger(stack, journal, {first.get(), second.get()});
+  const LedgerCheck check = check_ledger(stack, journal);
   const Stack::HealthChecks& checks = stack.health_checks();
-  std::printf(
-      "crash: seed %u, %d cycles, %d kills (%d single) in %lld s; %s; failed requests per "
-      "single kill max %lld, total %lld; failed while both were down %lld\n",
-      seed, figures.cycles, figures.kills, figures.single_kills,
-      static_cast<long long>(elapsed_ms(started) / 1000),
-      figures.describe_detection(checks).c_str(),
-      static_cast<long long>(figures.failures_per_kill_max),
-      static_cast<long long>(figures.failures_single_total),
-      static_cast<long long>(figures.failures_both_total));
+  std::printf("crash: %s\n",
+              run.figures.describe_run(run.seed, elapsed_ms(started), checks).c_str());
   print_check("crash", journal, check);
 
-  for (const std::string& problem : figures.problems) FAIL_CHECK(problem);
+  for (const std::string& problem : run.figures.problems) FAIL_CHECK(problem);
   CHECK(recovered);
   INFO(check.describe());
   CHECK(check.ok());
   CHECK(check.acknowledged > 1000);  // The load did run through the crashes.
-  CHECK(figures.cycles >= 10);
-  CHECK(figures.single_kills >= 3);
-  CHECK(figures.not_detected == 0);
-  CHECK(figures.detection_ms_max <= checks.detection_bound_ms());
-  CHECK(figures.failures_per_kill_max <= failures_per_kill_bound);
+  CHECK(run.figures.cycles >= 10);
+  CHECK(run.figures.single_kills >= 3);
+  CHECK(run.figures.not_detected == 0);
+  CHECK(run.figures.detection_ms_max <= checks.detection_bound_ms());
+  CHECK(run.figures.failures_per_kill_max <= failures_per_kill_bound);
 }
 
 TEST_CASE("SIGTERM under load leaves no request without an answer", "[reliability][sigterm]") {
@@ -150,12 +122,10 @@ TEST_CASE("SIGTERM under load leaves no request without an answer", "[reliabilit
     std::this_thread::sleep_for(milliseconds(300));
     stack.restart_instance(instance);
   }
-  const bool recovered = wait_for_answers(load, answers_after_recovery, recovery_timeout);
+  const bool recovered = load.wait_for_successes(answers_after_recovery, recovery_timeout);
   const Journal journal = load.stop();
 
-  auto first = stack.instance_client(1);
-  auto second = stack.instance_client(2);
-  const LedgerCheck check = check_ledger(stack, journal, {first.get(), second.get()});
+  const LedgerCheck check = check_ledger(stack, journal);
   std::printf("sigterm: %d stops\n", stops);
   print_check("sigterm", journal, check);
   for (const std::string& problem : problems) FAIL_CHECK(problem);

@@ -45,8 +45,6 @@
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-using std::chrono::milliseconds;
 using std::chrono::seconds;
 
 constexpr int instances = 4;  // api01, api03 on h1; api02, api04 on h2.
@@ -60,14 +58,8 @@ constexpr int64_t successes_before_fault = 200;
 constexpr int64_t successes_after_failover = 100;
 constexpr auto standby_replay_timeout = seconds(30);
 constexpr const char* killed_host = "h1";
-
-int64_t successes(const Load& load) { return load.answered() - load.failed(); }
-
-bool wait_for_successes(const Load& load, int64_t more, Clock::duration timeout) {
-  const int64_t before = successes(load);
-  return wait_until([&] { return successes(load) >= before + more; },
-                    std::chrono::duration_cast<milliseconds>(timeout), milliseconds(5));
-}
+// The posting scripts/ha makes to see the cluster serve, before the test sends any.
+constexpr const char* ready_description = "ha-ready";
 
 std::string other(const std::string& node) { return node == "db1" ? "db2" : "db1"; }
 
@@ -138,24 +130,8 @@ struct Scenario {
   size_t acknowledged_while_cut = 0;  // cut: 200s sent after the cut, answered before promotion.
 };
 
-struct Row {
-  int account = 0;
-  int64_t amount_cents = 0;
-  char kind = 0;
-  int copies = 0;
-};
-
-std::map<std::string, Row> rows_on(const HaCluster& cluster, const std::string& node) {
-  std::map<std::string, Row> rows;
-  for (const auto& found : cluster.query(
-           node, "SELECT description, account_id, amount_cents, kind FROM transactions")) {
-    Row& row = rows[found.at(0)];
-    row.account = std::stoi(found.at(1));
-    row.amount_cents = std::stoll(found.at(2));
-    row.kind = found.at(3).at(0);
-    ++row.copies;
-  }
-  return rows;
+PostedRows rows_on(const HaCluster& cluster, const std::string& node) {
+  return posted_rows(cluster.query(node, posted_rows_sql));
 }
 
 int64_t longest_gap_ms(const std::vector<Sent>& sent) {
@@ -251,7 +227,7 @@ TEST_CASE("failover under load on simulated hosts loses no acknowledged posting"
           return client;
         },
         load_threads, static_cast<char>('a' + index));
-    if (!wait_for_successes(load, successes_before_fault, successes_timeout)) {
+    if (!load.wait_for_successes(successes_before_fault, successes_timeout)) {
       problems.push_back(scenario.name + ": the load did not get going");
     }
 
@@ -274,10 +250,10 @@ TEST_CASE("failover under load on simulated hosts loses no acknowledged posting"
       problems.push_back(scenario.name + ": " + standby + " not promoted within " +
                          std::to_string(promotion_timeout.count()) + " s; " + cluster.states());
     }
-    if (!wait_for_successes(load, successes_after_failover, successes_timeout)) {
+    if (!load.wait_for_successes(successes_after_failover, successes_timeout)) {
       problems.push_back(scenario.name + ": postings did not succeed again after the failover");
     }
-    std::map<std::string, Row> cut_off_rows;  // cut: the old primary's rows before it rejoins.
+    PostedRows cut_off_rows;  // cut: the old primary's rows before it rejoins.
     bool cut_off_readable = false;
     if (plan[index] == "cut") {
       try {
@@ -297,7 +273,7 @@ TEST_CASE("failover under load on simulated hosts loses no acknowledged posting"
       problems.push_back(scenario.name + ": " + error.what());
       primary = cluster.primary();
     }
-    if (!wait_for_successes(load, successes_after_failover, successes_timeout)) {
+    if (!load.wait_for_successes(successes_after_failover, successes_timeout)) {
       problems.push_back(scenario.name + ": postings did not succeed after the rejoin");
     }
     Journal journal = load.stop();
@@ -315,38 +291,14 @@ TEST_CASE("failover under load on simulated hosts loses no acknowledged posting"
         if (s.status == 200 && s.started > fault && s.answered < promotion) cut_window.push_back(s);
       }
     }
-    std::set<std::string> unknown_outcome;
-    for (const Sent& s : journal.sent) {
-      if (s.status != 200 && s.status != 422 && s.status != 503)
-        unknown_outcome.insert(s.description);
-    }
     all.merge(std::move(journal.sent));
 
     // The check, on the primary of now, for every posting of every scenario so far.
-    const std::map<std::string, Row> rows = rows_on(cluster, primary);
-    std::set<std::string> sent_descriptions;
-    size_t refused_present = 0, unavailable_present = 0, mismatched = 0, missing = 0;
-    for (const Sent& s : all.sent) {
-      sent_descriptions.insert(s.description);
-      const auto it = rows.find(s.description);
-      const bool present = it != rows.end();
-      if (s.status == 200) {
-        ++scenario.acknowledged_checked;
-        if (!present) {
-          ++missing;
-        } else if (it->second.account != s.account || it->second.amount_cents != s.amount_cents ||
-                   it->second.kind != s.kind) {
-          ++mismatched;
-        }
-      } else if (s.status == 422) {
-        refused_present += present;
-      } else if (s.status == 503) {
-        unavailable_present += present;
-      } else if (unknown_outcome.count(s.description) != 0) {
-        scenario.unknown_written += present;
-      }
-    }
-    scenario.lost = missing + mismatched;
+    const PostedRows rows = rows_on(cluster, primary);
+    const LedgerCheck check = compare_postings(all, rows, {ready_description});
+    scenario.acknowledged_checked = check.acknowledged;
+    scenario.unknown_written = check.unanswered_committed;
+    scenario.lost = check.acknowledged_missing + check.acknowledged_mismatch;
     // The cut-off primary acknowledged nothing: a 200 sent after the cut and answered before the
     // test saw the promotion came from the new primary (it is there), and whatever the old one
     // still holds that the new one does not was never answered 200.
@@ -371,11 +323,6 @@ TEST_CASE("failover under load on simulated hosts loses no acknowledged posting"
                  " rows there not on the new primary (none may be a 200)")
                     .c_str()
               : "had been stopped by its pg_autoctl (demoted) before the cable came back");
-    }
-    size_t duplicated = 0, unknown_rows = 0;
-    for (const auto& [description, row] : rows) {
-      duplicated += row.copies > 1;
-      unknown_rows += sent_descriptions.count(description) == 0 && description != "ha-ready";
     }
     const auto audit = cluster.query(primary, audit_failures_sql);
     // The standby has every row too, once it has replayed what it has flushed.
@@ -418,15 +365,24 @@ TEST_CASE("failover under load on simulated hosts loses no acknowledged posting"
     if (plan[index] == "kill") {
       check_metrics(where, metrics_before, metrics_during, metrics_after, scenario, &problems);
     }
-    if (missing != 0) problems.push_back(where + std::to_string(missing) + " acknowledged missing");
-    if (mismatched != 0) problems.push_back(where + std::to_string(mismatched) + " mismatched");
-    if (refused_present != 0) problems.push_back(where + "422 written");
-    if (unavailable_present != 0) {
-      problems.push_back(where + std::to_string(unavailable_present) + " answered 503 but written");
+    if (check.acknowledged_missing != 0) {
+      problems.push_back(where + std::to_string(check.acknowledged_missing) +
+                         " acknowledged missing");
     }
-    if (duplicated != 0) problems.push_back(where + std::to_string(duplicated) + " duplicated");
-    if (unknown_rows != 0)
-      problems.push_back(where + std::to_string(unknown_rows) + " unknown rows");
+    if (check.acknowledged_mismatch != 0) {
+      problems.push_back(where + std::to_string(check.acknowledged_mismatch) + " mismatched");
+    }
+    if (check.refused_present != 0) problems.push_back(where + "422 written");
+    if (check.unavailable_present != 0) {
+      problems.push_back(where + std::to_string(check.unavailable_present) +
+                         " answered 503 but written");
+    }
+    if (check.duplicated != 0) {
+      problems.push_back(where + std::to_string(check.duplicated) + " duplicated");
+    }
+    if (check.unknown_rows != 0) {
+      problems.push_back(where + std::to_string(check.unknown_rows) + " unknown rows");
+    }
     if (!audit.empty())
       problems.push_back(where + std::to_string(audit.size()) + " accounts fail the audit");
     if (!standby_same) problems.push_back(where + "the standby does not hold the primary's rows");

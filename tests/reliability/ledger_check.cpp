@@ -1,6 +1,5 @@
 #include "reliability/ledger_check.h"
 
-#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
@@ -46,14 +45,55 @@ std::string unique_description(char prefix, int thread, int sequence) {
   return text + tail;
 }
 
-namespace {
+PostedRows posted_rows(const std::vector<std::vector<std::string>>& found) {
+  PostedRows rows;
+  for (const auto& row : found) {
+    PostedRow& posted = rows[row.at(0)];
+    if (posted.copies++ == 0) {
+      posted.account = std::stoi(row.at(1));
+      posted.amount_cents = std::stoll(row.at(2));
+      posted.kind = row.at(3).at(0);
+    }
+  }
+  return rows;
+}
 
-struct Row {
-  int64_t seq = 0;
-  int account = 0;
-  int64_t amount_cents = 0;
-  char kind = 0;
-};
+LedgerCheck compare_postings(const Journal& journal, const PostedRows& rows,
+                             const std::set<std::string>& not_sent) {
+  LedgerCheck check;
+  for (const auto& [description, row] : rows) {
+    check.rows += static_cast<size_t>(row.copies);
+    check.duplicated += row.copies > 1;
+  }
+  std::set<std::string> sent;
+  for (const Sent& s : journal.sent) {
+    sent.insert(s.description);
+    const auto it = rows.find(s.description);
+    const bool present = it != rows.end();
+    if (s.status == 200) {
+      ++check.acknowledged;
+      if (!present) {
+        ++check.acknowledged_missing;
+      } else {
+        const PostedRow& row = it->second;
+        check.acknowledged_mismatch +=
+            row.account != s.account || row.amount_cents != s.amount_cents || row.kind != s.kind;
+      }
+    } else if (s.status == 422) {
+      check.refused_present += present;
+    } else if (s.status == 503) {
+      check.unavailable_present += present;
+    } else {
+      check.unanswered_committed += present;
+    }
+  }
+  for (const auto& [description, row] : rows) {
+    check.unknown_rows += !sent.count(description) && !not_sent.count(description);
+  }
+  return check;
+}
+
+namespace {
 
 void check_statements(const Stack& stack, const std::vector<httplib::Client*>& clients,
                       LedgerCheck* check) {
@@ -94,44 +134,15 @@ void check_statements(const Stack& stack, const std::vector<httplib::Client*>& c
 
 }  // namespace
 
-LedgerCheck check_ledger(const Stack& stack, const Journal& journal,
-                         const std::vector<httplib::Client*>& statement_clients) {
-  LedgerCheck check;
-  std::map<std::string, std::vector<Row>> rows;
-  for (const auto& found :
-       stack.query("SELECT seq, account_id, amount_cents, kind, description FROM transactions")) {
-    Row row{std::stoll(found.at(0)), std::stoi(found.at(1)), std::stoll(found.at(2)),
-            found.at(3).at(0)};
-    rows[found.at(4)].push_back(row);
-    ++check.rows;
-  }
-  for (const auto& [description, found] : rows) check.duplicated += found.size() > 1;
-
-  std::set<std::string> sent;
-  for (const Sent& s : journal.sent) {
-    sent.insert(s.description);
-    const auto it = rows.find(s.description);
-    const bool present = it != rows.end();
-    if (s.status == 200) {
-      ++check.acknowledged;
-      if (!present) {
-        ++check.acknowledged_missing;
-      } else {
-        const Row& row = it->second.front();
-        check.acknowledged_mismatch +=
-            row.account != s.account || row.amount_cents != s.amount_cents || row.kind != s.kind;
-      }
-    } else if (s.status == 422) {
-      check.refused_present += present;
-    } else if (s.status == 503) {
-      check.unavailable_present += present;
-    } else {
-      check.unanswered_committed += present;
-    }
-  }
-  for (const auto& [description, found] : rows) check.unknown_rows += !sent.count(description);
-
+LedgerCheck check_ledger(const Stack& stack, const Journal& journal) {
+  LedgerCheck check = compare_postings(journal, posted_rows(stack.query(posted_rows_sql)));
   check.audit_failures = audit_failures(stack);
+  std::vector<std::unique_ptr<httplib::Client>> clients;
+  std::vector<httplib::Client*> statement_clients;
+  for (int i = 1; i <= stack.instances(); ++i) {
+    clients.push_back(stack.instance_client(i));
+    statement_clients.push_back(clients.back().get());
+  }
   check_statements(stack, statement_clients, &check);
   return check;
 }

@@ -3,7 +3,8 @@
 //
 // Every request a test sends carries a unique descricao, and the test records what each one was
 // answered. A Journal collects those records (one per load thread, merged on the test thread:
-// Catch2's assertions are not thread-safe); check_ledger() then compares them with the rows:
+// Catch2's assertions are not thread-safe); check_ledger() then compares them with the rows
+// (the first five points are compare_postings(), for a test that reads the rows itself):
 //   - every request answered 200 is in the transactions table exactly once, with its account,
 //     amount and kind;
 //   - every request answered 422 (a refused debit) or 503 (database unavailable, or haproxy with no
@@ -19,6 +20,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -62,9 +65,29 @@ struct LedgerCheck {
   std::string describe() const;
 };
 
-// REQUIRES: the instances are up (statements are read from both) and no load is running.
-LedgerCheck check_ledger(const Stack& stack, const Journal& journal,
-                         const std::vector<httplib::Client*>& statement_clients);
+// The transactions rows by descricao: the posting (from its first row) and how many rows carry
+// the descricao.
+struct PostedRow {
+  int account = 0;
+  int64_t amount_cents = 0;
+  char kind = 0;
+  int copies = 0;
+};
+using PostedRows = std::map<std::string, PostedRow>;
+
+// The query whose result posted_rows() reads.
+inline constexpr const char* posted_rows_sql =
+    "SELECT description, account_id, amount_cents, kind FROM transactions";
+PostedRows posted_rows(const std::vector<std::vector<std::string>>& found);
+
+// The journal against the rows: fills rows, acknowledged and every count up to
+// unanswered_committed. A row whose descricao is in `not_sent` (written by the test's set-up) is
+// not unknown.
+LedgerCheck compare_postings(const Journal& journal, const PostedRows& rows,
+                             const std::set<std::string>& not_sent = {});
+
+// REQUIRES: the instances are up (statements are read from each, straight) and no load is running.
+LedgerCheck check_ledger(const Stack& stack, const Journal& journal);
 
 // A unique descricao of at most 10 characters: "<prefix><thread><sequence>" in base 36.
 std::string unique_description(char prefix, int thread, int sequence);

@@ -3,6 +3,7 @@
 #include <random>
 
 #include "support/api.h"
+#include "support/stack.h"
 
 Load::Load(ClientFactory make_client, int threads, char prefix)
     : make_client_(std::move(make_client)), prefix_(prefix), sent_(static_cast<size_t>(threads)) {
@@ -21,6 +22,12 @@ Journal Load::stop() {
   for (std::vector<Sent>& sent : sent_) journal.merge(std::move(sent));
   sent_.clear();
   return journal;
+}
+
+bool Load::wait_for_successes(int64_t more, std::chrono::milliseconds timeout) const {
+  const int64_t before = succeeded();
+  return wait_until([&] { return succeeded() >= before + more; }, timeout,
+                    std::chrono::milliseconds(5));
 }
 
 void Load::run(int thread) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <thread>
@@ -24,6 +25,12 @@ class Load {
   // Requests answered so far with neither 200 nor 422. Thread-safe.
   int64_t failed() const { return failed_; }
   int64_t answered() const { return answered_; }
+  // Requests answered 200 or 422 so far.
+  int64_t succeeded() const { return answered_ - failed_; }
+
+  // Waits until `more` requests have succeeded since the call; false if they have not by
+  // `timeout`. Polls every 5 ms.
+  bool wait_for_successes(int64_t more, std::chrono::milliseconds timeout) const;
 
   // Stops the threads after their current request and returns everything they sent.
   Journal stop();

@@ -25,7 +25,7 @@
 #include <thread>
 #include <unordered_map>
 
-#include "payments/timestamp.h"
+#include "clock.h"
 #include "reliability/crash_cycle.h"
 #include "support/api.h"
 #include "support/processor_sim.h"
@@ -34,12 +34,8 @@
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-using std::chrono::milliseconds;
-
 constexpr int load_threads = 4;
-constexpr int crash_cycles_max = 20;
-constexpr auto crash_phase_budget = std::chrono::seconds(40);
+constexpr CrashPhase crash_phase = {20, std::chrono::seconds(40)};
 // The load offers at most this many payments per second, a steady rate whatever the machine
 // (below what two instances forward here, about 2,300/s, so the queue grows only while processors
 // fail or instances are down), and at most payments_max in all, a bound the phase budget reaches
@@ -64,16 +60,10 @@ constexpr int summary_windows = 3;
 constexpr int64_t accepted_after_recovery = 200;
 constexpr auto recovery_timeout = std::chrono::seconds(10);
 
-struct Processors {
-  TempDir logs;
-  ProcessorSim default_sim{"0.07", logs.file("default.log")};
-  ProcessorSim fallback_sim{"0.10", logs.file("fallback.log")};
-
+struct Processors : ProcessorPair {
   std::vector<std::string> env() const {
-    return {"PROCESSOR_DEFAULT_URL=" + default_sim.url(),
-            "PROCESSOR_FALLBACK_URL=" + fallback_sim.url(),
-            "CREBITO_PROCESSOR_TIMEOUT_MS=" + std::to_string(processor_timeout_ms),
-            "CREBITO_PAYMENT_WORKERS=" + std::to_string(payment_workers)};
+    return urls_env({"CREBITO_PROCESSOR_TIMEOUT_MS=" + std::to_string(processor_timeout_ms),
+                     "CREBITO_PAYMENT_WORKERS=" + std::to_string(payment_workers)});
   }
 };
 
@@ -89,21 +79,10 @@ enum class Fault {
 constexpr int fault_kinds = 6;
 
 const char* fault_name(Fault fault) {
-  switch (fault) {
-    case Fault::none:
-      return "none";
-    case Fault::default_failing:
-      return "default failing";
-    case Fault::default_beyond_timeout:
-      return "default slower than the timeout";
-    case Fault::default_slow:
-      return "default slow";
-    case Fault::fallback_failing:
-      return "fallback failing";
-    case Fault::both_failing:
-      return "both failing";
-  }
-  return "?";
+  static constexpr const char* names[fault_kinds] = {
+      "none",         "default failing",  "default slower than the timeout",
+      "default slow", "fallback failing", "both failing"};
+  return names[static_cast<int>(fault)];
 }
 
 // Sets both processors to what `fault` says; false if a processor refused.
@@ -297,7 +276,8 @@ PaymentsCheck check_payments(const std::vector<Posted>& posted,
       if (it->second->amount_cents != r.amount_cents) ++check.amount_mismatch;
       const auto row = rows.find(r.correlation_id);
       if (row == rows.end() || row->second.state != 2 || row->second.processor != processor ||
-          payments::format_ms(row->second.requested_at_ms) != r.requested_at ||
+          clocks::format_iso(row->second.requested_at_ms, clocks::Precision::ms) !=
+              r.requested_at ||
           row->second.amount_cents != r.amount_cents) {
         ++check.row_mismatch;
       }
@@ -366,36 +346,32 @@ void compare_summaries(const Stack& stack, const Processors& processors, const s
 
 TEST_CASE("kill -9 while payments are accepted and forwarded: each counted once, on one processor",
           "[reliability][payments]") {
-  const unsigned seed = seed_from_env("CREBITO_PAYMENTS_CRASH_SEED");
-  std::mt19937 random(seed);
   Processors processors;
   Stack stack(Stack::Options{"", processors.env(), "ledger,payments"});
-  CrashFigures figures;
+  CrashRun run("CREBITO_PAYMENTS_CRASH_SEED");
   int faults[fault_kinds] = {};
   int64_t pinned_max = 0, unsettled_max = 0, in_flight_max = 0;
   std::vector<std::string> problems;
 
-  const int64_t run_started_ms = payments::now_ms();
+  const int64_t run_started_ms = clocks::wall_ms();
   const auto started = Clock::now();
-  PaymentLoad load(stack, load_threads, seed);
+  PaymentLoad load(stack, load_threads, run.seed);
   const auto failed = [&load] { return load.failed(); };
-  while (figures.cycles < crash_cycles_max && Clock::now() - started < crash_phase_budget) {
-    // The scenario's random moment of the kill (a pause on purpose, not a wait for a state).
-    std::this_thread::sleep_for(milliseconds(100 + random() % 500));
-    const std::vector<int> victims = choose_victims(random);
+  const auto misbehave = [&] {
     // Every other cycle the processors misbehave while instances die.
-    const Fault fault = figures.cycles % 2 == 1
-                            ? static_cast<Fault>(1 + random() % (fault_kinds - 1))
+    const Fault fault = run.figures.cycles % 2 == 1
+                            ? static_cast<Fault>(1 + run.random() % (fault_kinds - 1))
                             : Fault::none;
     if (!apply(processors, fault)) problems.push_back("a processor refused its configuration");
     ++faults[static_cast<int>(fault)];
-    crash_cycle(stack, failed, victims, random, &figures);
+  };
+  const auto note_queue = [&] {
     const nlohmann::json report = consistency(stack);
     pinned_max = std::max(pinned_max, count_of(report, "pinned"));
     unsettled_max = std::max(unsettled_max, count_of(report, "unsettled"));
     in_flight_max = std::max(in_flight_max, count_of(report, "inFlight"));
-    ++figures.cycles;
-  }
+  };
+  crash_cycles(stack, failed, crash_phase, run.random, &run.figures, misbehave, note_queue);
   if (!apply(processors, Fault::none)) problems.push_back("a processor refused its configuration");
   // The recovered stack accepts payments again.
   const int64_t accepted_before = load.accepted();
@@ -404,7 +380,7 @@ TEST_CASE("kill -9 while payments are accepted and forwarded: each counted once,
                  recovery_timeout);
   const std::vector<Posted> posted = load.stop();
   const int64_t crash_phase_ms = elapsed_ms(started);
-  const int64_t run_ended_ms = payments::now_ms();
+  const int64_t run_ended_ms = clocks::wall_ms();
 
   // Everything accepted settles: the queue drains, expired leases are taken again.
   const auto stopped = Clock::now();
@@ -429,22 +405,16 @@ TEST_CASE("kill -9 while payments are accepted and forwarded: each counted once,
   compare_summaries(stack, processors, "", "", &problems);
   for (int w = 0; w < summary_windows; ++w) {
     const int64_t span = std::max<int64_t>(1, run_ended_ms - run_started_ms);
-    int64_t from = run_started_ms + static_cast<int64_t>(random() % span);
-    int64_t to = run_started_ms + static_cast<int64_t>(random() % span);
+    int64_t from = run_started_ms + static_cast<int64_t>(run.random() % span);
+    int64_t to = run_started_ms + static_cast<int64_t>(run.random() % span);
     if (from > to) std::swap(from, to);
-    compare_summaries(stack, processors, payments::format_ms(from), payments::format_ms(to),
-                      &problems);
+    compare_summaries(stack, processors, clocks::format_iso(from, clocks::Precision::ms),
+                      clocks::format_iso(to, clocks::Precision::ms), &problems);
   }
 
   const Stack::HealthChecks& checks = stack.health_checks();
-  std::printf(
-      "payments crash: store %s, seed %u, %d cycles, %d kills (%d single) in %lld s; %s; failed "
-      "requests per single kill max %lld, total %lld; failed while both were down %lld\n",
-      stack.store().c_str(), seed, figures.cycles, figures.kills, figures.single_kills,
-      static_cast<long long>(crash_phase_ms / 1000), figures.describe_detection(checks).c_str(),
-      static_cast<long long>(figures.failures_per_kill_max),
-      static_cast<long long>(figures.failures_single_total),
-      static_cast<long long>(figures.failures_both_total));
+  std::printf("payments crash: store %s, %s\n", stack.store().c_str(),
+              run.figures.describe_run(run.seed, crash_phase_ms, checks).c_str());
   std::printf("payments crash: processor faults during cycles:");
   for (int f = 1; f < fault_kinds; ++f) {
     std::printf(" %s %d%s", fault_name(static_cast<Fault>(f)), faults[f],
@@ -458,7 +428,7 @@ TEST_CASE("kill -9 while payments are accepted and forwarded: each counted once,
       static_cast<long long>(in_flight_max), static_cast<long long>(pinned_max),
       static_cast<long long>(settle_ms));
 
-  for (const std::string& problem : figures.problems) FAIL_CHECK(problem);
+  for (const std::string& problem : run.figures.problems) FAIL_CHECK(problem);
   for (const std::string& problem : problems) FAIL_CHECK(problem);
   CHECK(recovered);
   INFO(check.describe());
@@ -467,8 +437,8 @@ TEST_CASE("kill -9 while payments are accepted and forwarded: each counted once,
   CHECK(check.rows == check.recorded[0] + check.recorded[1]);
   CHECK(check.accepted_202 > 1000);  // The load did run through the crashes.
   CHECK(count_of(report, "retried") > 0);
-  CHECK(figures.cycles >= 10);
-  CHECK(figures.single_kills >= 3);
-  CHECK(figures.not_detected == 0);
-  CHECK(figures.detection_ms_max <= checks.detection_bound_ms());
+  CHECK(run.figures.cycles >= 10);
+  CHECK(run.figures.single_kills >= 3);
+  CHECK(run.figures.not_detected == 0);
+  CHECK(run.figures.detection_ms_max <= checks.detection_bound_ms());
 }

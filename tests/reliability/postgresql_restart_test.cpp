@@ -23,9 +23,6 @@
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-using std::chrono::milliseconds;
-
 constexpr int load_threads = 6;
 constexpr int restarts = 4;
 // The instances must be serving again (the load's successful answers growing) this soon after the
@@ -38,14 +35,6 @@ struct Outage {
   Clock::time_point stopped;     // pg_ctl stop -m immediate has returned: the server is gone.
   Clock::time_point restarting;  // The start begins: from here on requests may succeed again.
 };
-
-int64_t successes(const Load& load) { return load.answered() - load.failed(); }
-
-bool wait_for_successes(const Load& load, int64_t more, std::chrono::milliseconds timeout) {
-  const int64_t before = successes(load);
-  return wait_until([&] { return successes(load) >= before + more; }, timeout,
-                    std::chrono::milliseconds(5));
-}
 
 }  // namespace
 
@@ -60,7 +49,7 @@ TEST_CASE("PostgreSQL stopped immediately under load: 503 while down, recovery, 
   std::vector<std::string> problems;
   int64_t recovery_ms_max = 0;
 
-  REQUIRE(wait_for_successes(load, answers_after_recovery, recovery_timeout));
+  REQUIRE(load.wait_for_successes(answers_after_recovery, recovery_timeout));
   for (int i = 0; i < restarts; ++i) {
     // The load runs for a random while before each stop (the scenario's pace).
     std::this_thread::sleep_for(milliseconds(200 + random() % 600));
@@ -72,7 +61,7 @@ TEST_CASE("PostgreSQL stopped immediately under load: 503 while down, recovery, 
     outage.restarting = Clock::now();
     cluster.start_again();
     const auto started = Clock::now();
-    if (wait_for_successes(load, answers_to_recover, recovery_timeout)) {
+    if (load.wait_for_successes(answers_to_recover, recovery_timeout)) {
       recovery_ms_max = std::max(recovery_ms_max, elapsed_ms(started));
     } else {
       problems.push_back("restart " + std::to_string(i) + ": no " +
@@ -81,7 +70,7 @@ TEST_CASE("PostgreSQL stopped immediately under load: 503 while down, recovery, 
     }
     outages.push_back(outage);
   }
-  const bool recovered = wait_for_successes(load, answers_after_recovery, recovery_timeout);
+  const bool recovered = load.wait_for_successes(answers_after_recovery, recovery_timeout);
   const Journal journal = load.stop();
 
   // Requests sent and answered entirely while the server was down.
@@ -100,13 +89,7 @@ TEST_CASE("PostgreSQL stopped immediately under load: 503 while down, recovery, 
     }
   }
 
-  std::vector<std::unique_ptr<httplib::Client>> clients;
-  std::vector<httplib::Client*> statement_clients;
-  for (int i = 1; i <= stack.instances(); ++i) {
-    clients.push_back(stack.instance_client(i));
-    statement_clients.push_back(clients.back().get());
-  }
-  const LedgerCheck check = check_ledger(stack, journal, statement_clients);
+  const LedgerCheck check = check_ledger(stack, journal);
   std::printf(
       "pg restart: seed %u, %d immediate stops; %zu requests: %zu answered 200, %zu 422, %zu "
       "503, %zu failed otherwise; while down: %zu requests, %zu answered 503; first %lld "

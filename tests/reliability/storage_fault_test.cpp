@@ -124,6 +124,17 @@ bool wait_until_balanced(const Stack& stack) {
          stack.wait_haproxy_status(2, "UP", recovery_timeout);
 }
 
+// What `sent` did to the ledger: checked (ledger_check.h), printed under `name`.
+void check_sent(const Stack& stack, const char* name, std::vector<Sent> sent) {
+  Journal journal;
+  journal.merge(std::move(sent));
+  const LedgerCheck check = check_ledger(stack, journal);
+  std::printf("%s: %zu requests, %zu answered 503, %s\n", name, journal.sent.size(),
+              journal.count_status(503), check.describe().c_str());
+  INFO(check.describe());
+  CHECK(check.ok());
+}
+
 }  // namespace
 
 TEST_CASE("a full disk gives 503 without a partial write, one log line, and heals by itself",
@@ -173,15 +184,7 @@ TEST_CASE("a full disk gives 503 without a partial write, one log line, and heal
               count_lines(stack.log_path("api02"), "database writes failing") >=
           1);
 
-    Journal journal;
-    journal.merge(sent);
-    auto first = stack.instance_client(1);
-    auto second = stack.instance_client(2);
-    const LedgerCheck check = check_ledger(stack, journal, {first.get(), second.get()});
-    std::printf("disk full: %zu requests, %zu answered 503, %s\n", journal.sent.size(),
-                journal.count_status(503), check.describe().c_str());
-    INFO(check.describe());
-    CHECK(check.ok());
+    check_sent(stack, "disk full", std::move(sent));
   }
 }
 
@@ -261,14 +264,6 @@ TEST_CASE("a removed data directory gives 503 until a writable ledger is put bac
       CHECK(count_lines(stack.log_path(name), "was removed or replaced while open") == 2);
     }
 
-    Journal journal;
-    journal.merge(sent);
-    auto first = stack.instance_client(1);
-    auto second = stack.instance_client(2);
-    const LedgerCheck check = check_ledger(stack, journal, {first.get(), second.get()});
-    std::printf("removed directory: %zu requests, %zu answered 503, %s\n", journal.sent.size(),
-                journal.count_status(503), check.describe().c_str());
-    INFO(check.describe());
-    CHECK(check.ok());
+    check_sent(stack, "removed directory", std::move(sent));
   }
 }

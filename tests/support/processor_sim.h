@@ -9,7 +9,6 @@
 #include <httplib.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -24,6 +23,10 @@
 #include <thread>
 #include <vector>
 
+#include "support/child_process.h"
+#include "support/temp_dir.h"
+#include "support/wait_until.h"
+
 class ProcessorSim {
  public:
   // `extra_args` go to processor-sim after --listen and --fee (e.g. {"--permits", "4000"}).
@@ -32,26 +35,12 @@ class ProcessorSim {
     port_ = free_port();
     const std::string listen = "127.0.0.1:" + std::to_string(port_);
     const char* binary = std::getenv("CREBITO_PROCESSOR_SIM");
-    std::vector<const char*> argv = {binary != nullptr ? binary : PROCESSOR_SIM_BINARY, "--listen",
-                                     listen.c_str(), "--fee", fee.c_str()};
-    for (const std::string& arg : extra_args) argv.push_back(arg.c_str());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log_path.c_str(),
-                                     O_WRONLY | O_CREAT | O_APPEND, 0644);
-    posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
-    extern char** environ;
-    const int rc =
-        posix_spawn(&pid_, argv[0], &actions, nullptr, const_cast<char**>(argv.data()), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0) throw std::runtime_error("cannot start processor-sim");
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (summary().status != 200) {
-      if (std::chrono::steady_clock::now() >= deadline) {
-        throw std::runtime_error("processor-sim did not answer");
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    std::vector<std::string> argv = {binary != nullptr ? binary : PROCESSOR_SIM_BINARY, "--listen",
+                                     listen, "--fee", fee};
+    argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+    pid_ = child_process::start(argv, {}, log_path);
+    if (!wait_until([this] { return summary().status == 200; }, std::chrono::seconds(10))) {
+      throw std::runtime_error("processor-sim did not answer");
     }
   }
   ~ProcessorSim() {
@@ -137,4 +126,20 @@ class ProcessorSim {
 
   int port_ = 0;
   pid_t pid_ = -1;
+};
+
+// The two processors of the 2025 final (default fee 0.07, fallback 0.10), logging in a folder of
+// their own, and the environment that points crebito at them.
+struct ProcessorPair {
+  TempDir logs;
+  ProcessorSim default_sim{"0.07", logs.file("default.log")};
+  ProcessorSim fallback_sim{"0.10", logs.file("fallback.log")};
+
+  // PROCESSOR_DEFAULT_URL and PROCESSOR_FALLBACK_URL, then `more`.
+  std::vector<std::string> urls_env(const std::vector<std::string>& more = {}) const {
+    std::vector<std::string> env = {"PROCESSOR_DEFAULT_URL=" + default_sim.url(),
+                                    "PROCESSOR_FALLBACK_URL=" + fallback_sim.url()};
+    env.insert(env.end(), more.begin(), more.end());
+    return env;
+  }
 };

@@ -8,7 +8,6 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -27,6 +26,7 @@
 #include <thread>
 #include <vector>
 
+#include "support/child_process.h"
 #include "support/pg_cluster.h"
 
 extern char** environ;
@@ -65,29 +65,6 @@ std::string tail_of(const std::string& path) {
   std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
   constexpr size_t tail_bytes = 2000;
   return text.size() > tail_bytes ? text.substr(text.size() - tail_bytes) : text;
-}
-
-pid_t spawn(const std::vector<std::string>& argv, const std::vector<std::string>& extra_env,
-            const std::string& log_path, int inherit_fd = -1) {
-  std::vector<std::string> env_strings(extra_env);
-  for (char** entry = environ; *entry != nullptr; ++entry) env_strings.emplace_back(*entry);
-  std::vector<char*> args, env;
-  for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
-  args.push_back(nullptr);
-  for (const std::string& entry : env_strings) env.push_back(const_cast<char*>(entry.c_str()));
-  env.push_back(nullptr);
-
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log_path.c_str(),
-                                   O_WRONLY | O_CREAT | O_APPEND, 0644);
-  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
-  if (inherit_fd >= 0) posix_spawn_file_actions_adddup2(&actions, inherit_fd, inherited_listen_fd);
-  pid_t pid = -1;
-  const int rc = posix_spawn(&pid, args[0], &actions, nullptr, args.data(), env.data());
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) throw std::runtime_error("cannot start " + argv[0] + ": " + std::strerror(rc));
-  return pid;
 }
 
 // Waits for pid to exit; SIGKILL after stop_timeout. Returns the wait status.
@@ -228,16 +205,6 @@ int open_descriptors(pid_t pid) { return count_entries("/proc/" + std::to_string
 
 int thread_count(pid_t pid) { return count_entries("/proc/" + std::to_string(pid) + "/task"); }
 
-bool wait_until(const std::function<bool()>& holds, std::chrono::milliseconds timeout,
-                std::chrono::milliseconds poll_interval) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!holds()) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(poll_interval);
-  }
-  return true;
-}
-
 int stop_process(pid_t pid, int signal) {
   ::kill(pid, signal);
   return reap(pid);
@@ -280,8 +247,9 @@ Stack::Stack(Options options)
   for (int i = 1; i <= instances(); ++i) {
     haproxy_env.push_back("CREBITO_API" + std::to_string(i) + "=" + socket_path(i));
   }
-  haproxy_pid_ = spawn({HAPROXY_BINARY, "-db", "-f", haproxy_config_path}, haproxy_env,
-                       dir_->file("haproxy.log"), listen_fd);
+  haproxy_pid_ =
+      child_process::start({HAPROXY_BINARY, "-db", "-f", haproxy_config_path}, haproxy_env,
+                           dir_->file("haproxy.log"), listen_fd, inherited_listen_fd);
   ::close(listen_fd);
   try {
     wait_until_ready();
@@ -387,14 +355,14 @@ void Stack::start_instance(int instance) {
   if (store_ == "sqlite") env.push_back("CREBITO_DB=" + db_path());
   env.insert(env.end(), options_.instance_env.begin(), options_.instance_env.end());
   env.push_back("CREBITO_FACES=" + options_.faces);
-  slot = spawn(instance_command(), env, log_path(name));
+  slot = child_process::start(instance_command(), env, log_path(name));
 }
 
 pid_t Stack::start_extra_instance(int instance, const std::string& name) const {
   std::vector<std::string> env = {"CREBITO_LISTEN=" + socket_path(instance), "CREBITO_DRAIN_MS=0",
                                   "CREBITO_FACES=" + options_.faces};
   if (store_ == "sqlite") env.push_back("CREBITO_DB=" + db_path());
-  return spawn(instance_command(), env, log_path(name));
+  return child_process::start(instance_command(), env, log_path(name));
 }
 
 void Stack::adopt_instance(int instance, pid_t pid) {

@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "support/temp_dir.h"
+#include "support/wait_until.h"
 
 class PgCluster;
 
@@ -169,10 +170,6 @@ bool wait_for_exit(pid_t pid, std::chrono::milliseconds timeout, int* status);
 // process; -1 if it cannot be read.
 int open_descriptors(pid_t pid);
 int thread_count(pid_t pid);
-
-// Calls `holds` every poll_interval until it returns true; false if it has not by `timeout`.
-bool wait_until(const std::function<bool()>& holds, std::chrono::milliseconds timeout,
-                std::chrono::milliseconds poll_interval = std::chrono::milliseconds(20));
 
 // Sends signal to the child pid and waits for it to exit (SIGKILL after 10 s); returns the wait
 // status. For processes a test started itself (start_extra_instance).

@@ -142,20 +142,24 @@ TEST_CASE("payments settings: flags, environment, and their bad values", "[confi
 
 TEST_CASE("a bad value of each kind names the flag, its variable and the text given", "[config]") {
   // An integer, a path, an address, a URL and a list, each from a flag and from the environment.
-  const std::pair<std::vector<std::string>, std::vector<std::string>> cases[] = {
-      {{"--busy-timeout-ms", "abc"}, {}},
-      {{}, {"CREBITO_BUSY_TIMEOUT_MS=abc"}},
-      {{"--db", ""}, {}},
-      {{}, {"CREBITO_DB="}},
-      {{"--listen", "nowhere"}, {}},
-      {{}, {"CREBITO_LISTEN=nowhere"}},
-      {{"--processor-fallback-url", "nowhere"}, {}},
-      {{}, {"PROCESSOR_FALLBACK_URL=nowhere"}},
-      {{"--faces", "nowhere"}, {}},
-      {{}, {"CREBITO_FACES=nowhere"}},
-      {{"--store", "nowhere"}, {}},
-      {{}, {"CREBITO_STORE=nowhere"}},
+  struct Bad {
+    const char* flag;
+    const char* variable;
+    const char* value;
   };
+  const Bad bad_values[] = {
+      {"--busy-timeout-ms", "CREBITO_BUSY_TIMEOUT_MS", "abc"},
+      {"--db", "CREBITO_DB", ""},
+      {"--listen", "CREBITO_LISTEN", "nowhere"},
+      {"--processor-fallback-url", "PROCESSOR_FALLBACK_URL", "nowhere"},
+      {"--faces", "CREBITO_FACES", "nowhere"},
+      {"--store", "CREBITO_STORE", "nowhere"},
+  };
+  std::vector<std::pair<std::vector<std::string>, std::vector<std::string>>> cases;
+  for (const Bad& bad : bad_values) {
+    cases.push_back({{bad.flag, bad.value}, {}});
+    cases.push_back({{}, {std::string(bad.variable) + "=" + bad.value}});
+  }
   for (const auto& [args, env] : cases) {
     const std::string error = parse_error(args, env);
     INFO(error);

@@ -12,9 +12,10 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 #include <climits>
 #include <cstring>
+
+#include "clock.h"
 
 namespace processor_sim {
 namespace {
@@ -30,24 +31,19 @@ std::string errno_text(const char* what) { return std::string(what) + ": " + std
 
 }  // namespace
 
-int64_t steady_now_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
-}
-
 bool Timers::later(const Entry& a, const Entry& b) {
   return a.due_ms != b.due_ms ? a.due_ms > b.due_ms : a.sequence > b.sequence;
 }
 
 void Timers::after(int64_t delay_ms, std::function<void()> task) {
   entries_.push_back(
-      {steady_now_ms() + std::max<int64_t>(delay_ms, 0), next_sequence_++, std::move(task)});
+      {clocks::steady_ms() + std::max<int64_t>(delay_ms, 0), next_sequence_++, std::move(task)});
   std::push_heap(entries_.begin(), entries_.end(), later);
 }
 
 int64_t Timers::run_due(size_t max) {
   for (size_t ran = 0; !entries_.empty(); ++ran) {
-    const int64_t wait_ms = entries_.front().due_ms - steady_now_ms();
+    const int64_t wait_ms = entries_.front().due_ms - clocks::steady_ms();
     if (wait_ms > 0) return wait_ms;
     if (ran == max) return 0;
     std::pop_heap(entries_.begin(), entries_.end(), later);
@@ -145,7 +141,7 @@ std::optional<std::string> EventServer::run(Handler handler) {
     close_pending();
     int64_t wait_ms = timer_wait_ms < 0 ? INT_MAX : timer_wait_ms;
     if (stopping_) {
-      const int64_t left_ms = stop_deadline_ms_ - steady_now_ms();
+      const int64_t left_ms = stop_deadline_ms_ - clocks::steady_ms();
       if (busy_connections_ == 0 || left_ms <= 0) break;
       wait_ms = std::min(wait_ms, left_ms);
     }
@@ -195,7 +191,7 @@ void EventServer::accept_all() {
     auto c = std::make_unique<Connection>();
     c->fd = fd;
     c->serial = next_serial_++;
-    c->last_active_ms = steady_now_ms();
+    c->last_active_ms = clocks::steady_ms();
     epoll_event event{};
     event.events = EPOLLIN;
     event.data.fd = fd;
@@ -228,9 +224,9 @@ void EventServer::read_from(Connection& c) {
   while (c.in.size() < input_buffered_bytes_max) {
     const ssize_t n = ::recv(c.fd, chunk, sizeof chunk, 0);
     if (n > 0) {
-      if (c.in.empty()) c.request_started_ms = steady_now_ms();
+      if (c.in.empty()) c.request_started_ms = clocks::steady_ms();
       c.in.append(chunk, static_cast<size_t>(n));
-      c.last_active_ms = steady_now_ms();
+      c.last_active_ms = clocks::steady_ms();
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
@@ -269,7 +265,7 @@ void EventServer::dispatch(Connection& c) {
     return;
   }
   c.in.erase(0, parsed.consumed);
-  c.request_started_ms = c.in.empty() ? 0 : steady_now_ms();
+  c.request_started_ms = c.in.empty() ? 0 : clocks::steady_ms();
   c.busy = true;
   c.keep_alive = request.keep_alive;
   c.continue_sent = false;
@@ -289,7 +285,7 @@ void EventServer::respond(int fd, uint64_t serial, Response response) {
   --busy_connections_;
   const bool close = !c->keep_alive || stopping_;
   c->close_after = close;
-  c->last_active_ms = steady_now_ms();
+  c->last_active_ms = clocks::steady_ms();
   queue_output(*c, serialize_response(response, close));
 }
 
@@ -313,7 +309,7 @@ void EventServer::flush(Connection& c) {
     }
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      if (c.write_blocked_ms == 0) c.write_blocked_ms = steady_now_ms();
+      if (c.write_blocked_ms == 0) c.write_blocked_ms = clocks::steady_ms();
       watch(c, false, true);
       return;
     }
@@ -323,7 +319,7 @@ void EventServer::flush(Connection& c) {
   c.out.clear();
   c.out_sent = 0;
   c.write_blocked_ms = 0;
-  c.last_active_ms = steady_now_ms();
+  c.last_active_ms = clocks::steady_ms();
   if (c.close_after) {
     to_close_.emplace_back(c.fd, c.serial);
     return;
@@ -382,7 +378,7 @@ void EventServer::close_pending() {
 }
 
 void EventServer::sweep() {
-  const int64_t now = steady_now_ms();
+  const int64_t now = clocks::steady_ms();
   for (const auto& owned : by_fd_) {
     if (!owned) continue;
     Connection& c = *owned;
@@ -404,7 +400,7 @@ void EventServer::sweep() {
 
 void EventServer::begin_stop() {
   stopping_ = true;
-  stop_deadline_ms_ = steady_now_ms() + stop_grace_ms;
+  stop_deadline_ms_ = clocks::steady_ms() + stop_grace_ms;
   if (!listener_paused_) ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, listen_fd_, nullptr);
   ::close(listen_fd_);
   listen_fd_ = -1;

@@ -44,9 +44,6 @@ constexpr int64_t sweep_interval_ms = 500;
 constexpr size_t timers_per_turn_max = 256;
 constexpr int listen_backlog = 4096;
 
-// Monotonic milliseconds.
-int64_t steady_now_ms();
-
 // Tasks to run at a time; run by the server's loop. Not thread-safe.
 class Timers {
  public:

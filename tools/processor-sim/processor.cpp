@@ -4,7 +4,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
-#include "payments/timestamp.h"
+#include "clock.h"
 
 namespace processor_sim {
 namespace {
@@ -157,23 +157,11 @@ class PaymentBody : public nlohmann::json_sax<json> {
   bool binary(binary_t&) override { return false; }
   bool start_object(std::size_t) override {
     if (depth_ == 0) top_is_object = true;
-    if (depth_ == 1) nested();
-    ++depth_;
-    return true;
+    return enter();
   }
-  bool end_object() override {
-    --depth_;
-    return true;
-  }
-  bool start_array(std::size_t) override {
-    if (depth_ == 1) nested();
-    ++depth_;
-    return true;
-  }
-  bool end_array() override {
-    --depth_;
-    return true;
-  }
+  bool end_object() override { return leave(); }
+  bool start_array(std::size_t) override { return enter(); }
+  bool end_array() override { return leave(); }
   bool key(string_t& k) override {
     if (depth_ == 1) key_ = k;
     return true;
@@ -199,6 +187,16 @@ class PaymentBody : public nlohmann::json_sax<json> {
   void nested() {
     if (key_ == "correlationId" || key_ == "amount") wrong_type = true;
     if (key_ == "requestedAt") requested_at = json::object();
+  }
+  // An object or array opens: one level deeper, a nested value if under a top-level key.
+  bool enter() {
+    if (depth_ == 1) nested();
+    ++depth_;
+    return true;
+  }
+  bool leave() {
+    --depth_;
+    return true;
   }
   int depth_ = 0;
   std::string key_;
@@ -325,8 +323,7 @@ void Processor::record_payment(const std::string& body, Reply reply) {
   if (fields.requested_at) {
     const std::optional<int64_t> at =
         fields.requested_at->is_string()
-            ? payments::parse_timestamp_ms(fields.requested_at->get<std::string>(),
-                                           payments::Bound::to)
+            ? clocks::parse_iso_ms(fields.requested_at->get<std::string>(), clocks::Bound::to)
             : std::nullopt;
     requested_at_ok = at.has_value();
     requested_at_ms = at.value_or(missing_requested_at_ms);
@@ -370,9 +367,11 @@ void Processor::get_payment(const std::string& id, Reply reply) {
     const Record& record = it->second;
     Response response;
     response.content_type = json_type;
-    response.body = R"({"correlationId":)" + json(id).dump() + R"(,"amount":)" +
-                    amount_text(record.amount_cents, record.amount_scale) + R"(,"requestedAt":")" +
-                    payments::format_ms(std::max<int64_t>(0, record.requested_at_ms)) + R"("})";
+    response.body =
+        R"({"correlationId":)" + json(id).dump() + R"(,"amount":)" +
+        amount_text(record.amount_cents, record.amount_scale) + R"(,"requestedAt":")" +
+        clocks::format_iso(std::max<int64_t>(0, record.requested_at_ms), clocks::Precision::ms) +
+        R"("})";
     release_permit();
     reply(std::move(response));
   };
@@ -382,7 +381,7 @@ void Processor::get_payment(const std::string& id, Reply reply) {
 // A fixed window of one permit; callers beyond it wait for the next free window, at most
 // health_queue_max of them at a time.
 void Processor::get_health(Reply reply) {
-  const int64_t now = steady_now_ms();
+  const int64_t now = clocks::steady_ms();
   if (health_next_ms_ <= now) {
     health_next_ms_ = now + settings_.health_window_ms;
     return reply(health_answer());
@@ -405,11 +404,11 @@ Response Processor::admin_summary(const Request& request) const {
   std::optional<int64_t> from;
   std::optional<int64_t> to;
   if (from_text && !from_text->empty()) {
-    from = payments::parse_timestamp_ms(*from_text, payments::Bound::from);
+    from = clocks::parse_iso_ms(*from_text, clocks::Bound::from);
     if (!from) return empty_answer(400);
   }
   if (to_text && !to_text->empty()) {
-    to = payments::parse_timestamp_ms(*to_text, payments::Bound::to);
+    to = clocks::parse_iso_ms(*to_text, clocks::Bound::to);
     if (!to) return empty_answer(400);
   }
   if (!authorized(request)) return empty_answer(401);
@@ -445,9 +444,11 @@ Response Processor::admin_payments(const Request& request) const {
   for (const auto& [id, record] : payments_) {
     if (body.size() > 1) body += ',';
     // Any string was accepted as a correlationId: escape it.
-    body += R"({"correlationId":)" + json(id).dump() + R"(,"amount":)" +
-            amount_text(record.amount_cents, amount_scale_max) + R"(,"requestedAt":")" +
-            payments::format_ms(std::max<int64_t>(0, record.requested_at_ms)) + R"("})";
+    body +=
+        R"({"correlationId":)" + json(id).dump() + R"(,"amount":)" +
+        amount_text(record.amount_cents, amount_scale_max) + R"(,"requestedAt":")" +
+        clocks::format_iso(std::max<int64_t>(0, record.requested_at_ms), clocks::Precision::ms) +
+        R"("})";
   }
   body += ']';
   Response response;

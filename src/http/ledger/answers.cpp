@@ -5,88 +5,71 @@
 namespace http {
 namespace {
 
-void append_int(std::string* out, int64_t value) { out->append(std::to_string(value)); }
+// The characters with a two-character escape, and the letter after the backslash of each.
+constexpr std::string_view short_escaped = "\"\\\n\r\t\b\f";
+constexpr std::string_view short_escape_letters = "\"\\nrtbf";
 
 }  // namespace
 
 void append_json_string(std::string* out, std::string_view text) {
   out->push_back('"');
   for (const char c : text) {
-    switch (c) {
-      case '"':
-        out->append("\\\"");
-        break;
-      case '\\':
-        out->append("\\\\");
-        break;
-      case '\n':
-        out->append("\\n");
-        break;
-      case '\r':
-        out->append("\\r");
-        break;
-      case '\t':
-        out->append("\\t");
-        break;
-      case '\b':
-        out->append("\\b");
-        break;
-      case '\f':
-        out->append("\\f");
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char escaped[8];
-          std::snprintf(escaped, sizeof escaped, "\\u%04x", static_cast<unsigned>(c));
-          out->append(escaped);
-        } else {
-          out->push_back(c);
-        }
+    if (static_cast<unsigned char>(c) >= 0x20 && c != '"' && c != '\\') {
+      out->push_back(c);
+      continue;
+    }
+    const size_t at = short_escaped.find(c);
+    if (at != std::string_view::npos) {
+      out->push_back('\\');
+      out->push_back(short_escape_letters[at]);
+    } else {
+      char escaped[8];
+      std::snprintf(escaped, sizeof escaped, "\\u%04x", static_cast<unsigned>(c));
+      out->append(escaped);
     }
   }
   out->push_back('"');
 }
 
 std::string balance_json(const ledger::Balance& balance) {
-  std::string out = "{\"limite\":";
-  append_int(&out, balance.limit_cents);
-  out.append(",\"saldo\":");
-  append_int(&out, balance.balance_cents);
-  out.push_back('}');
+  std::string out;
+  JsonObject(&out)
+      .number("limite", balance.limit_cents)
+      .number("saldo", balance.balance_cents)
+      .end();
   return out;
 }
 
 std::string statement_json(const ledger::Statement& statement) {
   std::string out;
   out.reserve(256 + statement.entries.size() * 128);
-  out.append("{\"saldo\":{\"total\":");
-  append_int(&out, statement.balance_cents);
-  out.append(",\"data_extrato\":");
-  append_json_string(&out, statement.taken_at);
-  out.append(",\"limite\":");
-  append_int(&out, statement.limit_cents);
-  out.append("},\"ultimas_transacoes\":[");
+  JsonObject answer(&out);
+  answer.object("saldo")
+      .number("total", statement.balance_cents)
+      .string("data_extrato", statement.taken_at)
+      .number("limite", statement.limit_cents)
+      .end();
+  answer.key("ultimas_transacoes");
+  out.push_back('[');
   bool first = true;
   for (const ledger::Entry& entry : statement.entries) {
     if (!first) out.push_back(',');
     first = false;
-    out.append("{\"valor\":");
-    append_int(&out, entry.amount_cents);
-    out.append(entry.kind == ledger::Kind::credit ? ",\"tipo\":\"c\"" : ",\"tipo\":\"d\"");
-    out.append(",\"descricao\":");
-    append_json_string(&out, entry.description);
-    out.append(",\"realizada_em\":");
-    append_json_string(&out, entry.created_at);
-    out.push_back('}');
+    JsonObject(&out)
+        .number("valor", entry.amount_cents)
+        .raw("tipo", entry.kind == ledger::Kind::credit ? "\"c\"" : "\"d\"")
+        .string("descricao", entry.description)
+        .string("realizada_em", entry.created_at)
+        .end();
   }
-  out.append("]}");
+  out.push_back(']');
+  answer.end();
   return out;
 }
 
 std::string error_json(std::string_view message) {
-  std::string out = "{\"error\":";
-  append_json_string(&out, message);
-  out.push_back('}');
+  std::string out;
+  JsonObject(&out).string("error", message).end();
   return out;
 }
 

@@ -1,10 +1,11 @@
 // The JSON bodies crebito sends (docs/API.md). Pure functions; thread-safe.
-// Strings are escaped per RFC 8259: '"', '\\' and control characters; other UTF-8 passes through.
+// Written with http/json_object.h, which escapes strings.
 #pragma once
 
 #include <string>
 #include <string_view>
 
+#include "http/json_object.h"
 #include "ledger/ledger.h"
 
 namespace http {
@@ -17,8 +18,5 @@ std::string statement_json(const ledger::Statement& statement);
 
 // {"error":"message"}
 std::string error_json(std::string_view message);
-
-// Appends text as a quoted, escaped JSON string.
-void append_json_string(std::string* out, std::string_view text);
 
 }  // namespace http

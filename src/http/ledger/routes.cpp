@@ -2,22 +2,16 @@
 
 #include "http/ledger/answers.h"
 #include "http/ledger/request_body.h"
+#include "http/reply.h"
 #include "metrics/registry.h"
 
 namespace http {
 namespace {
 
-constexpr const char* json_type = "application/json";
-
-void reply(httplib::Response& res, int status, std::string body) {
-  res.status = status;
-  res.set_content(std::move(body), json_type);
-}
-
 void reply_error(httplib::Response& res, ledger::Outcome outcome, std::string_view message) {
   if (outcome == ledger::Outcome::unavailable) metrics::count(metrics::StoreEvent::answered_503);
   if (outcome == ledger::Outcome::unknown) metrics::count(metrics::StoreEvent::answered_504);
-  reply(res, status_for(outcome), error_json(message));
+  reply_json_error(res, status_for(outcome), message);
 }
 
 void post_transaction(ledger::Ledger& ledger, const httplib::Request& req, httplib::Response& res) {
@@ -38,7 +32,7 @@ void post_transaction(ledger::Ledger& ledger, const httplib::Request& req, httpl
                            ? "refused: the limit would be broken"
                            : "database unavailable, nothing was written");
   }
-  reply(res, 200, balance_json(balance));
+  reply_json(res, 200, balance_json(balance));
 }
 
 void get_statement(ledger::Ledger& ledger, const httplib::Request& req, httplib::Response& res) {
@@ -49,13 +43,13 @@ void get_statement(ledger::Ledger& ledger, const httplib::Request& req, httplib:
   ledger::Statement statement;
   const ledger::Outcome outcome = ledger.statement(*account_id, &statement);
   if (outcome != ledger::Outcome::ok) return reply_error(res, outcome, "database unavailable");
-  reply(res, 200, statement_json(statement));
+  reply_json(res, 200, statement_json(statement));
 }
 
 void get_health(ledger::Ledger& ledger, httplib::Response& res) {
   const ledger::Outcome outcome = ledger.health();
   if (outcome != ledger::Outcome::ok) return reply_error(res, outcome, "database unavailable");
-  reply(res, 200, R"({"status":"ok"})");
+  reply_json(res, 200, R"({"status":"ok"})");
 }
 
 }  // namespace

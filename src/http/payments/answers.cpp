@@ -1,64 +1,50 @@
 #include "http/payments/answers.h"
 
-#include "http/ledger/answers.h"
+#include "clock.h"
+#include "http/json_object.h"
 #include "payments/amount.h"
-#include "payments/timestamp.h"
 
 namespace http {
 namespace {
 
-void append_field(std::string* out, const char* key, int64_t value) {
-  out->push_back('"');
-  out->append(key);
-  out->append("\":");
-  out->append(std::to_string(value));
-}
-
-void append_totals(std::string* out, const payments::Totals& totals) {
-  out->append("{\"totalRequests\":");
-  out->append(std::to_string(totals.requests));
-  out->append(",\"totalAmount\":");
-  out->append(payments::format_amount_cents(totals.amount_cents));
-  out->push_back('}');
+void append_totals(JsonObject* object, std::string_view key, const payments::Totals& totals) {
+  object->object(key)
+      .number("totalRequests", totals.requests)
+      .raw("totalAmount", payments::format_amount_cents(totals.amount_cents))
+      .end();
 }
 
 }  // namespace
 
 std::string summary_json(const payments::Summary& summary) {
-  std::string out = "{\"default\":";
-  append_totals(&out, summary.default_totals);
-  out.append(",\"fallback\":");
-  append_totals(&out, summary.fallback_totals);
-  out.push_back('}');
+  std::string out;
+  JsonObject answer(&out);
+  append_totals(&answer, "default", summary.default_totals);
+  append_totals(&answer, "fallback", summary.fallback_totals);
+  answer.end();
   return out;
 }
 
 std::string consistency_json(const payments::Consistency& c) {
-  std::string out = "{";
-  append_field(&out, "accepted", c.accepted);
-  out.push_back(',');
-  append_field(&out, "inFlight", c.in_flight);
-  out.append(",\"oldestUnsettledAcceptedAt\":");
+  std::string out;
+  JsonObject answer(&out);
+  answer.number("accepted", c.accepted).number("inFlight", c.in_flight);
   if (c.oldest_unsettled_accepted_ms > 0) {
-    append_json_string(&out, payments::format_ms(c.oldest_unsettled_accepted_ms));
+    answer.string("oldestUnsettledAcceptedAt",
+                  clocks::format_iso(c.oldest_unsettled_accepted_ms, clocks::Precision::ms));
   } else {
-    out.append("null");
+    answer.raw("oldestUnsettledAcceptedAt", "null");
   }
-  out.push_back(',');
-  append_field(&out, "oldestUnsettledAgeMs", c.oldest_unsettled_age_ms);
-  out.push_back(',');
-  append_field(&out, "pinned", c.pinned);
-  out.push_back(',');
-  append_field(&out, "queued", c.queued);
-  out.push_back(',');
-  append_field(&out, "retried", c.retried);
-  out.append(",\"settled\":{");
-  append_field(&out, "default", c.settled_default);
-  out.push_back(',');
-  append_field(&out, "fallback", c.settled_fallback);
-  out.append("},");
-  append_field(&out, "unsettled", c.queued + c.in_flight);
-  out.push_back('}');
+  answer.number("oldestUnsettledAgeMs", c.oldest_unsettled_age_ms)
+      .number("pinned", c.pinned)
+      .number("queued", c.queued)
+      .number("retried", c.retried)
+      .object("settled")
+      .number("default", c.settled_default)
+      .number("fallback", c.settled_fallback)
+      .end()
+      .number("unsettled", c.queued + c.in_flight)
+      .end();
   return out;
 }
 

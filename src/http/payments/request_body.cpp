@@ -2,9 +2,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "clock.h"
 #include "payments/amount.h"
 #include "payments/payments.h"
-#include "payments/timestamp.h"
 
 namespace http {
 namespace {
@@ -76,9 +76,9 @@ class PaymentBodyReader : public nlohmann::json_sax<nlohmann::json> {
 };
 
 // A missing bound keeps *value (an open end); an unparsable one is refused.
-bool read_bound(std::optional<std::string_view> text, payments::Bound bound, int64_t* value) {
+bool read_bound(std::optional<std::string_view> text, clocks::Bound bound, int64_t* value) {
   if (!text) return true;
-  const std::optional<int64_t> parsed = payments::parse_timestamp_ms(*text, bound);
+  const std::optional<int64_t> parsed = clocks::parse_iso_ms(*text, bound);
   if (!parsed) return false;
   *value = *parsed;
   return true;
@@ -99,8 +99,8 @@ std::optional<PaymentRequest> parse_payment_body(std::string_view body) {
 std::optional<SummaryRange> parse_summary_range(std::optional<std::string_view> from,
                                                 std::optional<std::string_view> to) {
   SummaryRange range;
-  if (!read_bound(from, payments::Bound::from, &range.from_ms) ||
-      !read_bound(to, payments::Bound::to, &range.to_ms)) {
+  if (!read_bound(from, clocks::Bound::from, &range.from_ms) ||
+      !read_bound(to, clocks::Bound::to, &range.to_ms)) {
     return std::nullopt;
   }
   return range;

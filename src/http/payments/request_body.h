@@ -27,7 +27,7 @@ struct SummaryRange {
   int64_t to_ms = std::numeric_limits<int64_t>::max();
 };
 
-// The `from` and `to` query parameters as ISO-8601 UTC times (payments/timestamp.h). A missing one
+// The `from` and `to` query parameters as ISO-8601 UTC times (clock.h). A missing one
 // (nullopt) leaves that end open; nullopt when either is present but unparsable (the caller
 // answers 400).
 std::optional<SummaryRange> parse_summary_range(std::optional<std::string_view> from,

@@ -3,22 +3,17 @@
 #include "http/ledger/answers.h"
 #include "http/payments/answers.h"
 #include "http/payments/request_body.h"
+#include "http/reply.h"
 #include "metrics/registry.h"
 
 namespace http {
 namespace {
 
-constexpr const char* json_type = "application/json";
 constexpr const char* unavailable_message = "database unavailable, try again";
-
-void reply(httplib::Response& res, int status, std::string body) {
-  res.status = status;
-  res.set_content(std::move(body), json_type);
-}
 
 void reply_error(httplib::Response& res, payments::Outcome outcome, std::string_view message) {
   if (outcome == payments::Outcome::unavailable) metrics::count(metrics::StoreEvent::answered_503);
-  reply(res, status_for(outcome), error_json(message));
+  reply_json_error(res, status_for(outcome), message);
 }
 
 // The first query parameter of that name (as Request::get_param_value), or nullopt when none.
@@ -52,20 +47,20 @@ void get_summary(payments::Payments& payments, const httplib::Request& req,
   payments::Summary summary;
   const payments::Outcome outcome = payments.summary(range->from_ms, range->to_ms, &summary);
   if (outcome != payments::Outcome::ok) return reply_error(res, outcome, unavailable_message);
-  reply(res, 200, summary_json(summary));
+  reply_json(res, 200, summary_json(summary));
 }
 
 void post_purge(payments::Payments& payments, httplib::Response& res) {
   const payments::Outcome outcome = payments.purge();
   if (outcome != payments::Outcome::ok) return reply_error(res, outcome, unavailable_message);
-  reply(res, 200, purged_json());
+  reply_json(res, 200, purged_json());
 }
 
 void get_consistency(payments::Payments& payments, httplib::Response& res) {
   payments::Consistency consistency;
   const payments::Outcome outcome = payments.consistency(&consistency);
   if (outcome != payments::Outcome::ok) return reply_error(res, outcome, unavailable_message);
-  reply(res, 200, consistency_json(consistency));
+  reply_json(res, 200, consistency_json(consistency));
 }
 
 }  // namespace

@@ -1,9 +1,9 @@
 #include "store/postgres/payments_store.h"
 
-#include <chrono>
 #include <random>
 
 #include "check.h"
+#include "clock.h"
 #include "crebito_limits.h"
 #include "store/location.h"
 
@@ -13,11 +13,6 @@ namespace {
 using pg::Params;
 using pg::Prepared;
 using pg::Result;
-
-int64_t monotonic_us() {
-  using namespace std::chrono;
-  return duration_cast<microseconds>(steady_clock::now().time_since_epoch()).count();
-}
 
 constexpr const char* insert_name = "payments_insert";
 constexpr const char* any_due_name = "payments_any_due";
@@ -123,7 +118,7 @@ PostgresPaymentsConnection::PostgresPaymentsConnection(std::unique_ptr<pg::Conne
                                                        FaultLog* fault_log)
     : connection_(std::move(connection)), fault_log_(fault_log) {
   std::random_device seed;
-  token_state_ = (uint64_t{seed()} << 32) ^ seed() ^ static_cast<uint64_t>(monotonic_us());
+  token_state_ = (uint64_t{seed()} << 32) ^ seed() ^ static_cast<uint64_t>(clocks::steady_us());
 }
 
 PostgresPaymentsConnection::~PostgresPaymentsConnection() = default;

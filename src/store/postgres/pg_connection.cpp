@@ -4,20 +4,15 @@
 #include <poll.h>
 
 #include <charconv>
-#include <chrono>
 #include <cstring>
 
 #include "check.h"
+#include "clock.h"
 #include "crebito_limits.h"
 #include "metrics/registry.h"
 
 namespace store::pg {
 namespace {
-
-int64_t monotonic_us() {
-  using namespace std::chrono;
-  return duration_cast<microseconds>(steady_clock::now().time_since_epoch()).count();
-}
 
 // libpq's messages end with a newline; the log adds its own.
 std::string trimmed(const char* message) {
@@ -159,7 +154,7 @@ Status Connection::connect() {
   conn_ = nullptr;
   lost_ = false;
   backend_pid_ = 0;
-  next_connect_us_ = monotonic_us() + int64_t{limits::pg_reconnect_interval_ms} * 1000;
+  next_connect_us_ = clocks::steady_us() + int64_t{limits::pg_reconnect_interval_ms} * 1000;
   // Ours first: the URI's own settings, expanded from dbname, override them.
   const std::string timeout = std::to_string(limits::pg_connect_timeout_s);
   const std::string user_timeout = std::to_string(limits::pg_tcp_user_timeout_ms);
@@ -220,7 +215,7 @@ Status Connection::ensure_open() {
   if (!broken()) return Status::ok;
   // Invariant 4: the transaction's earlier statements are gone with the session.
   if (in_transaction_) return fail(Failure::lost, "PostgreSQL: connection lost in a transaction");
-  if (monotonic_us() < next_connect_us_) {
+  if (clocks::steady_us() < next_connect_us_) {
     // The last attempt failed moments ago; its message still says why.
     last_failure_ = Failure::lost;
     return {Status::unavailable, last_error_};

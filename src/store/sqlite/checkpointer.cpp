@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdio>
 
+#include "clock.h"
 #include "crebito_limits.h"
 #include "store/sqlite/writer_lock.h"
 
@@ -23,11 +24,6 @@ Progress checkpoint(Database& db) {
   const int rc = sqlite3_wal_checkpoint_v2(db.handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
                                            &progress.wal_frames, &progress.copied_frames);
   return rc == SQLITE_OK ? progress : Progress{};
-}
-
-int64_t monotonic_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
 }
 
 }  // namespace
@@ -73,7 +69,7 @@ std::unique_ptr<Checkpointer> Checkpointer::start(const std::string& db_path, st
 // connection is replaced, at most once per limits::store_reopen_interval_ms, as the pools do.
 void Checkpointer::follow_moved_file(State* state) {
   if (!state->db->file_moved()) return;
-  const int64_t now = monotonic_ms();
+  const int64_t now = clocks::steady_ms();
   if (now < state->next_reopen_ms) return;
   state->next_reopen_ms = now + limits::store_reopen_interval_ms;
   std::string error;

@@ -8,16 +8,12 @@
 #include <thread>
 
 #include "check.h"
+#include "clock.h"
 #include "crebito_limits.h"
 #include "store/sqlite/wal_vfs.h"
 
 namespace store {
 namespace {
-
-int64_t monotonic_us() {
-  using namespace std::chrono;
-  return duration_cast<microseconds>(steady_clock::now().time_since_epoch()).count();
-}
 
 // Invariant 3: the one PRAGMA set.
 std::string pragmas_sql(int cache_kib) {
@@ -78,7 +74,7 @@ void Database::serve() { sqlite3_busy_handler(db_.getHandle(), &Database::on_bus
 // SQLite calls this while another connection holds the lock we need. Returning non-zero retries.
 int Database::on_busy(void* self, int attempts) {
   auto* database = static_cast<Database*>(self);
-  const int64_t now = monotonic_us();
+  const int64_t now = clocks::steady_us();
   if (attempts == 0) database->busy_since_us_ = now;
   if (now - database->busy_since_us_ >= int64_t{database->options_.busy_timeout_ms} * 1000) {
     return 0;

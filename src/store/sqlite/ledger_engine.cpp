@@ -1,9 +1,9 @@
 #include "store/sqlite/ledger_engine.h"
 
 #include <algorithm>
-#include <chrono>
 
 #include "check.h"
+#include "clock.h"
 #include "crebito_limits.h"
 
 namespace store {
@@ -54,9 +54,7 @@ C* SqliteConnectionPool<C>::refresh(C* connection) {
 
 template <class C>
 C* SqliteConnectionPool<C>::reopen(C* connection) {
-  using namespace std::chrono;
-  const int64_t now_us =
-      duration_cast<microseconds>(steady_clock::now().time_since_epoch()).count();
+  const int64_t now_us = clocks::steady_us();
   int64_t next_us = next_reopen_us_.load();
   if (now_us < next_us || !next_reopen_us_.compare_exchange_strong(
                               next_us, now_us + int64_t{limits::store_reopen_interval_ms} * 1000)) {

@@ -3,20 +3,15 @@
 #include <SQLiteCpp/Transaction.h>
 #include <sqlite3.h>
 
-#include <chrono>
 #include <random>
 
 #include "check.h"
+#include "clock.h"
 #include "crebito_limits.h"
 #include "store/sqlite/ledger_engine.h"
 
 namespace store {
 namespace {
-
-int64_t monotonic_us() {
-  using namespace std::chrono;
-  return duration_cast<microseconds>(steady_clock::now().time_since_epoch()).count();
-}
 
 constexpr const char* insert_sql =
     "INSERT INTO payments (correlation_id, amount_cents, due_ms, accepted_ms) "
@@ -95,7 +90,7 @@ SqlitePaymentsConnection::SqlitePaymentsConnection(const Options& options, Write
       read_health_(db_.sqlite(), read_health_sql),
       write_health_(db_.sqlite(), write_health_sql) {
   std::random_device seed;
-  token_state_ = (uint64_t{seed()} << 32) ^ seed() ^ static_cast<uint64_t>(monotonic_us());
+  token_state_ = (uint64_t{seed()} << 32) ^ seed() ^ static_cast<uint64_t>(clocks::steady_us());
   db_.serve();
 }
 

@@ -58,50 +58,56 @@ ino_t inode_of(const std::string& path) {
 
 bool exists(const std::string& path) { return inode_of(path) != 0; }
 
+// A socket path in a directory of its own.
+struct SocketPath {
+  TempDir dir;
+  const std::string path = dir.file("api.sock");
+};
+
+// A UnixSocket that has claimed `path` and listens on it, through the protocol.
+struct Served {
+  explicit Served(const std::string& path, int wait_ms = claim_wait_ms) : socket(path, wait_ms) {
+    std::string error;
+    REQUIRE(socket.claim(&error));
+    fd = socket.bind_and_listen(&error);
+    REQUIRE(fd >= 0);
+  }
+  http::UnixSocket socket;
+  int fd = -1;
+};
+
 }  // namespace
 
 TEST_CASE("a free path is claimed, served with mode 0666, and removed at release",
           "[unix_socket]") {
-  TempDir dir;
-  const std::string path = dir.file("api.sock");
-  std::string error;
-  http::UnixSocket socket(path, claim_wait_ms);
-  REQUIRE(socket.claim(&error));
-  const int fd = socket.bind_and_listen(&error);
-  REQUIRE(fd >= 0);
+  const SocketPath at;
+  const std::string& path = at.path;
+  Served served(path);
   CHECK(connects(path));
   struct stat status {};
   REQUIRE(::stat(path.c_str(), &status) == 0);
   CHECK((status.st_mode & 0777) == 0666);
-  ::close(fd);
-  socket.release();
+  ::close(served.fd);
+  served.socket.release();
   CHECK_FALSE(exists(path));
   CHECK(exists(path + ".lock"));  // Never removed (see the header).
 }
 
 TEST_CASE("a socket nobody listens on is removed and the path taken", "[unix_socket]") {
-  TempDir dir;
-  const std::string path = dir.file("api.sock");
-  ::close(bind_plain(path, /*listening=*/false));  // What kill -9 leaves behind.
-  std::string error;
-  http::UnixSocket socket(path, claim_wait_ms);
-  REQUIRE(socket.claim(&error));
-  const int fd = socket.bind_and_listen(&error);
-  REQUIRE(fd >= 0);
-  CHECK(connects(path));
-  ::close(fd);
+  const SocketPath at;
+  ::close(bind_plain(at.path, /*listening=*/false));  // What kill -9 leaves behind.
+  Served served(at.path);
+  CHECK(connects(at.path));
+  ::close(served.fd);
 }
 
 TEST_CASE("a path held by a running owner is refused at once and left alone", "[unix_socket]") {
-  TempDir dir;
-  const std::string path = dir.file("api.sock");
-  std::string error;
-  http::UnixSocket owner(path, claim_wait_ms);
-  REQUIRE(owner.claim(&error));
-  const int fd = owner.bind_and_listen(&error);
-  REQUIRE(fd >= 0);
+  const SocketPath at;
+  const std::string& path = at.path;
+  Served owner(path);
   const ino_t inode = inode_of(path);
 
+  std::string error;
   http::UnixSocket second(path, 60'000);  // Refused on the lock, not after this wait.
   const auto started = Clock::now();
   CHECK_FALSE(second.claim(&error));
@@ -111,13 +117,13 @@ TEST_CASE("a path held by a running owner is refused at once and left alone", "[
   second.release();
   CHECK(inode_of(path) == inode);
   CHECK(connects(path));
-  ::close(fd);
+  ::close(owner.fd);
 }
 
 TEST_CASE("a socket another program listens on is waited for, then refused and left alone",
           "[unix_socket]") {
-  TempDir dir;
-  const std::string path = dir.file("api.sock");
+  const SocketPath at;
+  const std::string& path = at.path;
   const int other = bind_plain(path, /*listening=*/true);
   std::string error;
   http::UnixSocket socket(path, claim_wait_ms);
@@ -131,8 +137,8 @@ TEST_CASE("a socket another program listens on is waited for, then refused and l
 }
 
 TEST_CASE("a path that is not a socket is refused and kept", "[unix_socket]") {
-  TempDir dir;
-  const std::string path = dir.file("api.sock");
+  const SocketPath at;
+  const std::string& path = at.path;
   std::ofstream(path) << "not a socket";
   std::string error;
   http::UnixSocket socket(path, claim_wait_ms);
@@ -151,26 +157,22 @@ TEST_CASE("a path longer than sun_path allows is refused", "[unix_socket]") {
 TEST_CASE(
     "a successor waits for an owner that left, whose release then leaves the new socket alone",
     "[unix_socket]") {
-  TempDir dir;
-  const std::string path = dir.file("api.sock");
-  std::string error;
-  http::UnixSocket owner(path, claim_wait_ms);
-  REQUIRE(owner.claim(&error));
-  const int owner_fd = owner.bind_and_listen(&error);
-  REQUIRE(owner_fd >= 0);
-  owner.leave();  // SIGTERM: draining, still accepting.
+  const SocketPath at;
+  const std::string& path = at.path;
+  Served owner(path);
+  owner.socket.leave();  // SIGTERM: draining, still accepting.
 
   http::UnixSocket successor(path, 10'000);
   std::string successor_error;
   auto claimed = std::async(std::launch::async, [&] { return successor.claim(&successor_error); });
   CHECK(claimed.wait_for(300ms) == std::future_status::timeout);  // The owner still accepts.
-  ::close(owner_fd);                                              // The drain ends.
+  ::close(owner.fd);                                              // The drain ends.
   REQUIRE(claimed.get());
   const int successor_fd = successor.bind_and_listen(&successor_error);
   REQUIRE(successor_fd >= 0);
   const ino_t successor_inode = inode_of(path);
 
-  owner.release();  // At the owner's exit.
+  owner.socket.release();  // At the owner's exit.
   CHECK(inode_of(path) == successor_inode);
   CHECK(connects(path));
   successor.release();
@@ -180,39 +182,30 @@ TEST_CASE(
 
 TEST_CASE("an owner that left removes its socket at release when no successor came",
           "[unix_socket]") {
-  TempDir dir;
-  const std::string path = dir.file("api.sock");
-  std::string error;
-  http::UnixSocket owner(path, claim_wait_ms);
-  REQUIRE(owner.claim(&error));
-  const int fd = owner.bind_and_listen(&error);
-  REQUIRE(fd >= 0);
-  owner.leave();
-  ::close(fd);
-  owner.release();
-  CHECK_FALSE(exists(path));
+  const SocketPath at;
+  Served owner(at.path);
+  owner.socket.leave();
+  ::close(owner.fd);
+  owner.socket.release();
+  CHECK_FALSE(exists(at.path));
 }
 
 TEST_CASE("release leaves a path that is no longer the socket it bound", "[unix_socket]") {
-  TempDir dir;
-  const std::string path = dir.file("api.sock");
-  std::string error;
-  http::UnixSocket owner(path, claim_wait_ms);
-  REQUIRE(owner.claim(&error));
-  const int fd = owner.bind_and_listen(&error);
-  REQUIRE(fd >= 0);
-  ::close(fd);
+  const SocketPath at;
+  const std::string& path = at.path;
+  Served owner(path);
+  ::close(owner.fd);
   // Someone outside the protocol replaced it.
   REQUIRE(::unlink(path.c_str()) == 0);
   const int other = bind_plain(path, /*listening=*/true);
-  owner.release();
+  owner.socket.release();
   CHECK(connects(path));
   ::close(other);
 }
 
 TEST_CASE("leave() makes a waiting claim give up", "[unix_socket]") {
-  TempDir dir;
-  const std::string path = dir.file("api.sock");
+  const SocketPath at;
+  const std::string& path = at.path;
   const int other = bind_plain(path, /*listening=*/true);
   std::string error;
   http::UnixSocket socket(path, 60'000);

@@ -7,18 +7,20 @@
 #include <catch2/catch.hpp>
 #include <future>
 #include <thread>
+#include <utility>
 
+#include "clock.h"
 #include "crebito_limits.h"
 #include "payments/forwarder.h"
-#include "payments/timestamp.h"
 #include "payments_fixture.h"
 
 using payments::Processor;
 using payments_fixture::id_of;
 using payments_fixture::QueueFile;
-using payments_fixture::wait_until;
 
 namespace {
+
+using InFlightQueued = std::pair<int64_t, int64_t>;
 
 constexpr int timeout_ms = 1000;
 
@@ -35,7 +37,7 @@ class DispatcherFixture {
   DispatcherFixture() { dispatcher.start(); }
 
   void accept(int n) {
-    REQUIRE(file.connect()->accept(id_of(n), 100 * n, payments::now_ms()) == store::Status::ok);
+    REQUIRE(file.connect()->accept(id_of(n), 100 * n, clocks::wall_ms()) == store::Status::ok);
     dispatcher.wake();
   }
   // Waits in take() like an idle worker; nullopt when no job came within the limit.
@@ -57,13 +59,18 @@ class DispatcherFixture {
   }
   // What a worker reports after the processor answered 200.
   void settled(const store::PaymentJob& job) {
-    dispatcher.ended({job, true, false, *job.processor, job.requested_at_ms, payments::now_ms()});
+    dispatcher.ended({job, true, false, *job.processor, job.requested_at_ms, clocks::wall_ms()});
   }
   // Reports `job` settled and waits until the queue counts `settled_on_default` settled on the
   // default processor.
   void settle_and_wait(const store::PaymentJob& job, int64_t settled_on_default) {
     settled(job);
     REQUIRE(wait_until([&] { return file.counts().settled[0] == settled_on_default; }));
+  }
+  // The queue's payments in flight and queued, in that order.
+  InFlightQueued in_flight_queued() {
+    const store::QueueCounts counts = file.counts();
+    return {counts.in_flight, counts.queued};
   }
 };
 
@@ -73,7 +80,7 @@ TEST_CASE_METHOD(DispatcherFixture,
                  "dispatcher: an accepted payment is leased to the idle worker, sent to a "
                  "processor",
                  "[unit][payments][dispatcher]") {
-  const int64_t before = payments::now_ms();
+  const int64_t before = clocks::wall_ms();
   const store::PaymentJob job = accept_and_take(1);
   CHECK(job.correlation_id == id_of(1));
   CHECK(job.amount_cents == 100);
@@ -82,9 +89,7 @@ TEST_CASE_METHOD(DispatcherFixture,
   CHECK(job.requested_at_ms >= before);
   CHECK(job.attempts == 1);
   CHECK_FALSE(job.pinned);
-  const store::QueueCounts counts = file.counts();
-  CHECK(counts.in_flight == 1);
-  CHECK(counts.queued == 0);
+  CHECK(in_flight_queued() == InFlightQueued{1, 0});
 }
 
 TEST_CASE_METHOD(DispatcherFixture,
@@ -93,9 +98,7 @@ TEST_CASE_METHOD(DispatcherFixture,
   for (int n = 1; n <= 3; ++n) accept(n);
   REQUIRE(take());
   // The only worker is busy now: later rounds claim nothing.
-  const store::QueueCounts counts = file.counts();
-  CHECK(counts.in_flight == 1);
-  CHECK(counts.queued == 2);
+  CHECK(in_flight_queued() == InFlightQueued{1, 2});
 }
 
 TEST_CASE_METHOD(DispatcherFixture,
@@ -127,8 +130,8 @@ TEST_CASE_METHOD(DispatcherFixture,
                  "dispatcher: a payment whose lease expired comes back pinned to that call",
                  "[unit][payments][dispatcher]") {
   // Another instance leases it for 100 ms, sends it to the fallback, and dies.
-  REQUIRE(file.connect()->accept(id_of(1), 100, payments::now_ms()) == store::Status::ok);
-  const int64_t sent_at = payments::now_ms();
+  REQUIRE(file.connect()->accept(id_of(1), 100, clocks::wall_ms()) == store::Status::ok);
+  const int64_t sent_at = clocks::wall_ms();
   store::PaymentJob lost;
   const auto to_fallback = [sent_at](store::PaymentJob* job) {
     job->processor = Processor::fallback;
@@ -145,7 +148,7 @@ TEST_CASE_METHOD(DispatcherFixture,
   CHECK(job->requested_at_ms == sent_at);
   CHECK(job->attempts == 2);
   CHECK(job->lease_token != lost.lease_token);
-  CHECK(payments::now_ms() >= sent_at + 100);
+  CHECK(clocks::wall_ms() >= sent_at + 100);
 }
 
 TEST_CASE_METHOD(DispatcherFixture,
@@ -168,7 +171,7 @@ TEST_CASE_METHOD(DispatcherFixture,
                  "dispatcher: while neither processor is within the call budget, payments wait "
                  "queued and are sent with a fresh requestedAt once one is",
                  "[unit][payments][dispatcher]") {
-  const int64_t t = payments::now_ms();
+  const int64_t t = clocks::wall_ms();
   REQUIRE(file.connect()->write_health(Processor::default_processor,
                                        {false, limits::processor_call_budget_ms, t}) ==
           store::Status::ok);
@@ -179,7 +182,7 @@ TEST_CASE_METHOD(DispatcherFixture,
   CHECK(counts.queued == 1);
   CHECK(counts.in_flight == 0);
 
-  const int64_t fast_at = payments::now_ms();
+  const int64_t fast_at = clocks::wall_ms();
   REQUIRE(file.connect()->write_health(Processor::fallback, {false, 5, fast_at}) ==
           store::Status::ok);
   const auto job = take();

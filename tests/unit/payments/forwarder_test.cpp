@@ -5,14 +5,13 @@
 
 #include <catch2/catch.hpp>
 
-#include "payments/timestamp.h"
+#include "clock.h"
 #include "payments_fixture.h"
 #include "support/processor_books.h"
 #include "support/processor_sim.h"
 
 using payments_fixture::id_of;
 using payments_fixture::QueueFile;
-using payments_fixture::wait_until;
 
 namespace {
 
@@ -28,7 +27,7 @@ struct Setup {
   Setup() { forwarder.start(); }
   void accept(int first, int count) {
     for (int n = first; n < first + count; ++n) {
-      REQUIRE(accepts->accept(id_of(n), 100 + n, payments::now_ms()) == store::Status::ok);
+      REQUIRE(accepts->accept(id_of(n), 100 + n, clocks::wall_ms()) == store::Status::ok);
       forwarder.wake();
     }
   }

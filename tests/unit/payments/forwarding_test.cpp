@@ -17,22 +17,25 @@ constexpr int64_t sent_at_ms = 1'752'582'896'000;
 const Attempt fresh{Processor::default_processor, sent_at_ms, false, 0};
 const Attempt pinned_repeat{Processor::fallback, sent_at_ms, true, 3};
 
+// Whether `next` keeps the payment where it was sent: on `processor`, with the same requestedAt.
+bool kept_on(const payments::Transition& next, Processor processor) {
+  return next.processor == processor && next.requested_at_ms == sent_at_ms;
+}
+
 }  // namespace
 
 TEST_CASE("200 settles on the processor that answered, with the requestedAt it was sent",
           "[unit][payments][forwarding]") {
   const auto next = payments::next_after(fresh, AttemptOutcome::recorded);
   CHECK(next.settled);
-  CHECK(next.processor == Processor::default_processor);
-  CHECK(next.requested_at_ms == sent_at_ms);
+  CHECK(kept_on(next, Processor::default_processor));
 }
 
 TEST_CASE("422 means already recorded there: settles on that processor once",
           "[unit][payments][forwarding]") {
   const auto next = payments::next_after(pinned_repeat, AttemptOutcome::duplicate);
   CHECK(next.settled);
-  CHECK(next.processor == Processor::fallback);
-  CHECK(next.requested_at_ms == sent_at_ms);
+  CHECK(kept_on(next, Processor::fallback));
 }
 
 TEST_CASE("500, 429 and a refused connection retry unpinned: the next attempt may go elsewhere",
@@ -52,8 +55,7 @@ TEST_CASE("a timeout or reset after sending pins the payment to that processor a
   const auto next = payments::next_after(fresh, AttemptOutcome::unknown);
   CHECK_FALSE(next.settled);
   CHECK(next.pinned);
-  CHECK(next.processor == Processor::default_processor);
-  CHECK(next.requested_at_ms == sent_at_ms);
+  CHECK(kept_on(next, Processor::default_processor));
 }
 
 TEST_CASE("an expired lease counts as an unknown outcome: pinned where the dead worker sent it",
@@ -61,8 +63,7 @@ TEST_CASE("an expired lease counts as an unknown outcome: pinned where the dead 
   const Attempt in_flight{Processor::fallback, sent_at_ms, false, 1};
   const auto next = payments::next_after(in_flight, AttemptOutcome::lease_expired);
   CHECK(next.pinned);
-  CHECK(next.processor == Processor::fallback);
-  CHECK(next.requested_at_ms == sent_at_ms);
+  CHECK(kept_on(next, Processor::fallback));
 }
 
 TEST_CASE("a pinned payment stays pinned through 500, 429, refused and timeouts",
@@ -73,8 +74,7 @@ TEST_CASE("a pinned payment stays pinned through 500, 429, refused and timeouts"
     const auto next = payments::next_after(pinned_repeat, outcome);
     CHECK_FALSE(next.settled);
     CHECK(next.pinned);
-    CHECK(next.processor == Processor::fallback);
-    CHECK(next.requested_at_ms == sent_at_ms);
+    CHECK(kept_on(next, Processor::fallback));
   }
 }
 

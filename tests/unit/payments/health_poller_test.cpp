@@ -5,13 +5,12 @@
 
 #include <catch2/catch.hpp>
 
-#include "payments/timestamp.h"
+#include "clock.h"
 #include "payments_fixture.h"
 #include "support/processor_sim.h"
 
 using payments::HealthPoller;
 using payments_fixture::QueueFile;
-using payments_fixture::wait_until;
 
 namespace {
 
@@ -41,7 +40,7 @@ TEST_CASE("health poller: stores each processor's answer while its instance is a
   CHECK(poller.poll() == 0);
   CHECK(stored(file)[0].checked_ms == 0);
 
-  const int64_t before = payments::now_ms();
+  const int64_t before = clocks::wall_ms();
   poller.note_activity(before);
   CHECK(poller.poll() == 2);
   const auto rows = stored(file);
@@ -62,8 +61,8 @@ TEST_CASE("health poller: one instance at a time holds the lease and polls",
                  "instance-a");
   HealthPoller b(file.store.get(), processors.default_sim.url(), processors.fallback_sim.url(),
                  "instance-b");
-  a.note_activity(payments::now_ms());
-  b.note_activity(payments::now_ms());
+  a.note_activity(clocks::wall_ms());
+  b.note_activity(clocks::wall_ms());
   CHECK(a.poll() == 2);
   // Make the answers stale: b would poll them, but a holds the lease.
   store::HealthRow old{false, 0, 1};
@@ -88,8 +87,8 @@ TEST_CASE("health poller: an answer it cannot read keeps the last one, with the 
   REQUIRE(file.connect()->write_health(store::Processor::default_processor, last) ==
           store::Status::ok);
   HealthPoller poller(file.store.get(), gone_url, fallback_sim.url(), payments::health_owner());
-  poller.note_activity(payments::now_ms());
-  const int64_t before = payments::now_ms();
+  poller.note_activity(clocks::wall_ms());
+  const int64_t before = clocks::wall_ms();
   CHECK(poller.poll() == 2);
   const auto rows = stored(file);
   CHECK(rows[0].failing);  // Not turned into "healthy" by a processor that did not answer.
@@ -102,7 +101,7 @@ TEST_CASE("health poller: started, it polls on its own until stop()", "[unit][pa
   Processors processors;
   HealthPoller poller(file.store.get(), processors.default_sim.url(), processors.fallback_sim.url(),
                       payments::health_owner());
-  poller.note_activity(payments::now_ms());
+  poller.note_activity(clocks::wall_ms());
   poller.start();
   REQUIRE(wait_until([&] { return stored(file)[1].checked_ms > 0; }));
   CHECK(stored(file)[0].checked_ms > 0);
@@ -115,7 +114,7 @@ TEST_CASE("health poller: after its file was replaced, it stores the answers in 
   Processors processors;
   HealthPoller poller(file.store.get(), processors.default_sim.url(), processors.fallback_sim.url(),
                       payments::health_owner());
-  poller.note_activity(payments::now_ms());
+  poller.note_activity(clocks::wall_ms());
   REQUIRE(poller.poll() == 2);
   // The answers in the copy are old, so that the poller calls both processors again.
   const store::HealthRow old{false, 0, 1};
@@ -124,7 +123,7 @@ TEST_CASE("health poller: after its file was replaced, it stores the answers in 
   REQUIRE(file.connect()->write_health(store::Processor::fallback, old) == store::Status::ok);
   file.replace_by_copy();
 
-  const int64_t before = payments::now_ms();
+  const int64_t before = clocks::wall_ms();
   poller.note_activity(before);
   // The first pass finds the old file gone (its session answers unavailable); a later one runs on
   // the file in its place.

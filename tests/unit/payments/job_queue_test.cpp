@@ -11,7 +11,6 @@
 #include "payments_fixture.h"
 
 using payments::JobQueue;
-using payments_fixture::wait_until;
 
 namespace {
 

@@ -1,6 +1,6 @@
 // What the payments unit tests share: a fresh database file with the schema applied, the store
 // that lends sessions on it and single connections to it, distinct correlationIds, and waiting
-// for a condition with a deadline.
+// for a condition with a deadline (support/wait_until.h).
 #pragma once
 
 #include <SQLiteCpp/Database.h>
@@ -17,6 +17,7 @@
 #include "store/sqlite/payments_connection.h"
 #include "store/sqlite/schema.h"
 #include "support/temp_dir.h"
+#include "support/wait_until.h"
 
 namespace payments_fixture {
 
@@ -75,17 +76,6 @@ inline std::string id_of(int n) {
   char id[40];
   std::snprintf(id, sizeof id, "00000000-0000-4000-8000-%012x", n);
   return id;
-}
-
-// Polls `condition` until it holds (true) or `limit` passes (false).
-inline bool wait_until(const std::function<bool()>& condition,
-                       std::chrono::milliseconds limit = std::chrono::seconds(10)) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return true;
 }
 
 }  // namespace payments_fixture

@@ -10,28 +10,38 @@
 #include <vector>
 
 namespace payments_store_cases {
-namespace {
 
-constexpr store::Processor to_default = store::Processor::default_processor;
-constexpr store::Processor to_fallback = store::Processor::fallback;
-const std::string id_a = "4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b1";
-const std::string id_b = "4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b2";
-
-// A distinct correlationId per n.
 std::string id_of(int n) {
   char id[40];
   std::snprintf(id, sizeof id, "00000000-0000-4000-8000-%012x", n);
   return id;
 }
 
-// A decision that sends the attempt to `processor` at `now`.
-auto send_to(store::Processor processor, int64_t now) {
+std::function<void(store::PaymentJob*)> send_to(store::Processor processor, int64_t now) {
   return [processor, now](store::PaymentJob* job) {
     job->processor = processor;
     job->requested_at_ms = now;
     ++job->attempts;
   };
 }
+
+void every_call_unavailable(store::PaymentsSession& session) {
+  store::QueueCounts counts;
+  CHECK(session.counts(&counts) == store::Status::unavailable);
+  std::array<store::HealthRow, 2> health;
+  CHECK(session.read_health(&health) == store::Status::unavailable);
+  CHECK(session.take_lease("health", "a", 1000, 2000) == store::Status::unavailable);
+  store::PaymentJob job;
+  CHECK(session.claim(5000, 6000, send_to(store::Processor::default_processor, 5000), &job) ==
+        store::Status::unavailable);
+}
+
+namespace {
+
+constexpr store::Processor to_default = store::Processor::default_processor;
+constexpr store::Processor to_fallback = store::Processor::fallback;
+const std::string id_a = "4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b1";
+const std::string id_b = "4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b2";
 
 }  // namespace
 

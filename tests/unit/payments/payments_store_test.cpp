@@ -16,6 +16,7 @@
 #include "support/temp_dir.h"
 
 namespace cases = payments_store_cases;
+using payments_store_cases::id_of;
 
 namespace {
 
@@ -40,23 +41,12 @@ struct Queue {
   cases::Sessions sessions() { return {*one, *two}; }
 };
 
-// A distinct correlationId per n.
-std::string id_of(int n) {
-  char id[40];
-  std::snprintf(id, sizeof id, "00000000-0000-4000-8000-%012x", n);
-  return id;
-}
-
 // `claims` claims at now_ms, each settled when it succeeds.
 void claim_and_settle(store::SqlitePaymentsConnection& connection, int claims, int64_t now_ms) {
   for (int i = 0; i < claims; ++i) {
     store::PaymentJob job;
-    const auto decide = [now_ms](store::PaymentJob* j) {
-      j->processor = to_default;
-      j->requested_at_ms = now_ms;
-      ++j->attempts;
-    };
-    if (connection.claim(now_ms, now_ms + 1000, decide, &job) == store::Status::ok) {
+    if (connection.claim(now_ms, now_ms + 1000, cases::send_to(to_default, now_ms), &job) ==
+        store::Status::ok) {
       REQUIRE(connection.settle(job, to_default, now_ms, now_ms) == store::Status::ok);
     }
   }
@@ -74,54 +64,7 @@ store::SqlitePaymentsConnection::QueryCost claims_cost(Queue& q, int claims, int
 
 }  // namespace
 
-TEST_CASE("a correlationId is queued once", "[unit][payments][store]") {
-  Queue q;
-  cases::correlation_id_queued_once(q.sessions());
-}
-
-TEST_CASE("a leased payment is not claimed again until its lease expires",
-          "[unit][payments][store]") {
-  Queue q;
-  cases::leased_until_expiry(q.sessions());
-}
-
-TEST_CASE("a requeued payment waits for its due time", "[unit][payments][store]") {
-  Queue q;
-  cases::requeued_waits(q.sessions());
-}
-
-TEST_CASE("outcomes and claims in one transaction: each outcome written only under its lease",
-          "[unit][payments][store]") {
-  Queue q;
-  cases::outcomes_under_lease(q.sessions());
-}
-
-TEST_CASE("one claim leases up to as many due payments as asked, the most overdue first",
-          "[unit][payments][store]") {
-  Queue q;
-  cases::claims_most_overdue_first(q.sessions());
-}
-
-TEST_CASE("the summary counts settled payments with requestedAt inside both bounds",
-          "[unit][payments][store]") {
-  Queue q;
-  cases::summary_bounds(q.sessions());
-}
-
-TEST_CASE("the health lease is held by one owner until it expires", "[unit][payments][store]") {
-  Queue q;
-  cases::health_lease(q.sessions());
-}
-
-TEST_CASE("two sessions claiming at once never lease the same payment", "[unit][payments][store]") {
-  Queue q;
-  cases::concurrent_claims_never_share(q.sessions());
-}
-
-TEST_CASE("the processors' health rows are shared by every session", "[unit][payments][store]") {
-  Queue q;
-  cases::health_rows_round_trip(q.sessions());
-}
+PAYMENTS_STORE_CASES(Queue, "", "[unit][payments][store]")
 
 TEST_CASE("claims read the due-work index: no full scan, no sort, whatever the backlog",
           "[unit][payments][store]") {

@@ -15,11 +15,12 @@
 #include <functional>
 #include <thread>
 
-#include "payments/timestamp.h"
+#include "clock.h"
 #include "store/sqlite/ledger_engine.h"
 #include "store/sqlite/payments_connection.h"
 #include "store/sqlite/schema.h"
 #include "support/temp_dir.h"
+#include "support/wait_until.h"
 
 namespace {
 
@@ -54,21 +55,12 @@ struct Face {
       j->requested_at_ms = requested_at_ms;
       ++j->attempts;
     };
-    const int64_t now = payments::now_ms();
+    const int64_t now = clocks::wall_ms();
     while (connection->claim(now, now + 10'000, decide, &job) == store::Status::ok) {
       REQUIRE(connection->settle(job, processor, requested_at_ms, now) == store::Status::ok);
     }
   }
 };
-
-bool wait_until(const std::function<bool()>& condition) {
-  const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() >= end) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return true;
-}
 
 }  // namespace
 

@@ -4,9 +4,9 @@
 // processor, once, and settled for that processor; the summary agrees with the processors.
 #include <catch2/catch.hpp>
 
+#include "clock.h"
 #include "payments/forwarder.h"
 #include "payments/payments.h"
-#include "payments/timestamp.h"
 #include "payments_fixture.h"
 #include "store/postgres/payments_store.h"
 #include "support/pg_cluster.h"
@@ -14,7 +14,6 @@
 #include "support/processor_sim.h"
 
 using payments_fixture::id_of;
-using payments_fixture::wait_until;
 
 namespace {
 
@@ -70,7 +69,7 @@ TEST_CASE("two instances on one PostgreSQL forward every payment once, to one pr
   CHECK(consistency.settled_fallback == static_cast<int64_t>(books.on_fallback.size()));
 
   payments::Summary summary;
-  REQUIRE(two.face->summary(0, payments::now_ms() + 1000, &summary) == payments::Outcome::ok);
+  REQUIRE(two.face->summary(0, clocks::wall_ms() + 1000, &summary) == payments::Outcome::ok);
   CHECK(summary.default_totals.requests == static_cast<int64_t>(books.on_default.size()));
   CHECK(summary.fallback_totals.requests == static_cast<int64_t>(books.on_fallback.size()));
   int64_t cents = 0;

@@ -14,8 +14,10 @@
 #include "store/postgres/pg_connection.h"
 #include "store/postgres/schema.h"
 #include "support/pg_cluster.h"
+#include "support/wait_until.h"
 
 namespace cases = payments_store_cases;
+using payments_store_cases::send_to;
 
 namespace {
 
@@ -43,81 +45,9 @@ struct Queue {
   }
 };
 
-auto send_to(store::Processor processor, int64_t now) {
-  return [processor, now](store::PaymentJob* job) {
-    job->processor = processor;
-    job->requested_at_ms = now;
-    ++job->attempts;
-  };
-}
-
-// Polls `condition` until it holds (true) or ten seconds pass (false).
-bool wait_until(const std::function<bool()>& condition) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return true;
-}
-
 }  // namespace
 
-TEST_CASE("a correlationId is queued once (PostgreSQL)", "[postgresql][payments][store]") {
-  Queue q;
-  cases::correlation_id_queued_once(q.sessions());
-}
-
-TEST_CASE("a leased payment is not claimed again until its lease expires (PostgreSQL)",
-          "[postgresql][payments][store]") {
-  Queue q;
-  cases::leased_until_expiry(q.sessions());
-}
-
-TEST_CASE("a requeued payment waits for its due time (PostgreSQL)",
-          "[postgresql][payments][store]") {
-  Queue q;
-  cases::requeued_waits(q.sessions());
-}
-
-TEST_CASE(
-    "outcomes and claims in one transaction: each outcome written only under its lease "
-    "(PostgreSQL)",
-    "[postgresql][payments][store]") {
-  Queue q;
-  cases::outcomes_under_lease(q.sessions());
-}
-
-TEST_CASE(
-    "one claim leases up to as many due payments as asked, the most overdue first (PostgreSQL)",
-    "[postgresql][payments][store]") {
-  Queue q;
-  cases::claims_most_overdue_first(q.sessions());
-}
-
-TEST_CASE("the summary counts settled payments with requestedAt inside both bounds (PostgreSQL)",
-          "[postgresql][payments][store]") {
-  Queue q;
-  cases::summary_bounds(q.sessions());
-}
-
-TEST_CASE("the health lease is held by one owner until it expires (PostgreSQL)",
-          "[postgresql][payments][store]") {
-  Queue q;
-  cases::health_lease(q.sessions());
-}
-
-TEST_CASE("two sessions claiming at once never lease the same payment (PostgreSQL)",
-          "[postgresql][payments][store]") {
-  Queue q;
-  cases::concurrent_claims_never_share(q.sessions());
-}
-
-TEST_CASE("the processors' health rows are shared by every session (PostgreSQL)",
-          "[postgresql][payments][store]") {
-  Queue q;
-  cases::health_rows_round_trip(q.sessions());
-}
+PAYMENTS_STORE_CASES(Queue, " (PostgreSQL)", "[postgresql][payments][store]")
 
 TEST_CASE("an outcome waiting for the row while its lease is taken over writes nothing",
           "[postgresql][payments][store]") {
@@ -160,14 +90,7 @@ TEST_CASE("PostgreSQL stopped: unavailable and nothing written, served again onc
     const store::Status accepted = session->accept(id_b, 100, 1001);
     CHECK(accepted == store::Status::unavailable);
     CHECK_FALSE(accepted.message().empty());
-    store::QueueCounts counts;
-    CHECK(session->counts(&counts) == store::Status::unavailable);
-    std::array<store::HealthRow, 2> health;
-    CHECK(session->read_health(&health) == store::Status::unavailable);
-    CHECK(session->take_lease("health", "a", 1000, 2000) == store::Status::unavailable);
-    store::PaymentJob job;
-    CHECK(session->claim(5000, 6000, send_to(to_default, 5000), &job) ==
-          store::Status::unavailable);
+    cases::every_call_unavailable(*session);
     std::array<store::ProcessorTotals, 2> totals;
     int64_t in_flight = 0;
     CHECK(session->summary(0, 9000, 9000, &totals, &in_flight) == store::Status::unavailable);
@@ -177,11 +100,8 @@ TEST_CASE("PostgreSQL stopped: unavailable and nothing written, served again onc
   CHECK(wait_until([&] { return queue->acquire()->accept(id_c, 100, 1002) == store::Status::ok; }));
   // Both sessions, held at once: each reconnects at its next use.
   CHECK(wait_until([&] {
-    auto first = queue->acquire();
-    auto second = queue->acquire();
     store::QueueCounts counts;
-    return first->counts(&counts) == store::Status::ok &&
-           second->counts(&counts) == store::Status::ok && counts.accepted == 2;
+    return cases::two_sessions_count(*queue, &counts) && counts.accepted == 2;
   }));
   CHECK(q.rows("correlation_id = '" + id_a + "'") == 1);
   CHECK(q.rows("correlation_id = '" + id_b + "'") == 0);

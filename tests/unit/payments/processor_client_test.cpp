@@ -6,7 +6,7 @@
 #include <catch2/catch.hpp>
 #include <future>
 
-#include "payments/timestamp.h"
+#include "clock.h"
 #include "payments_fixture.h"
 #include "support/processor_sim.h"
 
@@ -78,7 +78,7 @@ TEST_CASE("processor client: a call past the timeout is unknown, and was recorde
         AttemptOutcome::unknown);
   CHECK(elapsed_ms >= 190);  // The read timeout, give or take the clock's rounding.
   // What "unknown" guards against: the processor records it after we gave up.
-  CHECK(payments_fixture::wait_until([&] {
+  CHECK(wait_until([&] {
     const auto recorded = sim.payments();
     return recorded && recorded->size() == 1;
   }));

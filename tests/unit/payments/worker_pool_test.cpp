@@ -8,14 +8,13 @@
 #include <mutex>
 #include <vector>
 
+#include "clock.h"
 #include "crebito_limits.h"
-#include "payments/timestamp.h"
 #include "payments_fixture.h"
 #include "support/processor_sim.h"
 
 using payments::Processor;
 using payments_fixture::id_of;
-using payments_fixture::wait_until;
 using AttemptEnd = store::SqlitePaymentsConnection::AttemptEnd;
 
 namespace {
@@ -49,6 +48,8 @@ struct Pool {
     for (const AttemptEnd& end : ends) by_id.emplace(end.job.correlation_id, end);
     return by_id;
   }
+  // Hands over payment 1, leased to `processor` at `at`, and waits for its end.
+  AttemptEnd call_one(Processor processor, int64_t at);
 };
 
 // A leased payment as the dispatcher hands it over: first attempt, to `processor`.
@@ -65,12 +66,19 @@ store::PaymentJob leased(int n, Processor processor, int64_t requested_at_ms) {
   return job;
 }
 
+AttemptEnd Pool::call_one(Processor processor, int64_t at) {
+  std::vector<store::PaymentJob> batch = {leased(1, processor, at)};
+  jobs.put(&batch);
+  REQUIRE(wait_until([&] { return ended() == 1; }));
+  return ends_by_id().at(id_of(1));
+}
+
 }  // namespace
 
 TEST_CASE("worker pool: each payment is called once on its processor and reported settled",
           "[unit][payments][workers]") {
   Pool p(4, 2000);
-  const int64_t at = payments::now_ms();
+  const int64_t at = clocks::wall_ms();
   std::vector<store::PaymentJob> batch;
   for (int n = 1; n <= 20; ++n) {
     batch.push_back(leased(n, n % 2 ? Processor::default_processor : Processor::fallback, at));
@@ -95,16 +103,13 @@ TEST_CASE("worker pool: a failing processor's payment is requeued after a back-o
           "[unit][payments][workers]") {
   Pool p(1, 2000);
   REQUIRE(p.default_sim.set_failure(true));
-  const int64_t at = payments::now_ms();
-  std::vector<store::PaymentJob> batch = {leased(1, Processor::default_processor, at)};
-  p.jobs.put(&batch);
-  REQUIRE(wait_until([&] { return p.ended() == 1; }));
-  const AttemptEnd end = p.ends_by_id().at(id_of(1));
+  const int64_t at = clocks::wall_ms();
+  const AttemptEnd end = p.call_one(Processor::default_processor, at);
   CHECK_FALSE(end.settled);
   CHECK_FALSE(end.pinned);
   CHECK(end.at_ms >= at + limits::payment_retry_delay_ms_base);
   // The views now steer the next choice away from it.
-  CHECK(p.views.view(Processor::default_processor, payments::now_ms()).avoid_until_ms > at);
+  CHECK(p.views.view(Processor::default_processor, clocks::wall_ms()).avoid_until_ms > at);
   CHECK(p.default_sim.payments()->empty());
 }
 
@@ -112,11 +117,8 @@ TEST_CASE("worker pool: a call past the timeout pins the payment where it was se
           "[unit][payments][workers]") {
   Pool p(1, 200);
   REQUIRE(p.fallback_sim.set_delay(500));
-  const int64_t at = payments::now_ms();
-  std::vector<store::PaymentJob> batch = {leased(1, Processor::fallback, at)};
-  p.jobs.put(&batch);
-  REQUIRE(wait_until([&] { return p.ended() == 1; }));
-  const AttemptEnd end = p.ends_by_id().at(id_of(1));
+  const int64_t at = clocks::wall_ms();
+  const AttemptEnd end = p.call_one(Processor::fallback, at);
   CHECK_FALSE(end.settled);
   CHECK(end.pinned);
   CHECK(end.processor == Processor::fallback);
@@ -127,7 +129,7 @@ TEST_CASE("worker pool: stop() returns once every payment handed over was called
           "[unit][payments][workers]") {
   Pool p(2, 2000);
   REQUIRE(p.default_sim.set_delay(100));
-  const int64_t at = payments::now_ms();
+  const int64_t at = clocks::wall_ms();
   std::vector<store::PaymentJob> batch;
   for (int n = 1; n <= 6; ++n) batch.push_back(leased(n, Processor::default_processor, at));
   p.jobs.put(&batch);

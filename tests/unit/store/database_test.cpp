@@ -21,6 +21,9 @@
 #include "store/sqlite/ledger_engine.h"
 #include "store/sqlite/schema.h"
 #include "support/temp_dir.h"
+#include "support/wait_until.h"
+#include "unit/payments/payments_store_cases.h"
+#include "unit/store/posting.h"
 
 namespace {
 
@@ -31,28 +34,24 @@ const std::string id_a = "4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b1";
 const std::string id_b = "4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b2";
 const std::string id_c = "4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b3";
 
-// The pool reopens at most once per store_reopen_interval_ms; this leaves room for a loaded
-// machine.
-constexpr auto recovery_deadline = std::chrono::seconds(10);
-
-bool wait_until(const std::function<bool()>& condition,
-                std::chrono::steady_clock::duration deadline = recovery_deadline) {
-  const auto end = std::chrono::steady_clock::now() + deadline;
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() >= end) return false;
-    std::this_thread::sleep_for(milliseconds(10));
-  }
-  return true;
-}
-
 std::string prepared_db(const TempDir& dir) {
   REQUIRE(store::apply_schema(dir.file("crebito.db")) == store::Status::ok);
   return dir.file("crebito.db");
 }
 
-store::Posting credit(int64_t account, int64_t amount, const std::string& tag) {
-  return {account, amount, amount, 'c', tag, "2024-01-01T00:00:00.000000Z"};
-}
+// A prepared file in a folder of its own.
+struct PreparedFile {
+  TempDir dir;
+  const std::string path = prepared_db(dir);
+  std::string error;
+
+  // A ledger engine on the file lending `connections` connections, busy timeout 100 ms.
+  std::unique_ptr<store::SqliteLedgerEngine> open_ledger(int connections) {
+    auto pool = store::SqliteLedgerEngine::open({path, 100}, connections, &error);
+    REQUIRE(pool);
+    return pool;
+  }
+};
 
 // What every kind of connection must read back (store/sqlite/database.h, invariant 3).
 template <class C>
@@ -169,7 +168,7 @@ TEST_CASE("a write waits for a lock held outside crebito for the request timeout
     auto pool = store::SqliteLedgerEngine::open({path, busy_timeout_ms}, 1, &error);
     REQUIRE(pool);
     store::AccountRow after;
-    const auto waited = timed([&] { return pool->post(credit(1, 1, "x"), &after); }, &status);
+    const auto waited = timed([&] { return pool->post(posting(1, 'c', 1, "x"), &after); }, &status);
     CHECK(status == store::Status::busy);
     CHECK_THAT(status.message(), Catch::Contains("database is locked"));  // For the 503's log line.
     CHECK(waited >= milliseconds(busy_timeout_ms));
@@ -188,29 +187,26 @@ TEST_CASE("a write waits for a lock held outside crebito for the request timeout
   shell.exec("ROLLBACK");
 }
 
-TEST_CASE("a removed ledger: unavailable, nothing created, reopened once a ledger is back",
-          "[store][moved]") {
-  TempDir dir;
-  const std::string path = prepared_db(dir);
-  std::string error;
-  auto pool = store::SqliteLedgerEngine::open({path, 100}, 2, &error);
-  REQUIRE(pool);
+TEST_CASE_METHOD(PreparedFile,
+                 "a removed ledger: unavailable, nothing created, reopened once a ledger is back",
+                 "[store][moved]") {
+  auto pool = open_ledger(2);
   store::AccountRow after;
   std::vector<store::EntryRow> entries;
-  REQUIRE(pool->post(credit(1, 10, "before"), &after) == store::Status::ok);
+  REQUIRE(pool->post(posting(1, 'c', 10, "before"), &after) == store::Status::ok);
   const std::string backup = backup_of(path, dir);
 
   remove_database(path);
   // The writer (group commit) and the lent connections alike.
-  const store::Status ghost = pool->post(credit(1, 10, "ghost"), &after);
+  const store::Status ghost = pool->post(posting(1, 'c', 10, "ghost"), &after);
   CHECK(ghost == store::Status::unavailable);
   CHECK_THAT(ghost.message(), Catch::Contains("was removed or replaced while open"));
   CHECK(pool->read_statement(1, 10, &after, &entries) == store::Status::unavailable);
   CHECK_FALSE(fs::exists(path));
 
   fs::copy_file(backup, path);
-  CHECK(
-      wait_until([&] { return pool->post(credit(1, 10, "after"), &after) == store::Status::ok; }));
+  CHECK(wait_until(
+      [&] { return pool->post(posting(1, 'c', 10, "after"), &after) == store::Status::ok; }));
   CHECK(wait_until(
       [&] { return pool->read_statement(1, 10, &after, &entries) == store::Status::ok; }));
   CHECK(transaction_rows(path, "before") == 1);
@@ -234,18 +230,7 @@ TEST_CASE("a removed file under payments connections: unavailable, nothing creat
     const store::Status accepted = connection->accept(id_b, 100, 1001);
     CHECK(accepted == store::Status::unavailable);
     CHECK_THAT(accepted.message(), Catch::Contains("was removed or replaced while open"));
-    store::QueueCounts counts;
-    CHECK(connection->counts(&counts) == store::Status::unavailable);
-    std::array<store::HealthRow, 2> health;
-    CHECK(connection->read_health(&health) == store::Status::unavailable);
-    CHECK(connection->take_lease("health", "a", 1000, 2000) == store::Status::unavailable);
-    store::PaymentJob job;
-    const auto decide = [](store::PaymentJob* j) {
-      j->processor = store::Processor::default_processor;
-      j->requested_at_ms = 1000;
-      ++j->attempts;
-    };
-    CHECK(connection->claim(5000, 6000, decide, &job) == store::Status::unavailable);
+    payments_store_cases::every_call_unavailable(*connection);
   }
   CHECK_FALSE(fs::exists(path));
 
@@ -253,24 +238,18 @@ TEST_CASE("a removed file under payments connections: unavailable, nothing creat
   CHECK(wait_until([&] { return pool->acquire()->accept(id_c, 100, 1002) == store::Status::ok; }));
   // Both connections, held at once: the one not yet replaced is replaced at its next loan.
   CHECK(wait_until([&] {
-    auto first = pool->acquire();
-    auto second = pool->acquire();
     store::QueueCounts counts;
-    return first->counts(&counts) == store::Status::ok &&
-           second->counts(&counts) == store::Status::ok;
+    return payments_store_cases::two_sessions_count(*pool, &counts);
   }));
   CHECK(payments_rows(path, id_a) == 1);
   CHECK(payments_rows(path, id_b) == 0);
   CHECK(payments_rows(path, id_c) == 1);
 }
 
-TEST_CASE("the checkpointer follows a replaced file and checkpoints the restored one",
-          "[store][moved][checkpointer]") {
-  TempDir dir;
-  const std::string path = prepared_db(dir);
-  std::string error;
-  auto pool = store::SqliteLedgerEngine::open({path, 100}, 1, &error);
-  REQUIRE(pool);
+TEST_CASE_METHOD(PreparedFile,
+                 "the checkpointer follows a replaced file and checkpoints the restored one",
+                 "[store][moved][checkpointer]") {
+  auto pool = open_ledger(1);
   auto checkpointer = store::Checkpointer::start(path, &error);
   REQUIRE(checkpointer);
   const std::string backup = backup_of(path, dir);
@@ -278,7 +257,7 @@ TEST_CASE("the checkpointer follows a replaced file and checkpoints the restored
   fs::copy_file(backup, path);
   store::AccountRow after;
   REQUIRE(wait_until(
-      [&] { return pool->post(credit(1, 10, "restored"), &after) == store::Status::ok; }));
+      [&] { return pool->post(posting(1, 'c', 10, "restored"), &after) == store::Status::ok; }));
   // Checkpointed: the database file alone (a copy without its WAL) holds the row. Without the
   // checkpointer nothing would copy it there: every connection runs with wal_autocheckpoint=0.
   CHECK(wait_until([&] {

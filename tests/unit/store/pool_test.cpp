@@ -15,6 +15,7 @@
 #include "store/sqlite/ledger_engine.h"
 #include "store/sqlite/schema.h"
 #include "support/temp_dir.h"
+#include "unit/store/posting.h"
 
 namespace {
 
@@ -25,17 +26,6 @@ std::unique_ptr<store::SqliteLedgerEngine> open_pool(const TempDir& dir) {
   INFO(error);
   REQUIRE(pool);
   return pool;
-}
-
-store::Posting posting(int64_t account, int64_t amount, char kind, const std::string& tag) {
-  store::Posting p;
-  p.account_id = account;
-  p.amount_cents = amount;
-  p.kind = kind;
-  p.delta_cents = kind == 'c' ? amount : -amount;
-  p.description = tag;
-  p.created_at = "2024-01-01T00:00:00.000000Z";
-  return p;
 }
 
 }  // namespace
@@ -62,7 +52,8 @@ TEST_CASE("group commit gives every posting its own balance, in commit order",
         const char kind = (i % 3 == 0) ? 'c' : 'd';
         const std::string tag = std::to_string(t) + "-" + std::to_string(i);
         store::AccountRow after;
-        const store::Status status = pool->post(posting(account, 1000 + 37 * t, kind, tag), &after);
+        std::string error;
+        const store::Status status = pool->post(posting(account, kind, 1000 + 37 * t, tag), &after);
         results[t].push_back({tag, account, status, after.balance_cents});
       }
     });
@@ -118,7 +109,7 @@ TEST_CASE("requests never checkpoint, and the checkpointer keeps the WAL small",
   static_assert(postings * 2 * 4096 > 1.5 * limits::wal_bytes_max);
   for (int i = 0; i < postings; ++i) {
     store::AccountRow after;
-    REQUIRE(pool->post(posting(1 + i % 5, 1, 'c', "wal"), &after) == store::Status::ok);
+    REQUIRE(pool->post(posting(1 + i % 5, 'c', 1, "wal"), &after) == store::Status::ok);
   }
   // Once the checkpointer has copied the whole WAL, the next commit restarts the WAL from its
   // beginning and truncates it to limits::wal_bytes_max. Commit one more posting every interval
@@ -132,7 +123,7 @@ TEST_CASE("requests never checkpoint, and the checkpointer keeps the WAL small",
          std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(limits::checkpoint_interval_ms));
     store::AccountRow after;
-    REQUIRE(pool->post(posting(1, 1, 'c', "wal"), &after) == store::Status::ok);
+    REQUIRE(pool->post(posting(1, 'c', 1, "wal"), &after) == store::Status::ok);
     ++more;
     wal_bytes = std::filesystem::file_size(wal);
   }
@@ -160,13 +151,13 @@ TEST_CASE("a turn's postings share one transaction: each its own outcome, all du
   auto pool = open_pool(dir);
   store::AccountRow after;
   pool->begin_turn();
-  CHECK(pool->post(posting(2, 50000, 'd', "a"), &after) == store::Status::ok);
+  CHECK(pool->post(posting(2, 'd', 50000, "a"), &after) == store::Status::ok);
   CHECK(after.balance_cents == -50000);
   CHECK(pool->answered_from_turn());
   CHECK_FALSE(pool->answered_from_turn());  // Once per request.
   // Refused against the turn's own earlier posting (limit 80000): it writes nothing, and its
   // answer depends on the turn too.
-  CHECK(pool->post(posting(2, 40000, 'd', "b"), &after) == store::Status::refused);
+  CHECK(pool->post(posting(2, 'd', 40000, "b"), &after) == store::Status::refused);
   CHECK(pool->answered_from_turn());
   // A statement read during the turn sees the turn's postings.
   std::vector<store::EntryRow> entries;
@@ -189,13 +180,13 @@ TEST_CASE("another write on the turn's thread commits the turn first instead of 
   REQUIRE(lock);
   store::AccountRow after;
   pool->begin_turn();
-  CHECK(pool->post(posting(1, 100, 'c', "a"), &after) == store::Status::ok);
+  CHECK(pool->post(posting(1, 'c', 100, "a"), &after) == store::Status::ok);
   CHECK(pool->answered_from_turn());
   lock->lock();  // As the payments store does: the turn commits and lets go of the lock.
   CHECK(committed_balance(dir, 1) == 100);
   lock->unlock();
   // Later postings of the turn commit on their own: their answers depend on nothing else.
-  CHECK(pool->post(posting(1, 100, 'c', "b"), &after) == store::Status::ok);
+  CHECK(pool->post(posting(1, 'c', 100, "b"), &after) == store::Status::ok);
   CHECK_FALSE(pool->answered_from_turn());
   CHECK(committed_balance(dir, 1) == 200);
   CHECK(pool->end_turn());

@@ -13,6 +13,7 @@
 #include "crebito_limits.h"
 #include "store/postgres/ledger_store.h"
 #include "support/pg_cluster.h"
+#include "unit/store/posting.h"
 
 namespace {
 
@@ -26,18 +27,6 @@ std::unique_ptr<store::PostgresLedgerStore> open_store(const PgCluster& cluster,
   INFO(status.message());
   REQUIRE(status == store::Status::ok);
   return opened;
-}
-
-store::Posting posting(int64_t account_id, char kind, int64_t amount_cents,
-                       const std::string& description) {
-  store::Posting p;
-  p.account_id = account_id;
-  p.kind = kind;
-  p.amount_cents = amount_cents;
-  p.delta_cents = kind == 'c' ? amount_cents : -amount_cents;
-  p.description = description;
-  p.created_at = "2024-01-17T02:34:38.543030Z";
-  return p;
 }
 
 store::Status post(store::LedgerStore& store, const store::Posting& p,
@@ -152,7 +141,7 @@ TEST_CASE("postgresql: a statement lists the newest transactions first, as many 
     CHECK(entries[k].description == label(i));
     CHECK(entries[k].amount_cents == i);
     CHECK(entries[k].kind == (i % 2 ? 'c' : 'd'));
-    CHECK(entries[k].created_at == "2024-01-17T02:34:38.543030Z");
+    CHECK(entries[k].created_at == posting_created_at);
   }
   // UTF-8 descriptions come back as they went in.
   REQUIRE(post(*store, posting(3, 'c', 1, "ação ✓ 𝄞")) == store::Status::ok);

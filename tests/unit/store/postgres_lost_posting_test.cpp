@@ -22,6 +22,7 @@
 #include "support/pg_cluster.h"
 #include "support/session_relay.h"
 #include "support/temp_dir.h"
+#include "unit/store/posting.h"
 
 namespace {
 
@@ -63,17 +64,6 @@ struct Setup {
   }
 };
 
-store::Posting debit(const std::string& description) {
-  store::Posting p;
-  p.account_id = 1;
-  p.kind = 'd';
-  p.amount_cents = 100;
-  p.delta_cents = -100;
-  p.description = description;
-  p.created_at = "2024-01-17T02:34:38.543030Z";
-  return p;
-}
-
 struct Answer {
   store::Status status = store::Status::unavailable;
   store::AccountRow after;
@@ -108,6 +98,20 @@ std::unique_ptr<store::pg::Connection> direct_connection(const PgCluster& cluste
   return connection;
 }
 
+const char* name_of(store::Status status);
+
+// Cuts the client's side of `session` and takes the posting's answer.
+Answer cut_and_take(Setup& s, int session, std::future<Answer>& answer) {
+  s.relay.cut_client(session);
+  return answer.get();
+}
+
+// "<error>; answered <status> in N ms", for the checks on it.
+std::string described(const Answer& got) {
+  return got.status.message() + "; answered " + name_of(got.status) + " in " +
+         std::to_string(got.elapsed_ms) + " ms";
+}
+
 const char* name_of(store::Status status) {
   switch (status) {
     case store::Status::ok:
@@ -129,16 +133,15 @@ TEST_CASE(
     "[postgresql][store][fault]") {
   Setup s;
   store::AccountRow after;
-  REQUIRE(s.store->post(debit("antes"), &after) == store::Status::ok);
+  std::string error;
+  REQUIRE(s.store->post(posting(1, 'd', 100, "antes"), &after) == store::Status::ok);
 
   const int session = s.store_session();
   s.relay.hold_from_client(session);
-  std::future<Answer> answer = post_async(s.store.get(), debit("atrasado"));
+  std::future<Answer> answer = post_async(s.store.get(), posting(1, 'd', 100, "atrasado"));
   REQUIRE(wait_for([&] { return s.relay.held_from_client(session) > 0; }));
-  s.relay.cut_client(session);
-  const Answer got = answer.get();
-  INFO(got.status.message());
-  INFO("answered " << name_of(got.status) << " in " << got.elapsed_ms << " ms");
+  const Answer got = cut_and_take(s, session, answer);
+  INFO(described(got));
   // The posting never ran: nothing to find, and its backend was ended before the answer.
   CHECK(got.status == store::Status::unavailable);
 
@@ -156,7 +159,8 @@ TEST_CASE(
     "[postgresql][store][fault]") {
   Setup s;
   store::AccountRow after;
-  REQUIRE(s.store->post(debit("antes"), &after) == store::Status::ok);
+  std::string error;
+  REQUIRE(s.store->post(posting(1, 'd', 100, "antes"), &after) == store::Status::ok);
 
   // Another session holds account 1's row lock.
   auto holder = direct_connection(s.cluster);
@@ -164,7 +168,7 @@ TEST_CASE(
   REQUIRE(holder->run("SELECT id FROM accounts WHERE id = 1 FOR UPDATE") == store::Status::ok);
 
   const int session = s.store_session();
-  std::future<Answer> answer = post_async(s.store.get(), debit("na fila"));
+  std::future<Answer> answer = post_async(s.store.get(), posting(1, 'd', 100, "na fila"));
   // The posting waits in the lock's queue (seen from a third session).
   auto observer = direct_connection(s.cluster);
   REQUIRE(wait_for([&] {
@@ -175,10 +179,8 @@ TEST_CASE(
                &waiting) == store::Status::ok &&
            waiting.rows() == 1;
   }));
-  s.relay.cut_client(session);
-  const Answer got = answer.get();
-  INFO(got.status.message());
-  INFO("answered " << name_of(got.status) << " in " << got.elapsed_ms << " ms");
+  const Answer got = cut_and_take(s, session, answer);
+  INFO(described(got));
   CHECK(got.status == store::Status::unavailable);
 
   // The lock is let go: a backend still queued for it would take it now and commit.
@@ -195,14 +197,12 @@ TEST_CASE("postgresql: a posting that committed but whose answer was lost is ans
   Setup s;
   const int session = s.store_session();
   s.relay.hold_from_server(session);
-  std::future<Answer> answer = post_async(s.store.get(), debit("sem resposta"));
+  std::future<Answer> answer = post_async(s.store.get(), posting(1, 'd', 100, "sem resposta"));
   // Committed, and its answer kept by the relay.
   REQUIRE(wait_for([&] { return s.rows_of("sem resposta") == 1; }));
   REQUIRE(wait_for([&] { return s.relay.held_from_server(session) > 0; }));
-  s.relay.cut_client(session);
-  const Answer got = answer.get();
-  INFO(got.status.message());
-  INFO("answered " << name_of(got.status) << " in " << got.elapsed_ms << " ms");
+  const Answer got = cut_and_take(s, session, answer);
+  INFO(described(got));
   REQUIRE(got.status == store::Status::ok);
   CHECK(got.after.balance_cents == -100);
   CHECK(got.after.limit_cents == 100000);

@@ -74,6 +74,19 @@ std::string prepared(const TempDir& dir) {
   return path;
 }
 
+// A prepared file, with the WAL VFS as the process's default (CREBITO_WAL_VFS unset).
+struct WalFile {
+  const bool vfs_default = unsetenv("CREBITO_WAL_VFS") == 0;
+  TempDir dir;
+  const std::string path = prepared(dir);
+};
+
+// ...and a writer on the WAL VFS beside a reader on the unix one.
+struct WriterReader : WalFile {
+  Db writer{path, nullptr};
+  Db reader{path, "unix"};
+};
+
 // Rows of `bytes` random characters: a few of them fill several pages of the table and its index.
 std::string insert(long first, int rows, int bytes, const char* table = "t") {
   std::string sql;
@@ -100,13 +113,9 @@ void check_recovered(const TempDir& dir, const std::string& path, long rows) {
 
 }  // namespace
 
-TEST_CASE("wal vfs: a commit is one write, seen at once by a connection on the unix VFS",
-          "[wal_vfs]") {
-  unsetenv("CREBITO_WAL_VFS");
-  TempDir dir;
-  const std::string path = prepared(dir);
-  Db writer(path, nullptr);
-  Db reader(path, "unix");
+TEST_CASE_METHOD(WriterReader,
+                 "wal vfs: a commit is one write, seen at once by a connection on the unix VFS",
+                 "[wal_vfs]") {
   // A small limit: the writer that starts the WAL over truncates it.
   REQUIRE(writer.exec("PRAGMA journal_size_limit = 65536;") == SQLITE_OK);
   const store::WalVfsCounts before = store::wal_vfs_counts();
@@ -128,44 +137,37 @@ TEST_CASE("wal vfs: a commit is one write, seen at once by a connection on the u
   check_recovered(dir, path, rows);
 }
 
-TEST_CASE("wal vfs: spilled frames of a rolled-back transaction never overwrite a commit",
-          "[wal_vfs]") {
-  unsetenv("CREBITO_WAL_VFS");
-  TempDir dir;
-  const std::string path = prepared(dir);
-  Db spiller(path, nullptr);
-  Db other(path, "unix");
-  REQUIRE(spiller.exec("PRAGMA cache_size = 10;") == SQLITE_OK);  // Pages: it spills soon.
+TEST_CASE_METHOD(WriterReader,
+                 "wal vfs: spilled frames of a rolled-back transaction never overwrite a commit",
+                 "[wal_vfs]") {
+  REQUIRE(writer.exec("PRAGMA cache_size = 10;") == SQLITE_OK);  // Pages: it spills soon.
   long rows = 0;
-  REQUIRE(spiller.exec("BEGIN IMMEDIATE;" + insert(rows, 3, 300) + "COMMIT;") == SQLITE_OK);
+  REQUIRE(writer.exec("BEGIN IMMEDIATE;" + insert(rows, 3, 300) + "COMMIT;") == SQLITE_OK);
   rows += 3;
   for (int round = 0; round < 5; ++round) {
     const store::WalVfsCounts before = store::wal_vfs_counts();
     // Rows in id order into a table without an index: the pages it spills are never read again,
     // so their frames are still buffered at the rollback.
-    REQUIRE(spiller.exec("BEGIN IMMEDIATE;" + insert(0, 400, 300, "u")) == SQLITE_OK);
-    REQUIRE(spiller.exec("ROLLBACK;") == SQLITE_OK);
+    REQUIRE(writer.exec("BEGIN IMMEDIATE;" + insert(0, 400, 300, "u")) == SQLITE_OK);
+    REQUIRE(writer.exec("ROLLBACK;") == SQLITE_OK);
     CHECK(store::wal_vfs_counts().unlock_write_outs > before.unlock_write_outs);
     // The other writer reuses the frames' place in the WAL.
     for (int commit = 0; commit < 10; ++commit) {
-      REQUIRE(other.exec("BEGIN IMMEDIATE;" + insert(rows, 2, 300) + "COMMIT;") == SQLITE_OK);
+      REQUIRE(reader.exec("BEGIN IMMEDIATE;" + insert(rows, 2, 300) + "COMMIT;") == SQLITE_OK);
       rows += 2;
     }
-    REQUIRE(spiller.exec("BEGIN IMMEDIATE;" + insert(rows, 2, 300) + "COMMIT;") == SQLITE_OK);
+    REQUIRE(writer.exec("BEGIN IMMEDIATE;" + insert(rows, 2, 300) + "COMMIT;") == SQLITE_OK);
     rows += 2;
-    REQUIRE(other.number("SELECT count(*) FROM t") == rows);
-    REQUIRE(spiller.number("SELECT count(*) FROM t") == rows);
+    REQUIRE(reader.number("SELECT count(*) FROM t") == rows);
+    REQUIRE(writer.number("SELECT count(*) FROM t") == rows);
   }
-  CHECK(other.text("PRAGMA integrity_check") == "ok");
+  CHECK(reader.text("PRAGMA integrity_check") == "ok");
   check_recovered(dir, path, rows);
 }
 
-TEST_CASE("wal vfs: a transaction that rewrites frames it spilled commits whole", "[wal_vfs]") {
-  unsetenv("CREBITO_WAL_VFS");
-  TempDir dir;
-  const std::string path = prepared(dir);
-  Db writer(path, nullptr);
-  Db reader(path, "unix");
+TEST_CASE_METHOD(WriterReader,
+                 "wal vfs: a transaction that rewrites frames it spilled commits whole",
+                 "[wal_vfs]") {
   REQUIRE(writer.exec("PRAGMA cache_size = 10;") == SQLITE_OK);
   // Spilled pages dirtied again are rewritten in place at the commit, and the checksums of every
   // frame from the first rewritten one to the commit frame are written again (walRewriteChecksums).
@@ -178,12 +180,9 @@ TEST_CASE("wal vfs: a transaction that rewrites frames it spilled commits whole"
   check_recovered(dir, path, 401);
 }
 
-TEST_CASE("wal vfs: a commit larger than the unix VFS writes at once commits whole", "[wal_vfs]") {
-  unsetenv("CREBITO_WAL_VFS");
-  TempDir dir;
-  const std::string path = prepared(dir);
-  Db writer(path, nullptr);
-  Db reader(path, "unix");
+TEST_CASE_METHOD(WriterReader,
+                 "wal vfs: a commit larger than the unix VFS writes at once commits whole",
+                 "[wal_vfs]") {
   // ~1 MiB of rows with their index in one commit, and then deleted in one: each fills the
   // buffer (64 frames, more than 0x1ffff bytes) many times over, as a purge of the payments does.
   const store::WalVfsCounts before = store::wal_vfs_counts();
@@ -197,12 +196,9 @@ TEST_CASE("wal vfs: a commit larger than the unix VFS writes at once commits who
   check_recovered(dir, path, 0);
 }
 
-TEST_CASE("wal vfs: a write-out that fails fails its commit, and nobody sees it", "[wal_vfs]") {
-  unsetenv("CREBITO_WAL_VFS");
-  TempDir dir;
-  const std::string path = prepared(dir);
-  Db writer(path, nullptr);
-  Db reader(path, "unix");
+TEST_CASE_METHOD(WriterReader,
+                 "wal vfs: a write-out that fails fails its commit, and nobody sees it",
+                 "[wal_vfs]") {
   REQUIRE(writer.exec("BEGIN IMMEDIATE;" + insert(0, 3, 300) + "COMMIT;") == SQLITE_OK);
   const auto wal_bytes = static_cast<rlim_t>(fs::file_size(path + "-wal"));
   // Past this size the kernel refuses writes (EFBIG, SIGXFSZ ignored): the commit's frames, all
@@ -228,11 +224,9 @@ TEST_CASE("wal vfs: a write-out that fails fails its commit, and nobody sees it"
   check_recovered(dir, path, 6);
 }
 
-TEST_CASE("wal vfs: a writer process killed with SIGKILL loses no commit it reported",
-          "[wal_vfs]") {
-  unsetenv("CREBITO_WAL_VFS");
-  TempDir dir;
-  const std::string path = prepared(dir);
+TEST_CASE_METHOD(WalFile,
+                 "wal vfs: a writer process killed with SIGKILL loses no commit it reported",
+                 "[wal_vfs]") {
   int fds[2];
   REQUIRE(pipe(fds) == 0);
   const pid_t child = fork();

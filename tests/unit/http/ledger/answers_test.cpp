@@ -48,6 +48,20 @@ TEST_CASE("statement answer round-trips through a JSON parser", "[http][answers]
   CHECK(parsed["ultimas_transacoes"][1]["tipo"] == "d");
 }
 
+TEST_CASE("statement answer, byte for byte", "[http][answers]") {
+  ledger::Statement statement;
+  statement.balance_cents = -9098;
+  statement.limit_cents = 100000;
+  statement.taken_at = "2024-01-17T02:34:41.217753Z";
+  statement.entries.push_back({10, ledger::Kind::credit, "x", "2024-01-17T02:34:38.543030Z"});
+  statement.entries.push_back({5, ledger::Kind::debit, "y", "2024-01-17T02:34:38.543029Z"});
+  CHECK(http::statement_json(statement) ==
+        R"({"saldo":{"total":-9098,"data_extrato":"2024-01-17T02:34:41.217753Z","limite":100000},)"
+        R"("ultimas_transacoes":[{"valor":10,"tipo":"c","descricao":"x",)"
+        R"("realizada_em":"2024-01-17T02:34:38.543030Z"},{"valor":5,"tipo":"d","descricao":"y",)"
+        R"("realizada_em":"2024-01-17T02:34:38.543029Z"}]})");
+}
+
 TEST_CASE("statement of an account without transactions has an empty list", "[http][answers]") {
   ledger::Statement statement;
   statement.taken_at = "2024-01-17T02:34:41.217753Z";

@@ -5,7 +5,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-#include "payments/timestamp.h"
+#include "clock.h"
 
 TEST_CASE("summary answer: requests and amounts per processor", "[unit][payments][answers]") {
   payments::Summary summary;

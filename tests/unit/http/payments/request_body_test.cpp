@@ -4,7 +4,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "payments/timestamp.h"
+#include "clock.h"
 
 namespace {
 const std::string id = "4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b1";

@@ -217,29 +217,25 @@ public class Rinha2024Simulation extends Simulation {
                 "{\"valor\": " + valor + ", \"tipo\": \"" + tipo + "\", \"descricao\": \"" + descricao + "\"}"));
   }
 
-  final ScenarioBuilder concurrentDebits =
-      scenario("validação concorrência transações - débitos")
-          .exec(fixedTransaction("1", 1, "d", "validacao").check(status().is(200), status().saveAs("httpStatus")))
-          .exec(countPostStatus("validações"));
+  // The concurrency validation of one kind ("débitos" with tipo "d", "créditos" with "c"): each
+  // user posts 1 to account 1, which must answer 200.
+  static ScenarioBuilder concurrentTransactions(String kinds, String tipo) {
+    return scenario("validação concorrência transações - " + kinds)
+        .exec(fixedTransaction("1", 1, tipo, "validacao").check(status().is(200), status().saveAs("httpStatus")))
+        .exec(countPostStatus("validações"));
+  }
 
+  // ...and then account 1's balance, which must be `total`.
+  static ScenarioBuilder concurrentBalance(String kinds, String total) {
+    return scenario("validação concorrência saldo - " + kinds)
+        .exec(http("validações").get("/clientes/1/extrato").check(jmesPath("saldo.total").is(total)));
+  }
+
+  final ScenarioBuilder concurrentDebits = concurrentTransactions("débitos", "d");
   final ScenarioBuilder concurrentDebitsBalance =
-      scenario("validação concorrência saldo - débitos")
-          .exec(
-              http("validações")
-                  .get("/clientes/1/extrato")
-                  .check(jmesPath("saldo.total").is(String.valueOf(-CONCURRENT_VALIDATION_REQUESTS))));
-
-  final ScenarioBuilder concurrentCredits =
-      scenario("validação concorrência transações - créditos")
-          .exec(fixedTransaction("1", 1, "c", "validacao").check(status().is(200), status().saveAs("httpStatus")))
-          .exec(countPostStatus("validações"));
-
-  final ScenarioBuilder concurrentCreditsBalance =
-      scenario("validação concorrência saldo - créditos")
-          .exec(
-              http("validações")
-                  .get("/clientes/1/extrato")
-                  .check(jmesPath("saldo.total").is("0")));
+      concurrentBalance("débitos", String.valueOf(-CONCURRENT_VALIDATION_REQUESTS));
+  final ScenarioBuilder concurrentCredits = concurrentTransactions("créditos", "c");
+  final ScenarioBuilder concurrentCreditsBalance = concurrentBalance("créditos", "0");
 
   static HttpRequestActionBuilder statementOfFedAccount() {
     return http("validações").get("/clientes/#{id}/extrato");
@@ -315,36 +311,38 @@ public class Rinha2024Simulation extends Simulation {
       scenario("cliente não encontrado")
           .exec(http("validações").get("/clientes/6/extrato").check(status().is(404)));
 
+  // `posts` from CONCURRENT_VALIDATION_REQUESTS users at once, then `balance` from one, then `next`.
+  static PopulationBuilder concurrentValidation(
+      ScenarioBuilder posts, ScenarioBuilder balance, PopulationBuilder... next) {
+    return posts
+        .injectOpen(atOnceUsers(CONCURRENT_VALIDATION_REQUESTS))
+        .andThen(balance.injectOpen(atOnceUsers(1)).andThen(next));
+  }
+
+  // The official load profile: users per second ramped from 1 to `peak` over a PHASE, then held.
+  static PopulationBuilder rampToPeak(ScenarioBuilder scenario, double peak) {
+    return scenario.injectOpen(
+        rampUsersPerSec(1).to(peak).during(PHASE), constantUsersPerSec(peak).during(PHASE));
+  }
+
   {
     HttpProtocolBuilder protocol =
         http.baseUrl(BASE_URL).userAgentHeader("crebito load test - 2024/Q1");
 
     setUp(
-            concurrentDebits
-                .injectOpen(atOnceUsers(CONCURRENT_VALIDATION_REQUESTS))
-                .andThen(
-                    concurrentDebitsBalance
+            concurrentValidation(
+                concurrentDebits,
+                concurrentDebitsBalance,
+                concurrentValidation(
+                    concurrentCredits,
+                    concurrentCreditsBalance,
+                    perAccountValidations.injectOpen(atOnceUsers(ACCOUNTS.size())),
+                    unknownAccount
                         .injectOpen(atOnceUsers(1))
                         .andThen(
-                            concurrentCredits
-                                .injectOpen(atOnceUsers(CONCURRENT_VALIDATION_REQUESTS))
-                                .andThen(
-                                    concurrentCreditsBalance
-                                        .injectOpen(atOnceUsers(1))
-                                        .andThen(
-                                            perAccountValidations.injectOpen(atOnceUsers(ACCOUNTS.size())),
-                                            unknownAccount
-                                                .injectOpen(atOnceUsers(1))
-                                                .andThen(
-                                                    debits.injectOpen(
-                                                        rampUsersPerSec(1).to(DEBITS_PER_SEC_PEAK).during(PHASE),
-                                                        constantUsersPerSec(DEBITS_PER_SEC_PEAK).during(PHASE)),
-                                                    credits.injectOpen(
-                                                        rampUsersPerSec(1).to(CREDITS_PER_SEC_PEAK).during(PHASE),
-                                                        constantUsersPerSec(CREDITS_PER_SEC_PEAK).during(PHASE)),
-                                                    statements.injectOpen(
-                                                        rampUsersPerSec(1).to(STATEMENTS_PER_SEC_PEAK).during(PHASE),
-                                                        constantUsersPerSec(STATEMENTS_PER_SEC_PEAK).during(PHASE))))))))
+                            rampToPeak(debits, DEBITS_PER_SEC_PEAK),
+                            rampToPeak(credits, CREDITS_PER_SEC_PEAK),
+                            rampToPeak(statements, STATEMENTS_PER_SEC_PEAK)))))
         .protocols(protocol);
   }
 }
