@@ -23,14 +23,19 @@ struct CountedEntry : store::GroupCommit::Entry {
   int committed_times = 0;  // Written by the leader that committed it, read by its owner after.
 };
 
-}  // namespace
-
-TEST_CASE("group commit commits each entry once, one leader at a time, in bounded batches") {
+// A database file's writer lock, for the group commits under test.
+struct LockedFile {
+  LockedFile() { REQUIRE(writer_lock); }
   TempDir dir;
   std::string error;
   std::shared_ptr<store::WriterLock> writer_lock =
       store::WriterLock::open(dir.file("crebito.db"), &error);
-  REQUIRE(writer_lock);
+};
+
+}  // namespace
+
+TEST_CASE_METHOD(LockedFile,
+                 "group commit commits each entry once, one leader at a time, in bounded batches") {
   constexpr size_t batch_max = 4;
   constexpr int threads = 8;
   constexpr int per_thread = 2000;
@@ -88,12 +93,7 @@ TEST_CASE("group commit commits each entry once, one leader at a time, in bounde
   CHECK(batches <= threads * per_thread);
 }
 
-TEST_CASE("group commit: entries queued behind a busy leader go in one commit") {
-  TempDir dir;
-  std::string error;
-  std::shared_ptr<store::WriterLock> writer_lock =
-      store::WriterLock::open(dir.file("crebito.db"), &error);
-  REQUIRE(writer_lock);
+TEST_CASE_METHOD(LockedFile, "group commit: entries queued behind a busy leader go in one commit") {
   constexpr size_t batch_max = 8;
   constexpr int followers = 3;
   // The first leader stays in its commit until every follower is about to queue, and then this
