@@ -96,7 +96,8 @@ void Exposition::write_number(uint64_t value) {
   text_.append(digits, end);
 }
 
-void Exposition::sample(std::string_view name, const Labels& labels, double value) {
+template <typename Number>
+void Exposition::write_sample(std::string_view name, const Labels& labels, Number value) {
   text_.append(name);
   write_labels(labels, {});
   text_.push_back(' ');
@@ -104,12 +105,12 @@ void Exposition::sample(std::string_view name, const Labels& labels, double valu
   text_.push_back('\n');
 }
 
+void Exposition::sample(std::string_view name, const Labels& labels, double value) {
+  write_sample(name, labels, value);
+}
+
 void Exposition::sample(std::string_view name, const Labels& labels, uint64_t value) {
-  text_.append(name);
-  write_labels(labels, {});
-  text_.push_back(' ');
-  write_number(value);
-  text_.push_back('\n');
+  write_sample(name, labels, value);
 }
 
 void Exposition::histogram(std::string_view name, const Labels& labels, const Histogram& histogram,

@@ -76,6 +76,8 @@ class Exposition {
   void write_labels(const Labels& labels, std::string_view le);
   void write_number(double value);
   void write_number(uint64_t value);
+  template <typename Number>
+  void write_sample(std::string_view name, const Labels& labels, Number value);
 
   std::string text_;
 };

@@ -96,22 +96,31 @@ TEST_CASE("numbers are written in their shortest exact form", "[metrics]") {
 
 TEST_CASE("a request path is counted under its route pattern, never its ids", "[metrics]") {
   using metrics::Route;
-  CHECK(metrics::route_of("/clientes/1/transacoes") == Route::transactions);
-  CHECK(metrics::route_of("/clientes/123456/extrato") == Route::statement);
-  CHECK(metrics::route_of("/clientes/x/extrato") == Route::statement);  // The handler says 404.
-  CHECK(metrics::route_of("/clientes/1/2/extrato") == Route::other);
-  CHECK(metrics::route_of("/clientes/1") == Route::other);
-  CHECK(metrics::route_of("/clientes/1/transacoesX") == Route::other);
-  CHECK(metrics::route_of("/payments") == Route::payments);
-  CHECK(metrics::route_of("/payments-summary") == Route::payments_summary);
-  CHECK(metrics::route_of("/purge-payments") == Route::purge_payments);
-  CHECK(metrics::route_of("/payments-consistency") == Route::payments_consistency);
-  CHECK(metrics::route_of("/health") == Route::health);
-  CHECK(metrics::route_of("/ready") == Route::ready);
-  CHECK(metrics::route_of("/metrics") == Route::metrics);
-  CHECK(metrics::route_of("/metrics/") == Route::other);
-  CHECK(metrics::route_of("") == Route::other);
-  CHECK(metrics::route_of("/") == Route::other);
+  const struct {
+    const char* path;
+    Route route;
+  } cases[] = {
+      {"/clientes/1/transacoes", Route::transactions},
+      {"/clientes/123456/extrato", Route::statement},
+      {"/clientes/x/extrato", Route::statement},  // The handler says 404.
+      {"/clientes/1/2/extrato", Route::other},
+      {"/clientes/1", Route::other},
+      {"/clientes/1/transacoesX", Route::other},
+      {"/payments", Route::payments},
+      {"/payments-summary", Route::payments_summary},
+      {"/purge-payments", Route::purge_payments},
+      {"/payments-consistency", Route::payments_consistency},
+      {"/health", Route::health},
+      {"/ready", Route::ready},
+      {"/metrics", Route::metrics},
+      {"/metrics/", Route::other},
+      {"", Route::other},
+      {"/", Route::other},
+  };
+  for (const auto& c : cases) {
+    INFO(c.path);
+    CHECK(metrics::route_of(c.path) == c.route);
+  }
   CHECK(std::string(metrics::route_label(Route::transactions)) == "/clientes/:id/transacoes");
   CHECK(std::string(metrics::route_label(Route::other)) == "other");
 }
