@@ -1,11 +1,24 @@
 #include "store/payments_store.h"
 
+#include "check.h"
 #include "store/postgres/payments_store.h"
 #include "store/postgres/schema.h"
 #include "store/sqlite/payments_connection.h"
 #include "store/sqlite/schema.h"
 
 namespace store {
+
+Status PaymentsSession::end_and_claim(const std::vector<AttemptEnd>& ends,
+                                      std::vector<Status>* ended, int64_t now_ms,
+                                      int64_t lease_until_ms, int claims_max,
+                                      const std::function<void(PaymentJob*)>& decide,
+                                      std::vector<PaymentJob>* jobs) {
+  CREBITO_ASSERT(claims_max >= 0);
+  CREBITO_ASSERT(claims_max == 0 || lease_until_ms > now_ms);
+  jobs->clear();
+  ended->assign(ends.size(), Status::unavailable);
+  return end_and_claim_checked(ends, ended, now_ms, lease_until_ms, claims_max, decide, jobs);
+}
 
 Status PaymentsSession::claim(int64_t now_ms, int64_t lease_until_ms,
                               const std::function<void(PaymentJob*)>& decide, PaymentJob* job) {

@@ -122,10 +122,10 @@ class PaymentsSession {
   // refused: none was due. Either way, what ends said was committed, and (*ended)[i] is the
   // status of ends[i] (ok, or refused: that lease was no longer ours). busy or unavailable:
   // nothing was written.
-  virtual Status end_and_claim(const std::vector<AttemptEnd>& ends, std::vector<Status>* ended,
-                               int64_t now_ms, int64_t lease_until_ms, int claims_max,
-                               const std::function<void(PaymentJob*)>& decide,
-                               std::vector<PaymentJob>* jobs) = 0;
+  Status end_and_claim(const std::vector<AttemptEnd>& ends, std::vector<Status>* ended,
+                       int64_t now_ms, int64_t lease_until_ms, int claims_max,
+                       const std::function<void(PaymentJob*)>& decide,
+                       std::vector<PaymentJob>* jobs);
 
   // end_and_claim() for one payment. claim: refused when none is due; *job holds what was
   // written. settle: counted for processor with requested_at_ms. requeue: due again at due_ms.
@@ -156,6 +156,15 @@ class PaymentsSession {
   // By processor_index.
   virtual Status read_health(std::array<HealthRow, processor_count>* rows) = 0;
   virtual Status write_health(Processor processor, const HealthRow& row) = 0;
+
+ protected:
+  // end_and_claim() in the engine, once its arguments are checked, *jobs is empty and every
+  // (*ended)[i] is unavailable.
+  virtual Status end_and_claim_checked(const std::vector<AttemptEnd>& ends,
+                                       std::vector<Status>* ended, int64_t now_ms,
+                                       int64_t lease_until_ms, int claims_max,
+                                       const std::function<void(PaymentJob*)>& decide,
+                                       std::vector<PaymentJob>* jobs) = 0;
 };
 
 class PaymentsStore {

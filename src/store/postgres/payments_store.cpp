@@ -161,15 +161,10 @@ Status PostgresPaymentsConnection::accept(const std::string& correlation_id, int
   return write_one(insert_name, params);
 }
 
-Status PostgresPaymentsConnection::end_and_claim(const std::vector<AttemptEnd>& ends,
-                                                 std::vector<Status>* ended, int64_t now_ms,
-                                                 int64_t lease_until_ms, int claims_max,
-                                                 const std::function<void(PaymentJob*)>& decide,
-                                                 std::vector<PaymentJob>* jobs) {
-  CREBITO_ASSERT(claims_max >= 0);
-  CREBITO_ASSERT(claims_max == 0 || lease_until_ms > now_ms);
-  jobs->clear();
-  ended->assign(ends.size(), Status::unavailable);
+Status PostgresPaymentsConnection::end_and_claim_checked(
+    const std::vector<AttemptEnd>& ends, std::vector<Status>* ended, int64_t now_ms,
+    int64_t lease_until_ms, int claims_max, const std::function<void(PaymentJob*)>& decide,
+    std::vector<PaymentJob>* jobs) {
   // The cheap look first: with nothing to write and nothing due, no transaction is begun.
   if (claims_max > 0) {
     Result due;

@@ -55,10 +55,6 @@ class PostgresPaymentsConnection final : public PaymentsSession {
   PostgresPaymentsConnection& operator=(const PostgresPaymentsConnection&) = delete;
 
   Status accept(const std::string& correlation_id, int64_t amount_cents, int64_t now_ms) override;
-  Status end_and_claim(const std::vector<AttemptEnd>& ends, std::vector<Status>* ended,
-                       int64_t now_ms, int64_t lease_until_ms, int claims_max,
-                       const std::function<void(PaymentJob*)>& decide,
-                       std::vector<PaymentJob>* jobs) override;
   Status summary(int64_t from_ms, int64_t to_ms, int64_t settled_until_ms,
                  std::array<ProcessorTotals, processor_count>* totals, int64_t* in_flight) override;
   Status counts(QueueCounts* out) override;
@@ -67,6 +63,12 @@ class PostgresPaymentsConnection final : public PaymentsSession {
                     int64_t until_ms) override;
   Status read_health(std::array<HealthRow, processor_count>* rows) override;
   Status write_health(Processor processor, const HealthRow& row) override;
+
+ protected:
+  Status end_and_claim_checked(const std::vector<AttemptEnd>& ends, std::vector<Status>* ended,
+                               int64_t now_ms, int64_t lease_until_ms, int claims_max,
+                               const std::function<void(PaymentJob*)>& decide,
+                               std::vector<PaymentJob>* jobs) override;
 
  private:
   PostgresPaymentsConnection(std::unique_ptr<pg::Connection> connection, FaultLog* fault_log);

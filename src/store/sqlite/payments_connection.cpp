@@ -176,15 +176,10 @@ bool SqlitePaymentsConnection::any_due(int64_t now_ms, Status* status) {
   return rc == SQLITE_ROW;
 }
 
-Status SqlitePaymentsConnection::end_and_claim(const std::vector<AttemptEnd>& ends,
-                                               std::vector<Status>* ended, int64_t now_ms,
-                                               int64_t lease_until_ms, int claims_max,
-                                               const std::function<void(PaymentJob*)>& decide,
-                                               std::vector<PaymentJob>* jobs) {
-  CREBITO_ASSERT(claims_max >= 0);
-  CREBITO_ASSERT(claims_max == 0 || lease_until_ms > now_ms);
-  jobs->clear();
-  ended->assign(ends.size(), Status::unavailable);
+Status SqlitePaymentsConnection::end_and_claim_checked(
+    const std::vector<AttemptEnd>& ends, std::vector<Status>* ended, int64_t now_ms,
+    int64_t lease_until_ms, int claims_max, const std::function<void(PaymentJob*)>& decide,
+    std::vector<PaymentJob>* jobs) {
   // The cheap look first: with nothing to write and nothing due, the write lock is not taken.
   Status looked = Status::ok;
   if (claims_max > 0 && !any_due(now_ms, &looked)) {
@@ -195,7 +190,7 @@ Status SqlitePaymentsConnection::end_and_claim(const std::vector<AttemptEnd>& en
 
   std::lock_guard<WriterLock> writer(*writer_lock_);
   const Status status =
-      end_and_claim_checked(ends, ended, now_ms, lease_until_ms, claims_max, decide, jobs);
+      end_and_claim_locked(ends, ended, now_ms, lease_until_ms, claims_max, decide, jobs);
   if (status == Status::busy || status == Status::unavailable) {
     ended->assign(ends.size(), status);
     jobs->clear();
@@ -205,7 +200,7 @@ Status SqlitePaymentsConnection::end_and_claim(const std::vector<AttemptEnd>& en
 }
 
 // end_and_claim() with the writer lock held.
-Status SqlitePaymentsConnection::end_and_claim_checked(
+Status SqlitePaymentsConnection::end_and_claim_locked(
     const std::vector<AttemptEnd>& ends, std::vector<Status>* ended, int64_t now_ms,
     int64_t lease_until_ms, int claims_max, const std::function<void(PaymentJob*)>& decide,
     std::vector<PaymentJob>* jobs) {

@@ -56,10 +56,6 @@ class SqlitePaymentsConnection final : public PaymentsSession {
 
   // The payments operations (store/payments_store.h).
   Status accept(const std::string& correlation_id, int64_t amount_cents, int64_t now_ms) override;
-  Status end_and_claim(const std::vector<AttemptEnd>& ends, std::vector<Status>* ended,
-                       int64_t now_ms, int64_t lease_until_ms, int claims_max,
-                       const std::function<void(PaymentJob*)>& decide,
-                       std::vector<PaymentJob>* jobs) override;
   Status summary(int64_t from_ms, int64_t to_ms, int64_t settled_until_ms,
                  std::array<ProcessorTotals, processor_count>* totals, int64_t* in_flight) override;
   Status counts(QueueCounts* out) override;
@@ -90,6 +86,12 @@ class SqlitePaymentsConnection final : public PaymentsSession {
   };
   QueryCost test_due_query_cost();
 
+ protected:
+  Status end_and_claim_checked(const std::vector<AttemptEnd>& ends, std::vector<Status>* ended,
+                               int64_t now_ms, int64_t lease_until_ms, int claims_max,
+                               const std::function<void(PaymentJob*)>& decide,
+                               std::vector<PaymentJob>* jobs) override;
+
  private:
   SqlitePaymentsConnection(const Options& options, WriterLock* writer_lock, FaultLog* fault_log);
   // The checks and the report around one autocommit write: takes the writer lock, checks for a
@@ -103,10 +105,10 @@ class SqlitePaymentsConnection final : public PaymentsSession {
                    const std::function<void(PaymentJob*)>& decide, std::vector<PaymentJob>* jobs);
   // Whether a payment is due (a read, no lock); *status says whether the read itself failed.
   bool any_due(int64_t now_ms, Status* status);
-  Status end_and_claim_checked(const std::vector<AttemptEnd>& ends, std::vector<Status>* ended,
-                               int64_t now_ms, int64_t lease_until_ms, int claims_max,
-                               const std::function<void(PaymentJob*)>& decide,
-                               std::vector<PaymentJob>* jobs);
+  Status end_and_claim_locked(const std::vector<AttemptEnd>& ends, std::vector<Status>* ended,
+                              int64_t now_ms, int64_t lease_until_ms, int claims_max,
+                              const std::function<void(PaymentJob*)>& decide,
+                              std::vector<PaymentJob>* jobs);
   Status summary_checked(int64_t from_ms, int64_t to_ms, int64_t settled_until_ms,
                          std::array<ProcessorTotals, processor_count>* totals, int64_t* in_flight);
   Status counts_checked(QueueCounts* out);
