@@ -109,6 +109,7 @@ void Connection::serve(RequestServer* server, int64_t now_ms) {
     return;
   }
   bool stopped_at_full_output = false;
+  const size_t served_before = served_;
   while (!close_after_flush_) {
     const std::string_view unread = std::string_view(in_).substr(in_begin_);
     if (unread.empty()) break;
@@ -148,8 +149,11 @@ void Connection::serve(RequestServer* server, int64_t now_ms) {
   }
   compact_input();
   if (stopped_at_full_output) {
-    // The client must read within the write timeout from here, or the connection closes.
-    if (!output_was_full_) deadline_ms_ = now_ms + limits::write_timeout_ms;
+    // The client must read within the write timeout from here, or the connection closes; each
+    // time it has read enough for more answers to be served, the timeout starts again.
+    if (!output_was_full_ || served_ > served_before) {
+      deadline_ms_ = now_ms + limits::write_timeout_ms;
+    }
     output_was_full_ = true;
     if (state_ == State::fresh) state_ = State::idle;
     return;
@@ -158,6 +162,9 @@ void Connection::serve(RequestServer* server, int64_t now_ms) {
   if (state_ != State::partial) {
     state_ = State::idle;
     deadline_ms_ = now_ms + keep_alive_timeout_ms;
+    // Answers of this turn still to send: a short send after it starts the write timeout, which
+    // the keep-alive deadline must not stand in for.
+    waiting_to_write_ = false;
   }
 }
 
@@ -249,6 +256,7 @@ bool Connection::flush(int64_t now_ms) {
   }
   out_.clear();
   out_begin_ = 0;
+  const bool waited = waiting_to_write_;
   waiting_to_write_ = false;
   if (linger_after_flush_) {
     linger_after_flush_ = false;
@@ -262,6 +270,9 @@ bool Connection::flush(int64_t now_ms) {
     close();
     return false;
   }
+  // Everything went after a wait: the deadline is the state's again, from now.
+  if (waited && state_ == State::idle) deadline_ms_ = now_ms + keep_alive_timeout_ms;
+  if (waited && state_ == State::partial) deadline_ms_ = now_ms + limits::request_read_ms_max;
   return true;
 }
 

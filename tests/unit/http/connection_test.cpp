@@ -312,6 +312,7 @@ TEST_CASE("a connection: a slow reader gets every answer, the output bounded mea
   std::string received;
   size_t most_unsent = connection.unsent_bytes();
   int rounds_at_the_bound = 0;  // Rounds the connection waited for the client with nothing read.
+  int64_t all_sent_at_ms = 0;
   int64_t now = accepted_at_ms;
   for (int round = 0; received.size() < requests * big.size(); ++round) {
     INFO("round " << round << " received " << received.size() << " unsent "
@@ -321,9 +322,16 @@ TEST_CASE("a connection: a slow reader gets every answer, the output bounded mea
     received += read_available(pair.client_fd, small_socket_buffer_bytes);
     now += 1;
     if (connection.on_ready(/*readable=*/false, /*writable=*/true, now)) {
+      const size_t served_before = connection.requests_served();
       run_turn(&server, {&connection}, now);
+      // The client read enough for more answers, and not all of them fit in the socket: its
+      // write timeout starts again.
+      if (connection.requests_served() > served_before && connection.unsent_bytes() > 0) {
+        REQUIRE(connection.deadline_ms() == now + limits::write_timeout_ms);
+      }
     }
     most_unsent = std::max(most_unsent, connection.unsent_bytes());
+    if (connection.unsent_bytes() == 0 && all_sent_at_ms == 0) all_sent_at_ms = now;
     if (connection.interest() == Interest::write) ++rounds_at_the_bound;
     REQUIRE(connection.state() != State::closed);
   }
@@ -338,6 +346,8 @@ TEST_CASE("a connection: a slow reader gets every answer, the output bounded mea
   CHECK(connection.unread_bytes() == 0);
   CHECK(connection.state() == State::idle);
   CHECK(connection.interest() == Interest::read);
+  // All sent: idle again until the keep-alive timeout, from the last send.
+  CHECK(connection.deadline_ms() == all_sent_at_ms + keep_alive_timeout_ms);
   ::close(pair.client_fd);
 }
 
