@@ -382,7 +382,10 @@ class EventLoop::Thread final : public RequestServer {
     for (size_t i = connections_.size(); i-- > 0;) {
       Client* client = connections_[i].get();
       const Connection::State state = client->state();
-      if (state == Connection::State::offloaded || state == Connection::State::lingering) continue;
+      if (state == Connection::State::offloaded || state == Connection::State::lingering ||
+          state == Connection::State::closed) {
+        continue;
+      }
       client->receive();
       add_to_turn(client);
     }
