@@ -25,15 +25,14 @@
 //   lingering --the client closes, or bytes or time run out--> closed
 //   any --a socket error, or the client gone with nothing left to send--> closed
 //
-// Besides its state a connection may be waiting to write (a send came up short: the loop waits
-// for room; the deadline becomes limits::write_timeout_ms from the first short send after the
-// turn that served the answers, and is the state's own again, from then, once all is sent) and
-// may have
-// its output full (limits::connection_output_bytes_max unsent): then it neither reads nor serves
-// until the client reads, and the deadline is limits::write_timeout_ms from that moment, or from
-// the last time the client read enough for more answers to be served. When
-// the client has closed its side, what is buffered is served (a piece of a request as a last,
-// malformed one) and the connection closes once the answers are sent.
+// Besides its state a connection may be waiting to write: a send came up short and the loop
+// waits for room. The deadline is then limits::write_timeout_ms from the first short send after
+// the turn that served the answers, and the state's own again, from then, once all is sent. Its
+// output may also be full (limits::connection_output_bytes_max unsent): then it neither reads nor
+// serves until the client reads, and the deadline is limits::write_timeout_ms from that moment,
+// or from the last time the client read enough for more answers to be served. When the client
+// has closed its side, what is buffered is served (a piece of a request as a last, malformed one)
+// and the connection closes once the answers are sent.
 //
 // A turn, driven by the loop across its connections: serve() on each, then end_turn() on each
 // with whether the turn's writes committed (if not, every answer that depended on the turn is
