@@ -4,37 +4,31 @@
 // contention two loop threads could make). Prints figures; passes or fails nothing.
 //
 //   build/crebito-metrics-cost [CALLS]     (default 10,000,000 per thread)
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <thread>
 #include <vector>
 
+#include "clock.h"
 #include "metrics/registry.h"
 
 namespace {
 
-int64_t monotonic_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
 void count_requests(long calls) {
   for (long i = 0; i < calls; ++i) {
-    const int64_t started = monotonic_ns();
+    const int64_t started = clocks::steady_ns();
     const metrics::Route route = metrics::route_of("/clientes/3/transacoes");
-    metrics::observe_request(route, 200, monotonic_ns() - started);
+    metrics::observe_request(route, 200, clocks::steady_ns() - started);
   }
 }
 
 // Nanoseconds per call with `threads` threads counting at once.
 double per_call_ns(int threads, long calls) {
-  const int64_t started = monotonic_ns();
+  const int64_t started = clocks::steady_ns();
   std::vector<std::thread> running;
   for (int t = 0; t < threads; ++t) running.emplace_back(count_requests, calls);
   for (std::thread& thread : running) thread.join();
-  return static_cast<double>(monotonic_ns() - started) / static_cast<double>(calls);
+  return static_cast<double>(clocks::steady_ns() - started) / static_cast<double>(calls);
 }
 
 }  // namespace

@@ -63,6 +63,11 @@ bool expect(std::string_view text, size_t* at, char c) {
 
 int64_t steady_ms() { return read_us(CLOCK_MONOTONIC) / us_per_ms; }
 int64_t steady_us() { return read_us(CLOCK_MONOTONIC); }
+int64_t steady_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return int64_t{ts.tv_sec} * ns_per_us * us_per_s + ts.tv_nsec;
+}
 int64_t wall_ms() { return read_us(CLOCK_REALTIME) / us_per_ms; }
 int64_t wall_us() { return read_us(CLOCK_REALTIME); }
 

@@ -20,6 +20,7 @@ namespace clocks {
 
 int64_t steady_ms();
 int64_t steady_us();
+int64_t steady_ns();  // For latencies below a millisecond (the metrics' histograms).
 
 int64_t wall_ms();
 int64_t wall_us();

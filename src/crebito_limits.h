@@ -58,6 +58,10 @@ inline constexpr size_t chunk_size_hex_digits_max = 8;
 inline constexpr size_t content_length_digits_max = 9;
 // A connection's input buffer: a request whole (headers and body) always fits.
 inline constexpr size_t connection_input_bytes_max = 32 * 1024;
+// A connection's answers not yet taken by its client: at this many bytes the connection neither
+// reads nor serves until the client reads (a client that pipelines and never reads holds this
+// much and one answer more, not more).
+inline constexpr size_t connection_output_bytes_max = 256 * 1024;
 // Requests run on a side thread because their handler may block (a payments summary waits up to
 // summary_settle_wait_ms_max): at most this many threads, and this many such requests queued.
 inline constexpr int blocking_threads = 2;

@@ -21,7 +21,6 @@
 #include "check.h"
 #include "clock.h"
 #include "crebito_limits.h"
-#include "http/request_frame.h"
 
 namespace http {
 namespace {
@@ -30,19 +29,6 @@ namespace {
 // right after process_request() returns.
 thread_local bool close_requested = false;
 thread_local bool linger_requested = false;
-
-constexpr std::string_view continue_answer = "HTTP/1.1 100 Continue\r\n\r\n";
-// What replaces an answer that depended on a turn whose transaction did not commit; the second
-// when the answer it replaces was the connection's last.
-constexpr std::string_view unavailable_answer =
-    "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
-    "Content-Length: 53\r\n\r\n{\"error\":\"database unavailable, nothing was written\"}";
-constexpr std::string_view unavailable_closing_answer =
-    "HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Type: application/json\r\n"
-    "Content-Length: 53\r\n\r\n{\"error\":\"database unavailable, nothing was written\"}";
-static_assert(unavailable_answer.size() - unavailable_answer.find("\r\n\r\n") - 4 == 53);
-static_assert(unavailable_closing_answer.size() - unavailable_closing_answer.find("\r\n\r\n") - 4 ==
-              53);
 
 // httplib::Stream over one buffered request and the connection's output buffer. Reading past the
 // request is the end of the stream: the request is whole (http/request_frame.h).
@@ -82,31 +68,6 @@ class BufferStream final : public httplib::Stream {
   std::string* const out_;
   const int fd_;
   size_t read_ = 0;
-};
-
-// One client connection of a loop thread.
-struct Connection {
-  enum class State { fresh, idle, partial, offloaded, lingering };
-  int fd = -1;
-  size_t index = 0;  // In its thread's connections_.
-  State state = State::fresh;
-  int64_t deadline_ms = 0;
-  std::string in;
-  size_t in_begin = 0;
-  std::string out;
-  size_t out_begin = 0;
-  size_t served = 0;
-  size_t lingered_bytes = 0;
-  // Where in `out` each answer of this turn that depends on the turn's commit lies: [first,
-  // second) offsets, in order.
-  std::vector<std::pair<size_t, size_t>> turn_dependent_answers;
-  bool in_turn = false;      // Queued in this turn's list.
-  bool peer_closed = false;  // recv() returned 0: serve what is buffered, then close.
-  bool close_after_flush = false;
-  bool linger_after_flush = false;
-  bool watching_out = false;
-  bool sent_continue = false;
-  bool failed = false;  // A socket error: close without sending more.
 };
 
 // Runs requests whose handler may block, on their own threads (limits::blocking_threads).
@@ -163,7 +124,24 @@ void EventLoop::close_after_response(bool linger) {
   linger_requested = linger;
 }
 
-class EventLoop::Thread {
+RequestServer::Answered EventLoop::answer_request(std::string_view request, bool last,
+                                                  bool continue_sent, int fd, std::string* out) {
+  BufferStream stream(request, out, fd);
+  close_requested = false;
+  linger_requested = false;
+  bool connection_closed = false;
+  const bool ok =
+      process_request(stream, last, connection_closed, [continue_sent](httplib::Request& req) {
+        // Already answered 100 Continue.
+        if (continue_sent) req.headers.erase("Expect");
+      });
+  RequestServer::Answered answered;
+  answered.close = !ok || connection_closed || last || close_requested;
+  answered.linger = answered.close && close_requested && linger_requested;
+  return answered;
+}
+
+class EventLoop::Thread final : public RequestServer {
  public:
   Thread(EventLoop* loop, int listen_fd, BlockingPool* blocking)
       : loop_(loop),
@@ -175,8 +153,8 @@ class EventLoop::Thread {
     watch(listen_fd_, EPOLLIN | EPOLLEXCLUSIVE, &listen_tag_, EPOLL_CTL_ADD);
     watch(wake_fd_, EPOLLIN, &wake_tag_, EPOLL_CTL_ADD);
   }
-  ~Thread() {
-    for (auto& connection : connections_) ::close(connection->fd);
+  ~Thread() override {
+    connections_.clear();  // Each closes its socket.
     ::close(wake_fd_);
     ::close(epoll_fd_);
   }
@@ -186,25 +164,18 @@ class EventLoop::Thread {
     [[maybe_unused]] const ssize_t written = ::write(wake_fd_, &one, sizeof one);
   }
 
-  // From a blocking thread: `connection`'s request has been answered; the loop takes it back.
-  void give_back(Connection* connection) {
-    {
-      std::lock_guard<std::mutex> lock(returned_mutex_);
-      returned_.push_back(connection);
-    }
-    wake();
-  }
-
   void run() {
     epoll_event events[limits::loop_events_max];
     int64_t next_sweep_ms = clocks::steady_ms() + limits::deadline_sweep_interval_ms;
     while (true) {
       if (loop_->stopping_ && !stopped_) begin_stop();
       if (stopped_ && connections_.empty() && offloaded_ == 0) return;
-      const int timeout_ms =
-          connections_.empty() && !stopped_
-              ? -1
-              : static_cast<int>(std::max<int64_t>(0, next_sweep_ms - clocks::steady_ms()));
+      int timeout_ms = -1;  // Nothing to sweep: wait for an event.
+      if (!turn_.empty()) {
+        timeout_ms = 0;  // A connection the last turn left with room for more answers.
+      } else if (!connections_.empty() || stopped_) {
+        timeout_ms = static_cast<int>(std::max<int64_t>(0, next_sweep_ms - clocks::steady_ms()));
+      }
       const int n = ::epoll_wait(epoll_fd_, events, limits::loop_events_max, timeout_ms);
       if (n < 0 && errno != EINTR) CREBITO_ASSERT(false && "epoll_wait failed");
       for (int i = 0; i < n; ++i) {
@@ -214,7 +185,7 @@ class EventLoop::Thread {
         } else if (tag == &wake_tag_) {
           take_wake_ups();
         } else {
-          on_ready(static_cast<Connection*>(tag), events[i].events);
+          on_ready(static_cast<Client*>(tag), events[i].events);
         }
       }
       run_turn();
@@ -226,7 +197,53 @@ class EventLoop::Thread {
     }
   }
 
+  // RequestServer, for this thread's connections.
+  Answered answer(std::string_view request, bool last, bool continue_sent, int fd,
+                  std::string* out) override {
+    return loop_->answer_request(request, last, continue_sent, fd, out);
+  }
+  bool answered_from_turn() override {
+    return loop_->hooks_.answered_from_turn && loop_->hooks_.answered_from_turn();
+  }
+  bool hand_off(std::string_view request_line, Connection* connection) override {
+    if (!loop_->is_blocking_ || blocking_ == nullptr || !loop_->is_blocking_(request_line)) {
+      return false;
+    }
+    Client* client = static_cast<Client*>(connection);
+    const bool queued = blocking_->submit([this, client] {
+      client->serve_offloaded(this);
+      give_back(client);
+    });
+    if (queued) ++offloaded_;
+    return queued;
+  }
+  bool stopping() const override { return loop_->stopping_; }
+  size_t requests_per_connection_max() const override { return loop_->keep_alive_max_count_; }
+
  private:
+  // A connection and what the loop keeps for it. Its address is its epoll tag. Every Connection
+  // this thread hands to anyone is a Client.
+  struct Client final : Connection {
+    using Connection::Connection;
+    size_t index = 0;                                           // In connections_.
+    bool in_turn = false;                                       // Queued in turn_.
+    Connection::Interest watched = Connection::Interest::none;  // What epoll waits for.
+  };
+
+  static uint32_t epoll_events(Connection::Interest interest) {
+    switch (interest) {
+      case Connection::Interest::none:
+        return 0;
+      case Connection::Interest::read:
+        return EPOLLIN;
+      case Connection::Interest::write:
+        return EPOLLOUT;
+      case Connection::Interest::read_write:
+        return EPOLLIN | EPOLLOUT;
+    }
+    return 0;
+  }
+
   void watch(int fd, uint32_t events, void* tag, int op) {
     epoll_event event{};
     event.events = events;
@@ -235,82 +252,76 @@ class EventLoop::Thread {
     CREBITO_ASSERT(rc == 0 || op == EPOLL_CTL_DEL);
   }
 
+  // After anything happened to `client`: forget it if it closed, else make epoll wait for what it
+  // wants next. Not while it is in the turn's list.
+  void settle(Client* client) {
+    Connection& connection = *client;
+    if (connection.closed()) return forget(client);
+    const Connection::Interest wanted = connection.interest();
+    if (wanted == client->watched) return;
+    const int fd = connection.fd();
+    if (wanted == Connection::Interest::none) {
+      watch(fd, 0, nullptr, EPOLL_CTL_DEL);
+    } else {
+      const int op = client->watched == Connection::Interest::none ? EPOLL_CTL_ADD : EPOLL_CTL_MOD;
+      watch(fd, epoll_events(wanted), client, op);
+    }
+    client->watched = wanted;
+  }
+
   void accept_connections() {
     for (int i = 0; i < limits::accept_batch_max; ++i) {
       const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (fd < 0) return;  // EAGAIN (another thread took it), or a connection that went away.
-      if (loop_->stopping_ || open_connections() >= limits::connections_max) {
+      if (loop_->stopping_ || connections_.size() >= limits::connections_max) {
         ::close(fd);
         continue;
       }
-      auto connection = std::make_unique<Connection>();
-      connection->fd = fd;
-      connection->index = connections_.size();
-      connection->deadline_ms = clocks::steady_ms() + limits::first_request_wait_ms;
-      watch(fd, EPOLLIN, connection.get(), EPOLL_CTL_ADD);
-      connections_.push_back(std::move(connection));
+      auto client = std::make_unique<Client>(fd, clocks::steady_ms());
+      client->index = connections_.size();
+      connections_.push_back(std::move(client));
+      settle(connections_.back().get());
     }
   }
 
-  size_t open_connections() const { return connections_.size(); }
+  // From a blocking thread: `client`'s request has been answered; the loop takes it back.
+  void give_back(Client* client) {
+    {
+      std::lock_guard<std::mutex> lock(returned_mutex_);
+      returned_.push_back(client);
+    }
+    wake();
+  }
 
   void take_wake_ups() {
     uint64_t count;
     [[maybe_unused]] const ssize_t got = ::read(wake_fd_, &count, sizeof count);
-    std::vector<Connection*> returned;
+    std::vector<Client*> returned;
     {
       std::lock_guard<std::mutex> lock(returned_mutex_);
       returned.swap(returned_);
     }
-    for (Connection* connection : returned) {
+    for (Client* client : returned) {
       --offloaded_;
-      connection->state = Connection::State::idle;
-      connection->deadline_ms = clocks::steady_ms() + limits::keep_alive_timeout_s * 1000;
-      watch(connection->fd, EPOLLIN, connection, EPOLL_CTL_ADD);
-      connection->watching_out = false;
-      add_to_turn(connection);  // Sends its answer; serves what it pipelined after it.
+      client->resume(clocks::steady_ms());
+      settle(client);
+      add_to_turn(client);  // Sends its answer; serves what it pipelined after it.
     }
   }
 
-  void on_ready(Connection* connection, uint32_t events) {
-    if (connection->state == Connection::State::offloaded) return;
-    if ((events & EPOLLOUT) != 0 && !send_output(connection)) return;
-    if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) == 0) return;
-    if (connection->peer_closed) {
-      if (connection->out.size() == connection->out_begin) close(connection);
-      return;  // Nothing more will come; what is left to send goes on EPOLLOUT.
-    }
-    if (connection->state == Connection::State::lingering) return discard_input(connection);
-    receive(connection);
-    add_to_turn(connection);
+  void on_ready(Client* client, uint32_t events) {
+    if (client->state() == Connection::State::offloaded) return;
+    const bool readable = (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0;
+    const bool writable = (events & EPOLLOUT) != 0;
+    const bool wants_turn = client->on_ready(readable, writable, clocks::steady_ms());
+    if (wants_turn) add_to_turn(client);
+    if (!client->in_turn) settle(client);
   }
 
-  void add_to_turn(Connection* connection) {
-    if (connection->in_turn) return;
-    connection->in_turn = true;
-    turn_.push_back(connection);
-  }
-
-  // Reads what the socket has, up to limits::connection_input_bytes_max unread.
-  void receive(Connection* connection) {
-    char buffer[limits::connection_input_bytes_max];
-    while (connection->in.size() - connection->in_begin < limits::connection_input_bytes_max) {
-      const size_t room =
-          limits::connection_input_bytes_max - (connection->in.size() - connection->in_begin);
-      const ssize_t n = ::recv(connection->fd, buffer, room, MSG_DONTWAIT);
-      if (n > 0) {
-        connection->in.append(buffer, static_cast<size_t>(n));
-        if (static_cast<size_t>(n) < room) return;
-        continue;
-      }
-      if (n == 0) {
-        connection->peer_closed = true;
-        return;
-      }
-      if (errno == EINTR) continue;
-      if (errno != EAGAIN && errno != EWOULDBLOCK) connection->failed = true;
-      return;
-    }
+  void add_to_turn(Client* client) {
+    if (client->in_turn) return;
+    client->in_turn = true;
+    turn_.push_back(client);
   }
 
   // One turn: every connection with new input serves its whole requests, then every answer of the
@@ -318,209 +329,26 @@ class EventLoop::Thread {
   void run_turn() {
     if (turn_.empty()) return;
     if (loop_->hooks_.begin_turn) loop_->hooks_.begin_turn();
-    for (Connection* connection : turn_) {
-      if (!connection->failed) serve_buffered(connection);
-    }
+    for (Client* client : turn_) client->serve(this, clocks::steady_ms());
     const bool committed = loop_->hooks_.end_turn ? loop_->hooks_.end_turn() : true;
-    for (Connection* connection : turn_) {
-      if (!committed) replace_dependent_answers(connection);
-      connection->turn_dependent_answers.clear();
-      connection->in_turn = false;
-    }
-    std::vector<Connection*> turn;
+    std::vector<Client*> turn;
     turn.swap(turn_);
-    for (Connection* connection : turn) finish_turn(connection);
-  }
-
-  // The turn's transaction did not commit: each answer that depended on it becomes a 503, in its
-  // place. The answers around it stay as they are: a request served after the transaction was lost
-  // (a posting that met the failure itself, or one that committed on its own after it) already
-  // says what happened to it, and a client that retries every 503 must not repeat a write that
-  // was made.
-  static void replace_dependent_answers(Connection* connection) {
-    const auto& spans = connection->turn_dependent_answers;
-    if (spans.empty()) return;
-    std::string& out = connection->out;
-    std::string rebuilt = out.substr(0, spans.front().first);
-    size_t kept_from = spans.front().first;
-    for (const auto& [begin, end] : spans) {
-      CREBITO_ASSERT(begin >= kept_from && end >= begin && end <= out.size());
-      rebuilt.append(out, kept_from, begin - kept_from);
-      const bool last = end == out.size() && connection->close_after_flush;
-      rebuilt.append(last ? unavailable_closing_answer : unavailable_answer);
-      kept_from = end;
+    for (Client* client : turn) {
+      client->end_turn(committed);
+      client->in_turn = false;
     }
-    rebuilt.append(out, kept_from, std::string::npos);
-    out.swap(rebuilt);
-  }
-
-  // After a turn: send, then close or wait for more.
-  void finish_turn(Connection* connection) {
-    if (connection->state == Connection::State::offloaded) return;
-    if (connection->failed) return close(connection);
-    if (!send_output(connection)) return;
-    if (!connection->peer_closed || connection->state == Connection::State::lingering) return;
-    if (connection->out.size() == connection->out_begin) return close(connection);
-    // The client sent its last byte but still reads: wait for room to write only, since a socket
-    // at its end of stream stays readable and would wake the loop for nothing.
-    watch(connection->fd, EPOLLOUT, connection, EPOLL_CTL_MOD);
-    connection->watching_out = true;
-  }
-
-  // Serves every whole request buffered on `connection`, in order, appending the answers.
-  void serve_buffered(Connection* connection) {
-    while (!connection->close_after_flush && connection->state != Connection::State::offloaded) {
-      const std::string_view unread = std::string_view(connection->in).substr(connection->in_begin);
-      if (unread.empty()) break;
-      const RequestFrame frame = frame_request(unread);
-      if (frame.status == RequestFrame::Status::incomplete && !connection->peer_closed) {
-        if (frame.expects_continue && !connection->sent_continue) {
-          connection->out.append(continue_answer);
-          connection->sent_continue = true;
-        }
-        if (connection->state != Connection::State::partial) {
-          connection->state = Connection::State::partial;
-          connection->deadline_ms = clocks::steady_ms() + limits::request_read_ms_max;
-        }
-        break;
+    for (Client* client : turn) {
+      const bool again = client->after_turn(clocks::steady_ms());
+      if (again) {
+        add_to_turn(client);  // The next turn, on the next pass without waiting.
+      } else {
+        settle(client);
       }
-      const bool whole = frame.status == RequestFrame::Status::complete;
-      if (whole && loop_->is_blocking_ && blocking_ != nullptr &&
-          loop_->is_blocking_(frame.request_line) && offload(connection, frame.length)) {
-        return;
-      }
-      const size_t length = whole ? frame.length : unread.size();
-      const bool last =
-          !whole || connection->served + 1 >= loop_->keep_alive_max_count_ || loop_->stopping_;
-      serve_one(connection, unread.substr(0, length), last, /*in_turn=*/true);
-      connection->in_begin += length;
-    }
-    compact_input(connection);
-    if (connection->state != Connection::State::partial &&
-        connection->state != Connection::State::offloaded) {
-      connection->state = Connection::State::idle;
-      connection->deadline_ms = clocks::steady_ms() + limits::keep_alive_timeout_s * 1000;
     }
   }
 
-  // Runs one whole request through cpp-httplib, answer appended to connection->out. Thread: the
-  // loop thread, or a blocking thread while the connection is offloaded.
-  void serve_one(Connection* connection, std::string_view request, bool last, bool in_turn) {
-    const size_t answer_begin = connection->out.size();
-    BufferStream stream(request, &connection->out, connection->fd);
-    close_requested = false;
-    linger_requested = false;
-    bool connection_closed = false;
-    const bool sent_continue = connection->sent_continue;
-    const bool ok = loop_->process_request(
-        stream, last, connection_closed, [sent_continue](httplib::Request& req) {
-          if (sent_continue) req.headers.erase("Expect");  // Already answered 100 Continue.
-        });
-    connection->sent_continue = false;
-    ++connection->served;
-    if (connection->state == Connection::State::partial) {
-      connection->state = Connection::State::idle;
-    }
-    if (in_turn && loop_->hooks_.answered_from_turn && loop_->hooks_.answered_from_turn()) {
-      connection->turn_dependent_answers.push_back({answer_begin, connection->out.size()});
-    }
-    if (!ok || connection_closed || last || close_requested) {
-      connection->close_after_flush = true;
-      connection->linger_after_flush = close_requested && linger_requested;
-    }
-  }
-
-  bool offload(Connection* connection, size_t length) {
-    connection->state = Connection::State::offloaded;
-    watch(connection->fd, 0, nullptr, EPOLL_CTL_DEL);
-    ++offloaded_;
-    const bool queued = blocking_->submit([this, connection, length] {
-      const std::string_view request =
-          std::string_view(connection->in).substr(connection->in_begin, length);
-      serve_one(connection, request, loop_->stopping_, /*in_turn=*/false);
-      connection->in_begin += length;
-      give_back(connection);
-    });
-    if (queued) return true;
-    --offloaded_;
-    connection->state = Connection::State::idle;
-    watch(connection->fd, EPOLLIN, connection, EPOLL_CTL_ADD);
-    return false;
-  }
-
-  void compact_input(Connection* connection) {
-    if (connection->in_begin == connection->in.size()) {
-      connection->in.clear();
-      connection->in_begin = 0;
-    } else if (connection->in_begin > 0) {
-      connection->in.erase(0, connection->in_begin);
-      connection->in_begin = 0;
-    }
-  }
-
-  // Sends what is buffered. false when the connection was closed (done or failed).
-  bool send_output(Connection* connection) {
-    while (connection->out_begin < connection->out.size()) {
-      const ssize_t n =
-          ::send(connection->fd, connection->out.data() + connection->out_begin,
-                 connection->out.size() - connection->out_begin, MSG_NOSIGNAL | MSG_DONTWAIT);
-      if (n > 0) {
-        connection->out_begin += static_cast<size_t>(n);
-        continue;
-      }
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-        if (!connection->watching_out) {
-          watch(connection->fd, EPOLLIN | EPOLLOUT, connection, EPOLL_CTL_MOD);
-          connection->watching_out = true;
-          connection->deadline_ms = clocks::steady_ms() + limits::write_timeout_ms;
-        }
-        return true;
-      }
-      close(connection);
-      return false;
-    }
-    connection->out.clear();
-    connection->out_begin = 0;
-    if (connection->watching_out) {
-      watch(connection->fd, EPOLLIN, connection, EPOLL_CTL_MOD);
-      connection->watching_out = false;
-    }
-    if (connection->linger_after_flush) {
-      connection->linger_after_flush = false;
-      connection->close_after_flush = false;
-      ::shutdown(connection->fd, SHUT_WR);
-      connection->state = Connection::State::lingering;
-      connection->deadline_ms = clocks::steady_ms() + limits::close_linger_ms;
-      return true;
-    }
-    if (connection->close_after_flush) {
-      close(connection);
-      return false;
-    }
-    return true;
-  }
-
-  // A lingering connection: discard what the client still sends until it closes, bounded.
-  void discard_input(Connection* connection) {
-    char sink[limits::connection_input_bytes_max];
-    while (true) {
-      const ssize_t n = ::recv(connection->fd, sink, sizeof sink, MSG_DONTWAIT);
-      if (n > 0) {
-        connection->lingered_bytes += static_cast<size_t>(n);
-        if (connection->lingered_bytes >= limits::close_linger_bytes_max) break;
-        continue;
-      }
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
-      break;  // The client closed too, or an error.
-    }
-    close(connection);
-  }
-
-  void close(Connection* connection) {
-    ::close(connection->fd);  // Also removes it from the epoll set.
-    const size_t index = connection->index;
+  void forget(Client* client) {
+    const size_t index = client->index;
     if (index + 1 != connections_.size()) {
       connections_[index] = std::move(connections_.back());
       connections_[index]->index = index;
@@ -530,9 +358,13 @@ class EventLoop::Thread {
 
   void sweep(int64_t now) {
     for (size_t i = connections_.size(); i-- > 0;) {
-      Connection* connection = connections_[i].get();
-      if (connection->state == Connection::State::offloaded || connection->in_turn) continue;
-      if (now >= connection->deadline_ms) close(connection);
+      Client* client = connections_[i].get();
+      Connection& connection = *client;
+      if (connection.state() == Connection::State::offloaded || client->in_turn) continue;
+      if (now >= connection.deadline_ms()) {
+        connection.close();
+        forget(client);
+      }
     }
   }
 
@@ -542,23 +374,21 @@ class EventLoop::Thread {
     stopped_ = true;
     watch(listen_fd_, 0, nullptr, EPOLL_CTL_DEL);
     for (size_t i = connections_.size(); i-- > 0;) {
-      Connection* connection = connections_[i].get();
-      if (connection->state == Connection::State::offloaded) continue;
-      if (connection->state != Connection::State::lingering) {
-        receive(connection);
-        add_to_turn(connection);
+      Client* client = connections_[i].get();
+      const Connection::State state = client->state();
+      if (state == Connection::State::offloaded || state == Connection::State::lingering ||
+          state == Connection::State::closed) {
+        continue;
       }
+      client->receive();
+      add_to_turn(client);
     }
     run_turn();
     for (size_t i = connections_.size(); i-- > 0;) {
-      Connection* connection = connections_[i].get();
-      if (connection->state == Connection::State::offloaded) continue;
-      if (connection->out_begin == connection->out.size() &&
-          connection->state != Connection::State::lingering) {
-        close(connection);
-      } else {
-        connection->close_after_flush = true;
-      }
+      Client* client = connections_[i].get();
+      if (client->in_turn) continue;  // Still serving; closes after its last answer.
+      client->close_when_flushed();
+      settle(client);
     }
   }
 
@@ -569,12 +399,12 @@ class EventLoop::Thread {
   const int wake_fd_;
   char listen_tag_ = 0;
   char wake_tag_ = 0;
-  std::vector<std::unique_ptr<Connection>> connections_;
-  std::vector<Connection*> turn_;
+  std::vector<std::unique_ptr<Client>> connections_;
+  std::vector<Client*> turn_;
   int offloaded_ = 0;
   bool stopped_ = false;
   std::mutex returned_mutex_;
-  std::vector<Connection*> returned_;  // Guarded by returned_mutex_.
+  std::vector<Client*> returned_;  // Guarded by returned_mutex_.
 };
 
 // ---------------------------------------------------------------------------------------------

@@ -5,12 +5,16 @@
 // on a core that haproxy and the other instance share. Here a few loop threads each wait on all of
 // their connections in one epoll_wait, and every wake-up serves every request that is ready:
 //
-//   1. Read what every ready connection has (non-blocking), and find the complete requests in
-//      each buffer (http/request_frame.h: headers, Content-Length or chunked body).
-//   2. Turn: begin_turn(), then each complete request is handed to cpp-httplib's own parsing,
-//      routing and response writing (Server::process_request) over a Stream on that buffer; the
-//      answer is appended to the connection's output buffer. Then end_turn().
+//   1. Read what every ready connection has (non-blocking).
+//   2. Turn: begin_turn(), then each of those connections serves its complete requests, in order
+//      (http/connection.h: framing, cpp-httplib's own parsing, routing and response writing over a
+//      Stream on the buffer, through answer_request()), the answers appended to its output. Then
+//      end_turn().
 //   3. Send every output buffer (one send per connection; EPOLLOUT only when a send is short).
+//
+// The loop owns epoll, accepting, the turn across connections, the hand-off to side threads, the
+// deadline sweep and the stop; each connection's state, buffers and deadlines are its own
+// http::Connection, which says what it waits for next.
 //
 // The turn hooks let the store commit every write of a turn in one transaction before any of its
 // answers leaves (a group commit without thread hand-offs): answers are only sent after
@@ -22,11 +26,8 @@
 // A request whose handler may block for long (blocking_route) runs on a side thread instead, so
 // it holds up no other connection; its connection leaves the loop until that request is answered.
 //
-// Every connection has one deadline, set by its state: a new connection must start its first
-// request within limits::first_request_wait_ms, a request must arrive whole within
-// limits::request_read_ms_max of its first byte, an idle keep-alive connection is closed after
-// limits::keep_alive_timeout_s, an answer that cannot be sent within limits::write_timeout_ms
-// closes the connection, and an early answer (413, 411, 400) lingers limits::close_linger_ms.
+// The deadlines of a connection (first request, whole request, keep-alive, write, linger) and its
+// output bound are in http/connection.h.
 //
 // Thread-safety: serve() blocks its caller; request_stop() and close_after_response() are safe as
 // documented on each.
@@ -40,6 +41,8 @@
 #include <mutex>
 #include <string_view>
 #include <vector>
+
+#include "http/connection.h"
 
 namespace http {
 
@@ -82,6 +85,13 @@ class EventLoop : public httplib::Server {
   // that left a body unread), so what the client still sends is read and dropped for a while
   // before closing, and it reads the answer instead of a reset.
   static void close_after_response(bool linger = true);
+
+  // Runs one whole request through cpp-httplib's parsing, routing and answer writing, appending
+  // the answer to *out: what each loop thread does for a connection's RequestServer::answer
+  // (http/connection.h), and what a test of a connection serves with. Thread: any; the handler
+  // runs on it.
+  RequestServer::Answered answer_request(std::string_view request, bool last, bool continue_sent,
+                                         int fd, std::string* out);
 
  private:
   class Thread;

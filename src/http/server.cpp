@@ -6,26 +6,22 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
-#include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <exception>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "clock.h"
 #include "crebito_limits.h"
 #include "http/ledger/answers.h"
 #include "metrics/registry.h"
 
 namespace http {
 namespace {
-
-int64_t monotonic_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
 // Metrics, per thread that serves requests (a loop thread or a side thread): when the request
 // being served arrived (set by the pre-routing handler; 0 for a request cpp-httplib refused before
@@ -43,7 +39,7 @@ thread_local std::vector<TurnRequest> turn_requests;
 
 // cpp-httplib's logger: called once an answer is written into the connection's output buffer.
 void count_request(const httplib::Request& req, const httplib::Response& res) {
-  const int64_t now = monotonic_ns();
+  const int64_t now = clocks::steady_ns();
   const int64_t started = request_started_ns != 0 ? request_started_ns : now;
   request_started_ns = 0;
   const metrics::Route route = metrics::route_of(req.path);
@@ -64,7 +60,7 @@ EventLoop::TurnHooks counting_turn_hooks(EventLoop::TurnHooks hooks) {
       },
       [end = hooks.end_turn] {
         const bool committed = end ? end() : true;
-        const int64_t now = monotonic_ns();
+        const int64_t now = clocks::steady_ns();
         for (const TurnRequest& request : turn_requests) {
           const bool replaced = request.from_turn && !committed;
           if (replaced) metrics::count(metrics::StoreEvent::answered_503);
@@ -104,12 +100,11 @@ bool body_too_large(const httplib::Request& req) {
 
 // Answers before the body is read, and closes the connection: the unread body must not be parsed
 // as the next request, and reading it could take as long as the client likes.
-httplib::Server::HandlerResponse refuse(httplib::Response& res, int status, const char* message) {
+void refuse(httplib::Response& res, int status, const char* message) {
   res.status = status;
   res.set_header("Connection", "close");
   res.set_content(error_json(message), "application/json");
   EventLoop::close_after_response();
-  return httplib::Server::HandlerResponse::Handled;
 }
 
 // "request body larger than 4096 bytes", from the limit itself (built with append: GCC 12 warns
@@ -139,6 +134,107 @@ const char* status_reason(int status) {
   }
 }
 
+// The policies Server's constructor installs, one each. A pre-routing policy answers (true) or
+// lets the request go on (false); it runs after the headers, before the body is read.
+
+// Drain, before routing: /health and /ready answer 503, so that the load balancer takes this
+// instance out of rotation; every other route is served as before.
+bool answer_health_while_draining(bool draining, const httplib::Request& req,
+                                  httplib::Response& res) {
+  if (!draining || (req.path != "/health" && req.path != "/ready")) return false;
+  res.status = 503;
+  res.set_content(error_json("draining: this instance is stopping"), "application/json");
+  return true;
+}
+
+// Readiness: GET /ready is the load balancer's check that this instance takes connections. Not the
+// database's health: the instances share one file, so a storage fault is every instance's, and an
+// instance answers 503 itself for what it cannot do (haproxy in mode tcp has no answer of its own
+// to give).
+bool answer_readiness(const httplib::Request& req, httplib::Response& res) {
+  if (req.path != "/ready" || req.method != "GET") return false;
+  res.status = 200;
+  res.set_content(R"({"status":"ready"})", "application/json");
+  return true;
+}
+
+// Body length: a POST without Content-Length (411) would be read until the client closes; an
+// oversized one (413) would be read just to be thrown away. Both are refused before the body.
+bool refuse_body_length(const httplib::Request& req, httplib::Response& res) {
+  if (req.method == "POST" && !has_body_length(req)) {
+    refuse(res, 411, "Content-Length required");
+    return true;
+  }
+  if (body_too_large(req)) {
+    refuse(res, 413, status_reason(413));
+    return true;
+  }
+  return false;
+}
+
+// cpp-httplib's pre-routing handler: the drain, readiness and body-length policies, in that order.
+class BeforeRouting {
+ public:
+  BeforeRouting(const std::atomic<bool>* draining, const bool* metrics)
+      : draining_(draining), metrics_(metrics) {}
+  httplib::Server::HandlerResponse operator()(const httplib::Request& req,
+                                              httplib::Response& res) const {
+    if (*metrics_) request_started_ns = clocks::steady_ns();  // The latency counts from here.
+    const bool answered = answer_health_while_draining(*draining_, req, res) ||
+                          answer_readiness(req, res) || refuse_body_length(req, res);
+    return answered ? httplib::Server::HandlerResponse::Handled
+                    : httplib::Server::HandlerResponse::Unhandled;
+  }
+
+ private:
+  const std::atomic<bool>* draining_;
+  const bool* metrics_;  // Server::metrics_, set before the server runs.
+};
+
+// Drain, after routing: every answer closes its connection. haproxy (mode tcp) keeps a client's
+// connection on one instance, so the client must reconnect to be sent to the other one before
+// this one stops. Health checks already see 503.
+class CloseWhileDraining {
+ public:
+  explicit CloseWhileDraining(const std::atomic<bool>* draining) : draining_(draining) {}
+  void operator()(const httplib::Request&, httplib::Response& res) const {
+    if (!*draining_) return;
+    res.set_header("Connection", "close");
+    EventLoop::close_after_response(/*linger=*/false);
+  }
+
+ private:
+  const std::atomic<bool>* draining_;
+};
+
+// Errors cpp-httplib produces itself (404 for unknown routes, 400, 413, 414) get a JSON body too.
+// After a 400 the rest of the stream is not a request we can trust: close.
+void answer_error(const httplib::Request&, httplib::Response& res) {
+  if (res.body.empty()) {
+    res.set_content(error_json(status_reason(res.status)), "application/json");
+  }
+  if (res.status == 400) {
+    res.set_header("Connection", "close");
+    EventLoop::close_after_response();
+  }
+}
+
+// A handler that throws: 500 with a JSON body, and one line on stderr naming the request.
+void answer_exception(const httplib::Request& req, httplib::Response& res,
+                      std::exception_ptr exception) {
+  std::string what = "unknown exception";
+  try {
+    std::rethrow_exception(exception);
+  } catch (const std::exception& e) {
+    what = e.what();
+  } catch (...) {
+  }
+  std::fprintf(stderr, "crebito: %s %s raised: %s\n", req.method.c_str(), req.path.c_str(),
+               what.c_str());
+  res.status = 500;
+  res.set_content(error_json("internal error"), "application/json");
+}
+
 }  // namespace
 
 std::string ListenAddress::describe() const {
@@ -152,62 +248,10 @@ Server::Server(const RouteInstaller& install, ListenAddress address, int threads
   server_.set_keep_alive_max_count(limits::keep_alive_requests_max);
   server_.set_keep_alive_timeout(limits::keep_alive_timeout_s);  // Announced in Keep-Alive.
 
-  // Runs after the headers, before the body is read. A POST without Content-Length would be read
-  // until the client closes; an oversized one would be read just to be thrown away.
-  server_.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-    if (metrics_) request_started_ns = monotonic_ns();
-    if (draining_ && (req.path == "/health" || req.path == "/ready")) {
-      res.status = 503;
-      res.set_content(error_json("draining: this instance is stopping"), "application/json");
-      return httplib::Server::HandlerResponse::Handled;
-    }
-    // The load balancer's check: this instance takes connections. Not the database's health: the
-    // instances share one file, so a storage fault is every instance's, and an instance answers
-    // 503 itself for what it cannot do (haproxy in mode tcp has no answer of its own to give).
-    if (req.path == "/ready" && req.method == "GET") {
-      res.status = 200;
-      res.set_content(R"({"status":"ready"})", "application/json");
-      return httplib::Server::HandlerResponse::Handled;
-    }
-    if (req.method == "POST" && !has_body_length(req)) {
-      return refuse(res, 411, "Content-Length required");
-    }
-    if (body_too_large(req)) return refuse(res, 413, status_reason(413));
-    return httplib::Server::HandlerResponse::Unhandled;
-  });
-  // While draining, every answer closes its connection: haproxy (mode tcp) keeps a client's
-  // connection on one instance, so the client must reconnect to be sent to the other one before
-  // this one stops. Health checks already see 503.
-  server_.set_post_routing_handler([this](const httplib::Request&, httplib::Response& res) {
-    if (!draining_) return;
-    res.set_header("Connection", "close");
-    EventLoop::close_after_response(/*linger=*/false);
-  });
-  // Errors cpp-httplib produces itself (404 for unknown routes, 400, 413, 414) get a JSON body too.
-  // After a 400 the rest of the stream is not a request we can trust: close.
-  server_.set_error_handler([](const httplib::Request&, httplib::Response& res) {
-    if (res.body.empty()) {
-      res.set_content(error_json(status_reason(res.status)), "application/json");
-    }
-    if (res.status == 400) {
-      res.set_header("Connection", "close");
-      EventLoop::close_after_response();
-    }
-  });
-  server_.set_exception_handler(
-      [](const httplib::Request& req, httplib::Response& res, std::exception_ptr exception) {
-        std::string what = "unknown exception";
-        try {
-          std::rethrow_exception(exception);
-        } catch (const std::exception& e) {
-          what = e.what();
-        } catch (...) {
-        }
-        std::fprintf(stderr, "crebito: %s %s raised: %s\n", req.method.c_str(), req.path.c_str(),
-                     what.c_str());
-        res.status = 500;
-        res.set_content(error_json("internal error"), "application/json");
-      });
+  server_.set_pre_routing_handler(BeforeRouting(&draining_, &metrics_));
+  server_.set_post_routing_handler(CloseWhileDraining(&draining_));
+  server_.set_error_handler(answer_error);
+  server_.set_exception_handler(answer_exception);
   install(&server_);
 }
 

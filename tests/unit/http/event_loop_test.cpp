@@ -1,6 +1,6 @@
 // http::EventLoop served on a loopback port and driven with raw bytes: the answers of a turn that
-// does not commit, and the planted race that scripts/test-sanitizers expects ThreadSanitizer to
-// report.
+// does not commit, a client that reads late past the output bound, and the planted race that
+// scripts/test-sanitizers expects ThreadSanitizer to report.
 #include "http/event_loop.h"
 
 #include <arpa/inet.h>
@@ -9,7 +9,9 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <stdexcept>
+#include <string>
 #include <thread>
 
 #include "support/raw_http.h"
@@ -117,6 +119,41 @@ TEST_CASE("a turn that does not commit replaces only the answers that depended o
     CHECK(answers[2].body == "alone");
     CHECK(answers[3].status == 503);
     CHECK(answers[3].header("Connection") == "close");  // The last: the client asked to close.
+  }
+}
+
+TEST_CASE(
+    "a client that pipelines past the output bound and reads late gets every answer, in order",
+    "[http][event_loop]") {
+  constexpr size_t body_bytes = 64 * 1024;
+  // Many times limits::connection_output_bytes_max, and more than loopback's socket buffers.
+  constexpr size_t requests = 96;
+  http::EventLoop loop;
+  loop.set_keep_alive_max_count(requests);
+  loop.Get(R"(/big/(\d+))", [](const httplib::Request& req, httplib::Response& res) {
+    std::string body = req.matches[1].str() + ":";
+    body.resize(body_bytes, 'x');
+    res.set_content(body, "text/plain");
+  });
+  ServedLoop served(&loop);
+  const int fd = raw_http::connect_to(served.port(), exchange_timeout_ms);
+  REQUIRE(fd >= 0);
+  std::string pipelined;
+  for (size_t i = 0; i < requests; ++i)
+    pipelined += raw_http::format("GET", "/big/" + std::to_string(i));
+  REQUIRE(::send(fd, pipelined.data(), pipelined.size(), MSG_NOSIGNAL) ==
+          static_cast<ssize_t>(pipelined.size()));
+  // Not reading for a while: the connection fills what the sockets hold and stops at its bound.
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  const std::vector<raw_http::Answer> answers =
+      raw_http::exchange_many(fd, "", requests, exchange_timeout_ms);
+  ::close(fd);
+  REQUIRE(answers.size() == requests);
+  for (size_t i = 0; i < requests; ++i) {
+    INFO("answer " << i);
+    CHECK(answers[i].status == 200);
+    CHECK(answers[i].body.size() == body_bytes);
+    CHECK(answers[i].body.compare(0, std::to_string(i).size() + 1, std::to_string(i) + ":") == 0);
   }
 }
 
