@@ -100,7 +100,10 @@ std::string insert(long first, int rows, int bytes, const char* table = "t") {
 
 // What SQLite rebuilds from the database and WAL files alone (no -shm): copied while `path` is
 // open, then opened on the unix VFS, which recovers the wal-index by reading every frame.
-void check_recovered(const TempDir& dir, const std::string& path, long rows) {
+// A process killed between writing a commit's frames and publishing it in the wal-index leaves
+// a commit the files hold and the live connections never saw: up to rows_unpublished_max more.
+void check_recovered(const TempDir& dir, const std::string& path, long rows,
+                     long rows_unpublished_max = 0) {
   const std::string copy = dir.file("copy.db");
   std::error_code ignored;
   for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(copy + suffix, ignored);
@@ -108,7 +111,9 @@ void check_recovered(const TempDir& dir, const std::string& path, long rows) {
   if (fs::exists(path + "-wal")) fs::copy_file(path + "-wal", copy + "-wal");
   Db recovered(copy, "unix");
   CHECK(recovered.text("PRAGMA integrity_check") == "ok");
-  CHECK(recovered.number("SELECT count(*) FROM t") == rows);
+  const long recovered_rows = recovered.number("SELECT count(*) FROM t");
+  CHECK(recovered_rows >= rows);
+  CHECK(recovered_rows <= rows + rows_unpublished_max);
 }
 
 // The reader on the unix VFS sees `rows` in a whole file, and so does what SQLite recovers from
@@ -283,5 +288,7 @@ TEST_CASE_METHOD(WalFile,
                      std::to_string(last + 1)) == 2 * reported);
   CHECK(other.number("SELECT count(*) FROM t WHERE id < 1000000") == own);
   CHECK(other.text("PRAGMA integrity_check") == "ok");
-  check_recovered(dir, path, child_rows + own);
+  // The child's last commit may be in the WAL file, written, and not yet in the wal-index it was
+  // about to publish it in when it was killed: the live view above leaves it out, recovery not.
+  check_recovered(dir, path, child_rows + own, /*rows_unpublished_max=*/2);
 }
