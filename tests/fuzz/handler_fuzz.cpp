@@ -5,8 +5,8 @@
 //
 // Why a real server rather than calling the route functions: the parsing that hostile input meets
 // first (request line, headers, Content-Length, chunking, pipelining, our event loop) lives in
-// cpp-httplib and http/event_loop.cpp, and only a socket exercises it as deployed. The cost is
-// one connection per input (a few thousand inputs a second), which is enough.
+// cpp-httplib, http/event_loop.cpp and http/connection.cpp, and only a socket exercises it as
+// deployed. The cost is one connection per input (a few thousand inputs a second), which is enough.
 //
 // Checks per input: the server closes within limits::read_timeout_ms plus slack (no hang), and no
 // answer is a 5xx (the database is healthy, so bad input must never produce one). Every
