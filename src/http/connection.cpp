@@ -13,18 +13,6 @@ namespace http {
 namespace {
 
 constexpr std::string_view continue_answer = "HTTP/1.1 100 Continue\r\n\r\n";
-// What replaces an answer that depended on a turn whose transaction did not commit; the second
-// when the answer it replaces was the connection's last.
-constexpr std::string_view unavailable_answer =
-    "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
-    "Content-Length: 53\r\n\r\n{\"error\":\"database unavailable, nothing was written\"}";
-constexpr std::string_view unavailable_closing_answer =
-    "HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Type: application/json\r\n"
-    "Content-Length: 53\r\n\r\n{\"error\":\"database unavailable, nothing was written\"}";
-static_assert(unavailable_answer.size() - unavailable_answer.find("\r\n\r\n") - 4 == 53);
-static_assert(unavailable_closing_answer.size() - unavailable_closing_answer.find("\r\n\r\n") - 4 ==
-              53);
-
 constexpr int64_t keep_alive_timeout_ms = int64_t{limits::keep_alive_timeout_s} * 1000;
 
 }  // namespace

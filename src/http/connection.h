@@ -53,6 +53,18 @@
 
 namespace http {
 
+// What replaces an answer that depended on a turn whose transaction did not commit; the second
+// when the answer it replaces was the connection's last.
+inline constexpr std::string_view unavailable_answer =
+    "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+    "Content-Length: 53\r\n\r\n{\"error\":\"database unavailable, nothing was written\"}";
+inline constexpr std::string_view unavailable_closing_answer =
+    "HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Type: application/json\r\n"
+    "Content-Length: 53\r\n\r\n{\"error\":\"database unavailable, nothing was written\"}";
+static_assert(unavailable_answer.size() - unavailable_answer.find("\r\n\r\n") - 4 == 53);
+static_assert(unavailable_closing_answer.size() - unavailable_closing_answer.find("\r\n\r\n") - 4 ==
+              53);
+
 class Connection;
 
 // What serves a connection's requests: each of http::EventLoop's loop threads (cpp-httplib's

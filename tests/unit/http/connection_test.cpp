@@ -145,22 +145,31 @@ std::string ok_answer(std::string_view body, bool closing = false) {
   return answer;
 }
 
-constexpr std::string_view unavailable_answer =
-    "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
-    "Content-Length: 53\r\n\r\n{\"error\":\"database unavailable, nothing was written\"}";
-constexpr std::string_view unavailable_closing_answer =
-    "HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Type: application/json\r\n"
-    "Content-Length: 53\r\n\r\n{\"error\":\"database unavailable, nothing was written\"}";
-
 bool is_open(int fd) { return ::fcntl(fd, F_GETFD) != -1 || errno != EBADF; }
+
+// A connection under test, its client's end and the server that answers it.
+struct ServedConnection {
+  explicit ServedConnection(int buffer_bytes = 0)
+      : pair(socket_pair(buffer_bytes)), connection(pair.server_fd, accepted_at_ms) {}
+  ~ServedConnection() { ::close(pair.client_fd); }
+  ServedConnection(const ServedConnection&) = delete;
+  ServedConnection& operator=(const ServedConnection&) = delete;
+
+  TestServer server;
+  const Pair pair;
+  Connection connection;
+};
+
+// ...with socket buffers small enough that an answer does not fit.
+struct ServedWithSmallBuffers : ServedConnection {
+  ServedWithSmallBuffers() : ServedConnection(small_socket_buffer_bytes) {}
+};
 
 }  // namespace
 
-TEST_CASE("a connection: a request arriving a byte at a time is answered once whole",
-          "[http][connection]") {
-  TestServer server;
-  const Pair pair = socket_pair();
-  Connection connection(pair.server_fd, accepted_at_ms);
+TEST_CASE_METHOD(ServedConnection,
+                 "a connection: a request arriving a byte at a time is answered once whole",
+                 "[http][connection]") {
   CHECK(connection.state() == State::fresh);
   CHECK(connection.interest() == Interest::read);
   CHECK(connection.deadline_ms() == accepted_at_ms + limits::first_request_wait_ms);
@@ -189,14 +198,11 @@ TEST_CASE("a connection: a request arriving a byte at a time is answered once wh
   CHECK(connection.unread_bytes() == 0);
   CHECK(connection.unsent_bytes() == 0);
   CHECK(connection.requests_served() == 1);
-  ::close(pair.client_fd);
 }
 
-TEST_CASE("a connection: pipelined requests are served in one turn and answered in order",
-          "[http][connection]") {
-  TestServer server;
-  const Pair pair = socket_pair();
-  Connection connection(pair.server_fd, accepted_at_ms);
+TEST_CASE_METHOD(ServedConnection,
+                 "a connection: pipelined requests are served in one turn and answered in order",
+                 "[http][connection]") {
   send_all(pair.client_fd, raw_http::format("GET", "/a") + raw_http::format("GET", "/turn") +
                                raw_http::format("GET", "/b"));
   REQUIRE(connection.on_ready(true, false, accepted_at_ms));
@@ -215,14 +221,12 @@ TEST_CASE("a connection: pipelined requests are served in one turn and answered 
   CHECK(connection.state() == State::idle);
   CHECK(connection.interest() == Interest::read);
   CHECK(connection.unsent_bytes() == 0);
-  ::close(pair.client_fd);
 }
 
-TEST_CASE("a connection: a turn that fails turns only the answers that depended on it to 503",
-          "[http][connection]") {
-  TestServer server;
-  const Pair pair = socket_pair();
-  Connection connection(pair.server_fd, accepted_at_ms);
+TEST_CASE_METHOD(
+    ServedConnection,
+    "a connection: a turn that fails turns only the answers that depended on it to 503",
+    "[http][connection]") {
   send_all(pair.client_fd, raw_http::format("GET", "/a") + raw_http::format("GET", "/turn") +
                                raw_http::format("GET", "/b") +
                                raw_http::format("GET", "/turn", "Connection: close\r\n"));
@@ -230,22 +234,19 @@ TEST_CASE("a connection: a turn that fails turns only the answers that depended 
   run_turn(&server, {&connection}, accepted_at_ms, /*committed=*/false);
 
   // In place: the 503s where the turn's answers were, the last one closing as its answer did.
-  CHECK(read_available(pair.client_fd) == ok_answer("a") + std::string(unavailable_answer) +
+  CHECK(read_available(pair.client_fd) == ok_answer("a") + std::string(http::unavailable_answer) +
                                               ok_answer("b") +
-                                              std::string(unavailable_closing_answer));
+                                              std::string(http::unavailable_closing_answer));
   CHECK(connection.state() == State::closed);
   CHECK(connection.interest() == Interest::none);
   CHECK(connection.requests_served() == 4);
   char byte;
   CHECK(::recv(pair.client_fd, &byte, 1, MSG_DONTWAIT) == 0);  // The end of the stream.
-  ::close(pair.client_fd);
 }
 
-TEST_CASE("a connection: answers after an offloaded request wait for it, in order",
-          "[http][connection]") {
-  TestServer server;
-  const Pair pair = socket_pair();
-  Connection connection(pair.server_fd, accepted_at_ms);
+TEST_CASE_METHOD(ServedConnection,
+                 "a connection: answers after an offloaded request wait for it, in order",
+                 "[http][connection]") {
   const std::string after_side = raw_http::format("GET", "/b");
   send_all(pair.client_fd,
            raw_http::format("GET", "/a") + raw_http::format("GET", "/side") + after_side);
@@ -275,14 +276,11 @@ TEST_CASE("a connection: answers after an offloaded request wait for it, in orde
   CHECK(connection.state() == State::idle);
   CHECK(connection.requests_served() == 3);
   CHECK(connection.unread_bytes() == 0);
-  ::close(pair.client_fd);
 }
 
-TEST_CASE("a connection: a slow reader gets every answer, the output bounded meanwhile",
-          "[http][connection]") {
-  TestServer server;
-  const Pair pair = socket_pair(small_socket_buffer_bytes);
-  Connection connection(pair.server_fd, accepted_at_ms);
+TEST_CASE_METHOD(ServedWithSmallBuffers,
+                 "a connection: a slow reader gets every answer, the output bounded meanwhile",
+                 "[http][connection]") {
   const std::string big = ok_answer(std::string(big_body_bytes, 'x'));
   // Twice the output bound, and more than any socket buffer.
   const size_t requests = 2 * limits::connection_output_bytes_max / big.size() + 1;
@@ -348,7 +346,6 @@ TEST_CASE("a connection: a slow reader gets every answer, the output bounded mea
   CHECK(connection.interest() == Interest::read);
   // All sent: idle again until the keep-alive timeout, from the last send.
   CHECK(connection.deadline_ms() == all_sent_at_ms + keep_alive_timeout_ms);
-  ::close(pair.client_fd);
 }
 
 TEST_CASE("a connection: a client that closes mid-answer is dropped, and no other connection",
