@@ -35,8 +35,8 @@ int main(int argc, char** argv) {
   std::string error;
 
   // SQLite: one connection per event-loop thread; PostgreSQL: --store-connections.
-  const store::LedgerStoreOptions ledger_options{
-      config.busy_timeout_ms, postgresql ? config.store_connections : config.threads};
+  const store::OpenOptions ledger_options{config.busy_timeout_ms,
+                                          postgresql ? config.store_connections : config.threads};
   std::unique_ptr<ledger::Ledger> ledger;
   if (config.faces.ledger) {
     ledger = ledger::Ledger::open(config.store, ledger_options, &error);

@@ -9,7 +9,7 @@
 namespace ledger {
 
 std::unique_ptr<Ledger> Ledger::open(const store::Location& location,
-                                     const store::LedgerStoreOptions& options, std::string* error) {
+                                     const store::OpenOptions& options, std::string* error) {
   std::unique_ptr<store::LedgerStore> store;
   const store::Status opened = store::open_ledger_store(location, options, &store);
   if (opened != store::Status::ok) {
@@ -35,7 +35,7 @@ std::unique_ptr<Ledger> Ledger::open(const store::Location& location,
 std::unique_ptr<Ledger> Ledger::open(const store::Options& options, int connections,
                                      std::string* error) {
   const store::Location location{store::Location::Kind::sqlite, options.path, ""};
-  return open(location, store::LedgerStoreOptions{options.busy_timeout_ms, connections}, error);
+  return open(location, store::OpenOptions{options.busy_timeout_ms, connections}, error);
 }
 
 Ledger::Ledger(std::unique_ptr<store::LedgerStore> store, std::vector<Account> accounts)

@@ -58,7 +58,7 @@ class Ledger {
   // Prepares the store at `location` (its schema), opens it and reads the accounts. nullptr and
   // *error on failure.
   static std::unique_ptr<Ledger> open(const store::Location& location,
-                                      const store::LedgerStoreOptions& options, std::string* error);
+                                      const store::OpenOptions& options, std::string* error);
   // The same for the SQLite file options.path, with `connections` connections.
   static std::unique_ptr<Ledger> open(const store::Options& options, int connections,
                                       std::string* error);

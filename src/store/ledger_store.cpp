@@ -5,7 +5,7 @@
 
 namespace store {
 
-Status open_ledger_store(const Location& location, const LedgerStoreOptions& options,
+Status open_ledger_store(const Location& location, const OpenOptions& options,
                          std::unique_ptr<LedgerStore>* store) {
   switch (location.kind) {
     case Location::Kind::sqlite: {

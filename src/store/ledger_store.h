@@ -64,17 +64,10 @@ class LedgerStore {
   virtual bool answered_from_turn() = 0;
 };
 
-struct LedgerStoreOptions {
-  // SQLite: how long a write waits for the other process's write lock before answering busy.
-  int busy_timeout_ms = 0;
-  // Connections to lend: SQLite, one per event-loop thread; PostgreSQL, --store-connections.
-  int connections = 1;
-};
-
 // Prepares the store `location` names (its schema, applied idempotently; safe when several
 // instances start at once) and opens it into *store. On failure *store stays empty and the status
 // (unavailable, or busy) says why, naming the location.
-Status open_ledger_store(const Location& location, const LedgerStoreOptions& options,
+Status open_ledger_store(const Location& location, const OpenOptions& options,
                          std::unique_ptr<LedgerStore>* store);
 
 }  // namespace store

@@ -20,6 +20,16 @@ struct Location {
   std::string describe() const;
 };
 
+// How the store a Location names is opened, for either face.
+struct OpenOptions {
+  // SQLite: how long a write waits for the other process's write lock before answering busy.
+  int busy_timeout_ms = 0;
+  // Connections to lend. SQLite: one per thread that may borrow at once (the ledger's event-loop
+  // threads, the payments face's threads). PostgreSQL: --store-connections; a borrower that finds
+  // none free waits for one.
+  int connections = 1;
+};
+
 // Parses "sqlite:PATH" (PATH not empty) or "postgresql://..." / "postgres://...". false and
 // *error (naming the two accepted forms) for anything else.
 bool parse_location(const std::string& text, Location* location, std::string* error);

@@ -53,7 +53,7 @@ Status PaymentsSession::requeue(const PaymentJob& job, bool pinned, Processor pr
   return end_one(this, {job, /*settled=*/false, pinned, processor, requested_at_ms, due_ms});
 }
 
-Status open_payments_store(const Location& location, const PaymentsStoreOptions& options,
+Status open_payments_store(const Location& location, const OpenOptions& options,
                            std::unique_ptr<PaymentsStore>* store) {
   switch (location.kind) {
     case Location::Kind::sqlite: {
@@ -61,7 +61,7 @@ Status open_payments_store(const Location& location, const PaymentsStoreOptions&
       std::unique_ptr<SqlitePaymentsStore> opened;
       if (status == Status::ok) {
         status = SqlitePaymentsStore::open({location.sqlite_path, options.busy_timeout_ms},
-                                           options.sessions, &opened);
+                                           options.connections, &opened);
       }
       *store = std::move(opened);
       return status;
@@ -70,7 +70,7 @@ Status open_payments_store(const Location& location, const PaymentsStoreOptions&
       Status status = pg::apply_schema(location.postgresql_uri);
       std::unique_ptr<PostgresPaymentsStore> opened;
       if (status == Status::ok) {
-        status = PostgresPaymentsStore::open(location.postgresql_uri, options.sessions, &opened);
+        status = PostgresPaymentsStore::open(location.postgresql_uri, options.connections, &opened);
       }
       *store = std::move(opened);
       return status;

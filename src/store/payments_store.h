@@ -205,18 +205,10 @@ class PaymentsStore {
   virtual void give_back(PaymentsSession* session) = 0;
 };
 
-struct PaymentsStoreOptions {
-  // SQLite: how long a write waits for the other process's write lock before answering busy.
-  int busy_timeout_ms = 0;
-  // Sessions to lend. SQLite: one per thread that may borrow at once. PostgreSQL: the connections
-  // (--store-connections); a borrower that finds none free waits for one.
-  int sessions = 1;
-};
-
 // Prepares the store `location` names (its schema, applied idempotently; safe when several
 // instances start at once) and opens it into *store. On failure *store stays empty and the status
 // (unavailable, or busy) says why.
-Status open_payments_store(const Location& location, const PaymentsStoreOptions& options,
+Status open_payments_store(const Location& location, const OpenOptions& options,
                            std::unique_ptr<PaymentsStore>* store);
 
 }  // namespace store

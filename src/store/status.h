@@ -19,6 +19,8 @@
 // Every status other than ok and refused means nothing was written, except unknown.
 #pragma once
 
+#include <cstddef>
+#include <iterator>
 #include <string>
 #include <utility>
 
@@ -59,21 +61,9 @@ class [[nodiscard]] Status {
 
 // The status as a word, for logs and test messages.
 inline const char* status_name(Status::Code code) {
-  switch (code) {
-    case Status::ok:
-      return "ok";
-    case Status::refused:
-      return "refused";
-    case Status::busy:
-      return "busy";
-    case Status::unavailable:
-      return "unavailable";
-    case Status::conflict:
-      return "conflict";
-    case Status::unknown:
-      return "unknown";
-  }
-  return "?";
+  constexpr const char* names[] = {"ok", "refused", "busy", "unavailable", "conflict", "unknown"};
+  static_assert(std::size(names) == static_cast<size_t>(Status::Code::unknown) + 1);
+  return names[static_cast<size_t>(code)];
 }
 
 }  // namespace store

@@ -84,7 +84,7 @@ const std::vector<pg::Prepared>& PostgresLedgerStore::statements() {
   return all;
 }
 
-Status PostgresLedgerStore::open(const std::string& uri, const LedgerStoreOptions& options,
+Status PostgresLedgerStore::open(const std::string& uri, const OpenOptions& options,
                                  std::unique_ptr<PostgresLedgerStore>* store) {
   Status schema = pg::apply_schema(uri);
   if (schema != Status::ok) return schema;

@@ -45,7 +45,7 @@ class PostgresLedgerStore final : public LedgerStore {
  public:
   // Applies schema-postgresql.sql under its advisory lock and opens options.connections
   // connections to `uri`, into *store. A failure's message names the URI, its password hidden.
-  static Status open(const std::string& uri, const LedgerStoreOptions& options,
+  static Status open(const std::string& uri, const OpenOptions& options,
                      std::unique_ptr<PostgresLedgerStore>* store);
 
   Status post(const Posting& posting, AccountRow* after) override;

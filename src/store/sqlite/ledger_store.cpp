@@ -4,7 +4,7 @@
 
 namespace store {
 
-Status SqliteLedgerStore::open(const std::string& path, const LedgerStoreOptions& options,
+Status SqliteLedgerStore::open(const std::string& path, const OpenOptions& options,
                                std::unique_ptr<SqliteLedgerStore>* store) {
   Status schema = apply_schema(path);
   if (schema != Status::ok) return schema;

@@ -16,7 +16,7 @@ class SqliteLedgerStore final : public LedgerStore {
  public:
   // Applies schema.sql to `path` (creating the file if missing) and opens the pool into *store
   // (store/ledger_store.h, open_ledger_store).
-  static Status open(const std::string& path, const LedgerStoreOptions& options,
+  static Status open(const std::string& path, const OpenOptions& options,
                      std::unique_ptr<SqliteLedgerStore>* store);
 
   Status post(const Posting& posting, AccountRow* after) override {

@@ -98,8 +98,6 @@ std::unique_ptr<store::pg::Connection> direct_connection(const PgCluster& cluste
   return connection;
 }
 
-const char* name_of(store::Status status);
-
 // Cuts the client's side of `session` and takes the posting's answer.
 Answer cut_and_take(Setup& s, int session, std::future<Answer>& answer) {
   s.relay.cut_client(session);
@@ -108,21 +106,8 @@ Answer cut_and_take(Setup& s, int session, std::future<Answer>& answer) {
 
 // "<error>; answered <status> in N ms", for the checks on it.
 std::string described(const Answer& got) {
-  return got.status.message() + "; answered " + name_of(got.status) + " in " +
+  return got.status.message() + "; answered " + store::status_name(got.status) + " in " +
          std::to_string(got.elapsed_ms) + " ms";
-}
-
-const char* name_of(store::Status status) {
-  switch (status) {
-    case store::Status::ok:
-      return "ok";
-    case store::Status::unavailable:
-      return "unavailable";
-    case store::Status::unknown:
-      return "unknown";
-    default:
-      return "other";
-  }
 }
 
 }  // namespace
