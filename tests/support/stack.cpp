@@ -28,6 +28,7 @@
 
 #include "support/child_process.h"
 #include "support/pg_cluster.h"
+#include "support/wait_until.h"
 
 extern char** environ;
 
@@ -179,12 +180,7 @@ void terminate_and_reap(pid_t pid) {
 }  // namespace
 
 bool wait_for_exit(pid_t pid, std::chrono::milliseconds timeout, int* status) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (::waitpid(pid, status, WNOHANG) == 0) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(poll_interval);
-  }
-  return true;
+  return wait_until([&] { return ::waitpid(pid, status, WNOHANG) != 0; }, timeout, poll_interval);
 }
 
 namespace {
