@@ -1,6 +1,7 @@
 #include "support/child_process.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -14,6 +15,30 @@
 extern char** environ;
 
 namespace child_process {
+namespace {
+
+// A child starts with SIGPIPE at its default action: the test binary ignores it (main_test.cpp),
+// and an ignored signal stays ignored across exec, which would change how scripts' pipelines end.
+class SpawnAttributes {
+ public:
+  SpawnAttributes() {
+    posix_spawnattr_init(&attributes_);
+    sigset_t defaults;
+    sigemptyset(&defaults);
+    sigaddset(&defaults, SIGPIPE);
+    posix_spawnattr_setsigdefault(&attributes_, &defaults);
+    posix_spawnattr_setflags(&attributes_, POSIX_SPAWN_SETSIGDEF);
+  }
+  ~SpawnAttributes() { posix_spawnattr_destroy(&attributes_); }
+  SpawnAttributes(const SpawnAttributes&) = delete;
+  SpawnAttributes& operator=(const SpawnAttributes&) = delete;
+  const posix_spawnattr_t* get() const { return &attributes_; }
+
+ private:
+  posix_spawnattr_t attributes_;
+};
+
+}  // namespace
 
 pid_t start(const std::vector<std::string>& argv, const std::vector<std::string>& extra_env,
             const std::string& log_path, int inherit_fd, int inherit_as) {
@@ -31,8 +56,9 @@ pid_t start(const std::vector<std::string>& argv, const std::vector<std::string>
                                    O_WRONLY | O_CREAT | O_APPEND, 0644);
   posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
   if (inherit_fd >= 0) posix_spawn_file_actions_adddup2(&actions, inherit_fd, inherit_as);
+  const SpawnAttributes attributes;
   pid_t pid = -1;
-  const int rc = posix_spawn(&pid, args[0], &actions, nullptr, args.data(), env.data());
+  const int rc = posix_spawn(&pid, args[0], &actions, attributes.get(), args.data(), env.data());
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) throw std::runtime_error("cannot start " + argv[0] + ": " + std::strerror(rc));
   return pid;
@@ -58,8 +84,9 @@ int run(const std::vector<std::string>& argv, const std::string& err_path, ErrFi
   posix_spawn_file_actions_addopen(
       &actions, STDERR_FILENO, err_path.c_str(),
       O_WRONLY | O_CREAT | (err_file == ErrFile::append ? O_APPEND : O_TRUNC), 0644);
+  const SpawnAttributes attributes;
   pid_t pid = -1;
-  const int rc = posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ);
+  const int rc = posix_spawn(&pid, args[0], &actions, attributes.get(), args.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   ::close(pipe_fds[1]);
   if (rc != 0) {
