@@ -177,7 +177,13 @@ Status SqliteLedgerEngine::post_in_turn(const Posting& posting, AccountRow* afte
   TurnState& turn = turn_;
   if (!turn.open) {
     // Held until close_turn_transaction(), lose_turn_transaction() or hand_over().
-    writer_lock_->lock_for_turn(this);
+    if (writer_lock_->lock_for_turn(this)) {
+      // The payments store's turn on this thread held the lock and committed: this wake-up has had
+      // its turn transaction, so this posting and the turn's later ones commit on their own.
+      writer_lock_->unlock();
+      turn.batching = false;
+      return post(posting, after);
+    }
     // The writer connection is used by the lock's holder only, so only it replaces the connection.
     writer_ = connections_->refresh(writer_);
     const Status begun = writer_->begin_write();

@@ -139,9 +139,12 @@ class SqliteLedgerEngine final : private WriterLock::Turn {
   //   - answered_from_turn(): whether the request served since the last call used the turn's
   //     transaction (a posting, refused or not, or a statement read inside it). Clears the flag.
   //   - If the same thread needs the writer lock for another write during the turn (the payments
-  //     store), the turn's transaction is committed first and the turn's later postings each
-  //     commit on their own: the turn holds the lock through WriterLock::lock_for_turn(), and the
-  //     other write's lock() calls hand_over().
+  //     store: an accept of its own turn, a purge), the turn's transaction is committed first and
+  //     the turn's later postings each commit on their own: the turn holds the lock through
+  //     WriterLock::lock_for_turn(), and the other write's lock() calls hand_over(). The other
+  //     way round too: a posting whose lock_for_turn() had to hand the payments store's turn over
+  //     commits on its own, as do the turn's later postings. So a wake-up has at most one turn
+  //     transaction, whichever face opened it, and end_turn() of each store speaks for its own.
   // One turn at a time per thread. Postings of other threads are not affected.
   void begin_turn();
   bool end_turn();

@@ -87,20 +87,25 @@ WriterLock::~WriterLock() {
   ::close(fd_);  // Releases the read lock.
 }
 
-void WriterLock::lock() {
+void WriterLock::lock() { static_cast<void>(hand_over_and_lock()); }
+
+bool WriterLock::hand_over_and_lock() {
   // This thread holds the lock for a turn: the turn hands it over (writer_lock.h, Turns).
-  if (turn_thread_.load(std::memory_order_relaxed) == std::this_thread::get_id()) {
+  const bool held = turn_thread_.load(std::memory_order_relaxed) == std::this_thread::get_id();
+  if (held) {
     turn_->hand_over();
     CREBITO_ASSERT(turn_thread_.load(std::memory_order_relaxed) != std::this_thread::get_id());
   }
   acquire();
+  return held;
 }
 
-void WriterLock::lock_for_turn(Turn* turn) {
+bool WriterLock::lock_for_turn(Turn* turn) {
   CREBITO_ASSERT(turn != nullptr);
-  lock();
+  const bool handed_over = hand_over_and_lock();
   turn_ = turn;
   turn_thread_.store(std::this_thread::get_id(), std::memory_order_relaxed);
+  return handed_over;
 }
 
 void WriterLock::acquire() {

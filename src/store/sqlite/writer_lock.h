@@ -57,12 +57,17 @@ class WriterLock {
     ~Turn() = default;
   };
   // lock(), then `turn` holds the lock until unlock(). REQUIRES: turn outlives the hold.
-  void lock_for_turn(Turn* turn);
+  // Returns true when another turn of this thread held the lock and was handed over to get it
+  // (a wake-up that writes for both faces): the caller then writes on its own (unlock(), and no
+  // batching for the rest of its turn), so that a wake-up keeps at most one turn transaction and
+  // "the turn's transaction did not commit" names one set of requests.
+  [[nodiscard]] bool lock_for_turn(Turn* turn);
 
  private:
   WriterLock(int fd, pthread_mutex_t* mutex) : fd_(fd), mutex_(mutex) {}
   static std::shared_ptr<WriterLock> create(const std::string& path, std::string* error);
   void acquire();
+  bool hand_over_and_lock();  // lock(); true when this thread's turn was handed over first.
   const int fd_;
   pthread_mutex_t* const mutex_;
   // The turn holding the lock (lock_for_turn) and its thread, else nullptr and no thread. Written

@@ -114,7 +114,7 @@ struct HeldByTurn {
     lock = store::WriterLock::open(dir.file("crebito.db"), &error);
     REQUIRE(lock);
     turn = std::make_unique<CountingTurn>(lock.get());
-    lock->lock_for_turn(turn.get());
+    REQUIRE_FALSE(lock->lock_for_turn(turn.get()));  // Nothing to hand over.
   }
   TempDir dir;
   std::shared_ptr<store::WriterLock> lock;
@@ -135,11 +135,27 @@ TEST_CASE("a lock() on the thread that holds the lock for a turn hands the turn'
   lock.unlock();
   CHECK(held.turn->hand_overs == 1);
   // A turn that ends by unlocking is not asked later either.
-  lock.lock_for_turn(held.turn.get());
+  CHECK_FALSE(lock.lock_for_turn(held.turn.get()));
   lock.unlock();
   lock.lock();
   lock.unlock();
   CHECK(held.turn->hand_overs == 1);
+}
+
+TEST_CASE("a second turn on the thread of a turn that holds the lock takes it over, and says so",
+          "[store][writer_lock][turn]") {
+  // Both faces' stores on one thread: the ledger's turn holds the lock, the payments store's turn
+  // asks for it.
+  HeldByTurn held;
+  store::WriterLock& lock = *held.lock;
+  CountingTurn second(&lock);
+  CHECK(lock.lock_for_turn(&second));
+  CHECK(held.turn->hand_overs == 1);
+  // The second turn now holds it: a lock() of this thread asks the second, not the first.
+  lock.lock();
+  CHECK(second.hand_overs == 1);
+  CHECK(held.turn->hand_overs == 1);
+  lock.unlock();
 }
 
 TEST_CASE("another thread waits for a turn's lock and never asks the turn to hand it over",
