@@ -103,8 +103,15 @@ int main(int argc, char** argv) {
       },
       config.listen, config.threads);
   if (payments) server.set_blocking_route(http::payment_request_may_block);
-  // The ledger's writes of one wake-up commit together, before any of their answers is sent.
-  if (ledger) server.set_turn_hooks(http::ledger_turn_hooks(ledger.get()));
+  // Each face's writes of one wake-up commit together, before any of their answers is sent.
+  if (ledger && payments) {
+    server.set_turn_hooks(http::EventLoop::both_turn_hooks(
+        http::ledger_turn_hooks(ledger.get()), http::payment_turn_hooks(payments.get())));
+  } else if (ledger) {
+    server.set_turn_hooks(http::ledger_turn_hooks(ledger.get()));
+  } else if (payments) {
+    server.set_turn_hooks(http::payment_turn_hooks(payments.get()));
+  }
   // GET /metrics; with the payments face, the queue and processors read at each scrape.
   if (config.metrics) {
     http::Server::Gauges gauges;

@@ -409,6 +409,23 @@ class EventLoop::Thread final : public RequestServer {
 
 // ---------------------------------------------------------------------------------------------
 
+EventLoop::TurnHooks EventLoop::both_turn_hooks(TurnHooks first, TurnHooks second) {
+  return {[first = first.begin_turn, second = second.begin_turn] {
+            first();
+            second();
+          },
+          [first = first.end_turn, second = second.end_turn] {
+            const bool first_committed = first();
+            const bool second_committed = second();  // Ended whatever the first said.
+            return first_committed && second_committed;
+          },
+          [first = first.answered_from_turn, second = second.answered_from_turn] {
+            const bool from_first = first();
+            const bool from_second = second();  // Asked too: it clears its flag.
+            return from_first || from_second;
+          }};
+}
+
 EventLoop::EventLoop() = default;
 EventLoop::~EventLoop() = default;
 

@@ -66,6 +66,12 @@ class EventLoop : public httplib::Server {
 
   // Both before serve().
   void set_turn_hooks(TurnHooks hooks) { hooks_ = std::move(hooks); }
+  // The hooks of two stores served by one loop (both faces on one instance): each call goes to
+  // both, answered_from_turn() to both every time (each clears its own flag). end_turn() is true
+  // when both are: exact only because such stores keep at most one turn transaction per wake-up
+  // between them (SQLite: store/sqlite/writer_lock.h, Turns), so that a false one names the
+  // requests answered from that transaction and no other.
+  static TurnHooks both_turn_hooks(TurnHooks first, TurnHooks second);
   // `is_blocking` sees a request's first line (e.g. "GET /payments-summary?from=... HTTP/1.1").
   void set_blocking_route(std::function<bool(std::string_view request_line)> is_blocking) {
     is_blocking_ = std::move(is_blocking);

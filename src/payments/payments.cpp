@@ -46,19 +46,49 @@ Outcome Payments::unavailable(const store::Status& status, const char* what) {
   return Outcome::unavailable;
 }
 
+namespace {
+
+// The calling thread's turn: the Payments it is in (between begin_turn() and end_turn()), and
+// whether an accept of it queued a payment, whose workers end_turn() wakes.
+struct Turn {
+  const Payments* payments = nullptr;
+  bool queued = false;
+};
+thread_local Turn turn;
+
+}  // namespace
+
+void Payments::begin_turn() {
+  CREBITO_ASSERT(turn.payments == nullptr);
+  turn = {this, false};
+  store_->begin_turn();
+}
+
+bool Payments::end_turn() {
+  CREBITO_ASSERT(turn.payments == this);
+  const bool committed = store_->end_turn();
+  // Also when the turn's transaction was lost: an accept of the turn that committed on its own
+  // may have queued a payment, and a wake-up with nothing to do costs one look.
+  if (turn.queued && on_accepted_) on_accepted_();
+  turn = {};
+  return committed;
+}
+
 Outcome Payments::accept(const std::string& correlation_id, int64_t amount_cents) {
   CREBITO_ASSERT(valid_correlation_id(correlation_id));
   CREBITO_ASSERT(amount_cents >= limits::payment_cents_min);
-  store::Status status;
-  {
-    store::PaymentsStore::Lease session = store_->acquire();
-    status =
-        session->accept(normalized_correlation_id(correlation_id), amount_cents, clocks::wall_ms());
-    if (status != store::Status::ok && status != store::Status::refused) {
-      return unavailable(status, "accept");
+  const store::Status status =
+      store_->accept(normalized_correlation_id(correlation_id), amount_cents, clocks::wall_ms());
+  if (status != store::Status::ok && status != store::Status::refused) {
+    return unavailable(status, "accept");
+  }
+  if (status == store::Status::ok) {
+    if (turn.payments == this) {
+      turn.queued = true;  // Not committed yet: end_turn() wakes the workers.
+    } else if (on_accepted_) {
+      on_accepted_();
     }
   }
-  if (status == store::Status::ok && on_accepted_) on_accepted_();
   return Outcome::ok;
 }
 

@@ -5,7 +5,8 @@
 // Thread-safe: any number of request threads may call it at once (each call borrows a session
 // from the store, store/payments_store.h, which also replaces or reconnects a session whose
 // database went away, and logs storage faults once per episode). A payment accepted here wakes a
-// forwarding worker of this instance through the hook set with on_accepted().
+// forwarding worker of this instance through the hook set with on_accepted(), once it is
+// committed: at once outside a turn, at end_turn() inside one.
 #pragma once
 
 #include <array>
@@ -66,8 +67,20 @@ class Payments {
   Outcome purge();
   Outcome consistency(Consistency* out);
 
-  // Called after each newly accepted payment (from the request thread).
+  // Called after each newly accepted payment is committed (from the request thread); in a turn,
+  // once at end_turn() when the turn queued any.
   void on_accepted(std::function<void()> hook) { on_accepted_ = std::move(hook); }
+
+  // Turns, one per wake-up of an event-loop thread (http/event_loop.h; the store's turns,
+  // store/payments_store.h): between begin_turn() and end_turn() the calling thread's accepts
+  // may share one transaction, the turn's. Their outcomes are final only if end_turn() returns
+  // true; when it returns false, nothing of the turn's transaction was written and every request
+  // for which answered_from_turn() said true must be answered 503 instead. answered_from_turn()
+  // is asked once after each request. end_turn() wakes the forwarding workers after the commit,
+  // so that a worker never looks for a payment before it can see it.
+  void begin_turn();
+  bool end_turn();
+  bool answered_from_turn() { return store_->answered_from_turn(); }
 
  private:
   static Outcome unavailable(const store::Status& status, const char* what);

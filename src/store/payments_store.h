@@ -6,9 +6,24 @@
 //     store::SqlitePaymentsConnection (SQLite, store/sqlite/payments_connection.h) and
 //     store::PostgresPaymentsConnection (PostgreSQL, store/postgres/payments_store.h).
 //   - store::PaymentsStore: lends sessions to the face's threads (request threads, the dispatcher,
-//     the health poller). Thread-safe. A session whose database went away (a moved SQLite file, a
-//     lost PostgreSQL connection) answers `unavailable`; the store replaces or reconnects it, so a
-//     borrower that asks again later is served once the database is back.
+//     the health poller), and accepts payments, alone or in the calling thread's turn. Thread-safe.
+//     A session whose database went away (a moved SQLite file, a lost PostgreSQL connection)
+//     answers `unavailable`; the store replaces or reconnects it, so a borrower that asks again
+//     later is served once the database is back.
+//
+// Turns (PaymentsStore's begin_turn / end_turn / answered_from_turn, the same contract as the
+// ledger's, store/ledger_store.h) are how an event-loop thread commits all the accepts of one
+// wake-up together (http/event_loop.h, TurnHooks). SQLite shares one transaction per wake-up
+// (store/sqlite/payments_connection.h, SqlitePaymentsStore); PostgreSQL does not: each accept
+// commits alone, end_turn() is always true and no request is answered from the turn.
+//   - Between begin_turn() and end_turn() the calling thread's accepts are final only if
+//     end_turn() returns true; when it returns false, nothing of the turn's transaction was
+//     written (none of its payments will be forwarded) and every request for which
+//     answered_from_turn() said true must be answered 503 instead (the others keep their answers:
+//     they committed on their own).
+//   - answered_from_turn() is asked once after each request, and clears the answer.
+//   - Only accept() joins the turn; summary, purge and the forwarder's rounds (end_and_claim) keep
+//     their own transactions.
 //
 // The exactly-once rules every implementation keeps (docs/PAYMENTS.md, src/payments/forwarding.h):
 //   1. A payment is leased to at most one worker at a time: a claim selects and leases the row in
@@ -199,6 +214,18 @@ class PaymentsStore {
   // database went away and is back). Waits while every session is on loan: a store is opened
   // with one session per thread that may borrow at once, so in practice it never waits.
   Lease acquire() { return Lease(this, borrow()); }
+
+  // PaymentsSession::accept(), in the calling thread's turn when the store shares one (see
+  // Turns above: ok and refused are then final only once end_turn() returns true), else alone on
+  // a borrowed session.
+  virtual Status accept(const std::string& correlation_id, int64_t amount_cents, int64_t now_ms) {
+    return acquire()->accept(correlation_id, amount_cents, now_ms);
+  }
+
+  // Turns (see above). These defaults are a store's whose accepts each commit alone.
+  virtual void begin_turn() {}
+  virtual bool end_turn() { return true; }
+  virtual bool answered_from_turn() { return false; }
 
  protected:
   virtual PaymentsSession* borrow() = 0;

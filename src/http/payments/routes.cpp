@@ -79,6 +79,11 @@ int status_for(payments::Outcome outcome) {
   return 500;  // Unreachable: -Wswitch flags any outcome left out above.
 }
 
+EventLoop::TurnHooks payment_turn_hooks(payments::Payments* payments) {
+  return {[payments] { payments->begin_turn(); }, [payments] { return payments->end_turn(); },
+          [payments] { return payments->answered_from_turn(); }};
+}
+
 void install_payment_routes(httplib::Server* server, payments::Payments* payments) {
   server->Post("/payments", [payments](const httplib::Request& req, httplib::Response& res) {
     post_payment(*payments, req, res);

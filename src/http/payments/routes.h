@@ -10,6 +10,7 @@
 
 #include <string_view>
 
+#include "http/event_loop.h"
 #include "payments/payments.h"
 
 namespace http {
@@ -18,6 +19,9 @@ namespace http {
 // fix its request, 503 when it may retry the same request later. (A route's success status is its
 // own: 202 for an accepted payment, 200 otherwise.)
 int status_for(payments::Outcome outcome);
+
+// The event loop's turn hooks that commit each wake-up's accepts together (Payments' turns).
+EventLoop::TurnHooks payment_turn_hooks(payments::Payments* payments);
 
 void install_payment_routes(httplib::Server* server, payments::Payments* payments);
 

@@ -1,8 +1,9 @@
 // payments::Payments (src/payments/payments.h), the payments face's request side, on a real SQLite
 // file: a correlationId is accepted once whatever its case, and the forwarding hook hears of new
 // payments only; the summary counts what settled, by processor and within both bounds; purge and
-// the consistency counts; a storage fault answers unavailable until the file is back; and an
-// accept on a thread whose ledger turn holds the writer lock commits that turn first.
+// the consistency counts; a storage fault answers unavailable until the file is back; an accept
+// on a thread whose ledger turn holds the writer lock commits that turn first; and in a turn of
+// its own, the forwarding hook is called once the turn has committed.
 #include "payments/payments.h"
 
 #include <SQLiteCpp/Database.h>
@@ -166,4 +167,25 @@ TEST_CASE("an accept during a ledger turn on the same thread commits the turn fi
     CHECK(db.execAndGet("SELECT count(*) FROM payments").getInt() == 1);
   }
   CHECK(pool->end_turn());
+}
+
+TEST_CASE("in a turn, the forwarding hook hears of new payments once the turn has committed",
+          "[unit][payments][turn]") {
+  Face face;
+  face.payments->begin_turn();
+  CHECK(face.payments->accept(id_a, 1990) == payments::Outcome::ok);
+  CHECK(face.payments->answered_from_turn());
+  CHECK(face.payments->accept(id_b, 10) == payments::Outcome::ok);
+  CHECK(face.payments->accept(id_a, 1990) == payments::Outcome::ok);  // Queued once.
+  CHECK(face.accepted_hooks == 0);  // Not committed yet: a worker could not see them.
+  CHECK(face.payments->end_turn());
+  CHECK(face.accepted_hooks == 1);  // Once for the turn.
+  payments::Consistency consistency;
+  REQUIRE(face.payments->consistency(&consistency) == payments::Outcome::ok);
+  CHECK(consistency.accepted == 2);
+  // A turn that queued nothing new wakes no one.
+  face.payments->begin_turn();
+  CHECK(face.payments->accept(id_b, 10) == payments::Outcome::ok);
+  CHECK(face.payments->end_turn());
+  CHECK(face.accepted_hooks == 1);
 }
