@@ -13,6 +13,7 @@
 
 #include "support/api.h"
 #include "support/processor_sim.h"
+#include "support/raw_http.h"
 #include "support/stack.h"
 #include "support/temp_dir.h"
 
@@ -159,6 +160,65 @@ TEST_CASE("payments are forwarded once and the summary equals the processors'",
   CHECK(ids.size() == 151);
   CHECK(on_default->size() + on_fallback->size() == 151);
   CHECK(ids.count(again) == 1);
+}
+
+TEST_CASE("pipelined payments on one connection: each answered, forwarded once, all summed",
+          "[integration][payments]") {
+  // Every request of one send is served in as few wake-ups of the instance's loop as the reads
+  // allow, so its accepts share a turn's transaction; with both faces on, the ledger posting among
+  // them takes the writer lock from that turn (it commits), and the accepts after it commit on
+  // their own. With the payments face alone, the posting is answered 404.
+  const std::string faces = GENERATE(as<std::string>(), "ledger,payments", "payments");
+  const bool ledger = faces == "ledger,payments";
+  INFO(faces);
+  Processors processors;
+  Stack stack(Stack::Options{"", processors.env(), faces});
+  std::mt19937_64 random(7);
+  constexpr int payments = 40;
+  const auto payment = [](const std::string& id) {
+    return raw_http::format("POST", "/payments", "Content-Type: application/json\r\n",
+                            R"({"correlationId":")" + id + R"(","amount":20.05})");
+  };
+  std::vector<std::string> ids;
+  std::string bytes;
+  for (int i = 0; i < payments; ++i) {
+    ids.push_back(new_uuid(random));
+    bytes += payment(ids.back());
+    if (i == payments / 2) {
+      bytes += payment(ids.front());  // The same correlationId again, in the same send.
+      bytes +=
+          raw_http::format("POST", "/clientes/1/transacoes", "Content-Type: application/json\r\n",
+                           R"({"valor":1,"tipo":"c","descricao":"pipelined"})");
+    }
+  }
+  const int fd = connect_unix(stack.socket_path(1));
+  REQUIRE(fd >= 0);
+  const std::vector<raw_http::Answer> answers =
+      raw_http::exchange_many(fd, bytes, payments + 2, 10'000);
+  ::close(fd);
+  REQUIRE(answers.size() == payments + 2);
+  for (size_t i = 0; i < answers.size(); ++i) {
+    INFO("answer " << i);
+    CHECK(answers[i].status == (i == payments / 2 + 2 ? (ledger ? 200 : 404) : 202));
+  }
+  check_books(stack, processors, payments);
+  const auto on_default = processors.default_sim.payments();
+  const auto on_fallback = processors.fallback_sim.payments();
+  REQUIRE(on_default);
+  REQUIRE(on_fallback);
+  std::multiset<std::string> forwarded;
+  for (const auto* list : {&*on_default, &*on_fallback}) {
+    for (const ProcessorSim::Recorded& r : *list) forwarded.insert(r.correlation_id);
+  }
+  CHECK(forwarded.size() == payments);
+  for (const std::string& id : ids) CHECK(forwarded.count(id) == 1);
+  const Answer summary = to_answer(stack.client()->Get("/payments-summary"));
+  CHECK(summary.body["default"]["totalAmount"].get<double>() +
+            summary.body["fallback"]["totalAmount"].get<double>() ==
+        Approx(payments * 20.05));
+  if (ledger) {
+    CHECK(to_answer(stack.client()->Get("/clientes/1/extrato")).body["saldo"]["total"] == 1);
+  }
 }
 
 TEST_CASE("a failing default processor sends payments to the fallback, none counted twice",
