@@ -120,7 +120,7 @@ TEST_CASE("a turn whose COMMIT meets a write error writes none of its accepts",
   CHECK(committed_payments(q) == 4);
 }
 
-TEST_CASE("an accept that fails part-way loses the turn; the turn's later accepts stand alone",
+TEST_CASE("an accept that fails part-way loses the turn, and the later accepts stand alone",
           "[unit][payments][store][turn]") {
   QueueFile q;
   store::PaymentsStore& store = *q.store;
