@@ -41,13 +41,14 @@ class WriterLock {
   void lock();
   void unlock();
 
-  // Turns: a holder that keeps the lock across several operations (a SqliteLedgerEngine turn,
-  // whose transaction stays open from its first posting to the end of an event-loop wake-up) takes
-  // it with lock_for_turn(turn). The lock then remembers `turn` and the holding thread until
-  // unlock(). If that same thread asks for the lock again for another write (the payments store's
-  // lock()), waiting would deadlock on itself: lock() first calls turn->hand_over(), which ends
-  // the holder's work under the lock (commits its transaction) and calls unlock(), then takes the
-  // lock as usual. Other threads wait as usual; the turn's holder is never asked by them.
+  // Turns: a holder that keeps the lock across several operations (a SqliteLedgerEngine or
+  // SqlitePaymentsStore turn, whose transaction stays open from its first write to the end of an
+  // event-loop wake-up) takes it with lock_for_turn(turn). The lock then remembers `turn` and the
+  // holding thread until unlock(). If that same thread asks for the lock again for another write
+  // (the other face's store, a purge, a group commit), waiting would deadlock on itself: lock()
+  // and lock_for_turn() first call turn->hand_over(), which ends the holder's work under the lock
+  // (commits its transaction) and calls unlock(), then take the lock as usual. Other threads
+  // wait as usual; the turn's holder is never asked by them.
   class Turn {
    public:
     // On the holding thread, from its own lock(). Must call unlock() before it returns.
