@@ -1,6 +1,6 @@
 // http::EventLoop served on a loopback port and driven with raw bytes: the answers of a turn that
-// does not commit, a client that reads late past the output bound, and the planted race that
-// scripts/test-sanitizers expects ThreadSanitizer to report.
+// does not commit, a client that reads late past the output bound, the planted race that
+// scripts/test-sanitizers expects ThreadSanitizer to report, and two stores' turn hooks joined.
 #include "http/event_loop.h"
 
 #include <arpa/inet.h>
@@ -172,4 +172,41 @@ TEST_CASE("planted race: a handler that races on purpose", "[.][planted_race]") 
       exchange(served.port(), raw_http::format("GET", "/race", "Connection: close\r\n"), 1);
   REQUIRE(answers.size() == 1);
   CHECK(answers[0].status == 200);
+}
+
+TEST_CASE("both stores' turn hooks: each begun and ended, each asked after every request",
+          "[http][event_loop][turn]") {
+  // Two stores' hooks as both faces' are joined on one instance: the ledger's turn committed, the
+  // payments store's turn lost.
+  struct Store {
+    bool committed = true;
+    bool from_turn = false;
+    int begun = 0, ended = 0;
+    http::EventLoop::TurnHooks hooks() {
+      return {[this] { ++begun; }, [this] { return ++ended, committed; },
+              [this] {
+                const bool answered = from_turn;
+                from_turn = false;
+                return answered;
+              }};
+    }
+  };
+  Store ledger, payments;
+  payments.committed = false;
+  const http::EventLoop::TurnHooks both =
+      http::EventLoop::both_turn_hooks(ledger.hooks(), payments.hooks());
+  both.begin_turn();
+  CHECK((ledger.begun == 1 && payments.begun == 1));
+  payments.from_turn = true;
+  CHECK(both.answered_from_turn());
+  ledger.from_turn = true;
+  payments.from_turn = true;
+  CHECK(both.answered_from_turn());
+  CHECK_FALSE(payments.from_turn);  // Asked, and so cleared, even though the first said true.
+  CHECK_FALSE(both.answered_from_turn());
+  CHECK_FALSE(both.end_turn());  // One did not commit.
+  CHECK((ledger.ended == 1 && payments.ended == 1));
+  payments.committed = true;
+  both.begin_turn();
+  CHECK(both.end_turn());
 }
