@@ -33,6 +33,9 @@ GroupCommit::GroupCommit(WriterLock* writer_lock, size_t batch_max)
 }
 
 void GroupCommit::submit(Entry* mine, const CommitFn& commit) {
+  // A follower waits for its leader, and the leader for the writer lock: a thread that holds the
+  // lock for a turn (the other face's store, writer_lock.h) lets go of it first.
+  static_cast<void>(writer_lock_->hand_over_turn());
   bool leading;
   {
     std::lock_guard<std::mutex> lock(mutex_);

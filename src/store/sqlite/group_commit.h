@@ -9,7 +9,9 @@
 // reads after the other process wrote, WAL frames, the commit) are shared.
 //
 // A follower sleeps on a futex word in its own entry, never on the queue's mutex, and the leader
-// wakes followers after releasing everything, so a woken follower runs at once.
+// wakes followers after releasing everything, so a woken follower runs at once. A thread that
+// holds the writer lock for a turn (WriterLock::lock_for_turn) hands it over before it queues:
+// as a follower it would wait for a leader that waits for that lock.
 //
 // Thread-safe. An Entry must outlive any wake-up a leader may still send after its owner has seen
 // its outcome and returned: callers keep one thread_local entry per thread.

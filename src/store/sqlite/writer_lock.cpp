@@ -89,15 +89,18 @@ WriterLock::~WriterLock() {
 
 void WriterLock::lock() { static_cast<void>(hand_over_and_lock()); }
 
-bool WriterLock::hand_over_and_lock() {
+bool WriterLock::hand_over_turn() {
   // This thread holds the lock for a turn: the turn hands it over (writer_lock.h, Turns).
-  const bool held = turn_thread_.load(std::memory_order_relaxed) == std::this_thread::get_id();
-  if (held) {
-    turn_->hand_over();
-    CREBITO_ASSERT(turn_thread_.load(std::memory_order_relaxed) != std::this_thread::get_id());
-  }
+  if (turn_thread_.load(std::memory_order_relaxed) != std::this_thread::get_id()) return false;
+  turn_->hand_over();
+  CREBITO_ASSERT(turn_thread_.load(std::memory_order_relaxed) != std::this_thread::get_id());
+  return true;
+}
+
+bool WriterLock::hand_over_and_lock() {
+  const bool handed_over = hand_over_turn();
   acquire();
-  return held;
+  return handed_over;
 }
 
 bool WriterLock::lock_for_turn(Turn* turn) {

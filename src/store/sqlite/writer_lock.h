@@ -63,6 +63,11 @@ class WriterLock {
   // batching for the rest of its turn), so that a wake-up keeps at most one turn transaction and
   // "the turn's transaction did not commit" names one set of requests.
   [[nodiscard]] bool lock_for_turn(Turn* turn);
+  // If the calling thread holds the lock for a turn, hands it over (the turn commits and
+  // unlocks); returns whether it did. For a writer about to wait for another thread that may be
+  // waiting for this lock (a follower in a group commit's queue behind a leader that is about to
+  // lock()): it must not hold the lock while it waits.
+  bool hand_over_turn();
 
  private:
   WriterLock(int fd, pthread_mutex_t* mutex) : fd_(fd), mutex_(mutex) {}

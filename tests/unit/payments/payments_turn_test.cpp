@@ -5,8 +5,9 @@
 // turn; an accept that fails part-way loses the turn's earlier ones while the later ones commit
 // on their own (and are not answered from the turn); a forwarder's round on another thread can
 // claim nothing of the turn before it ends, and every accept of it after; a purge on the turn's
-// thread commits the turn first; and the ledger's turn on the same thread leaves at most one turn
-// transaction per wake-up, whichever face opened it.
+// thread commits the turn first; the ledger's turn on the same thread leaves at most one turn
+// transaction per wake-up, whichever face opened it; and a posting of the turn's thread that
+// queues in a group commit lets go of the turn's lock first.
 #include <SQLiteCpp/Database.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -238,4 +239,38 @@ TEST_CASE("the ledger's turn and the payments turn on one thread: one turn trans
     CHECK(ledger->end_turn());
     CHECK(payments.end_turn());
   }
+}
+
+TEST_CASE("a posting that queues behind another thread's group commit lets go of the turn's lock",
+          "[unit][payments][store][turn]") {
+  // The ledger's turn stopped batching (a purge took the lock from it); the payments turn then
+  // took the lock. Another thread's posting leads a group commit and waits for that lock; a
+  // posting of the turn's thread queued behind it would wait for ever, holding the lock.
+  QueueFile q;
+  std::string error;
+  auto ledger = store::SqliteLedgerEngine::open(q.options(), 2, &error);
+  REQUIRE(ledger);
+  store::PaymentsStore& payments = *q.store;
+  store::AccountRow after;
+  ledger->begin_turn();
+  payments.begin_turn();
+  CHECK(ledger->post(posting(1, 'c', 100, "a"), &after) == Status::ok);
+  CHECK(ledger->answered_from_turn());
+  CHECK(payments.acquire()->purge() == Status::ok);  // The ledger's turn commits, stops batching.
+  CHECK(payments.accept(id_of(1), amount_cents, 1000) == Status::ok);
+  CHECK(payments.answered_from_turn());  // The payments turn holds the lock now.
+  std::atomic<bool> other_done{false};
+  std::thread other([&] {
+    store::AccountRow other_after;
+    CHECK(ledger->post(posting(2, 'c', 100, "other"), &other_after) == Status::ok);
+    other_done = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  CHECK_FALSE(other_done);  // Leading its group commit, waiting for the lock.
+  CHECK(ledger->post(posting(1, 'c', 100, "b"), &after) == Status::ok);
+  CHECK_FALSE(ledger->answered_from_turn());
+  other.join();
+  CHECK(committed_payments(q) == 1);  // The payments turn committed when it let go.
+  CHECK(ledger->end_turn());
+  CHECK(payments.end_turn());
 }
