@@ -3,7 +3,7 @@
 #include "check.h"
 #include "store/postgres/payments_store.h"
 #include "store/postgres/schema.h"
-#include "store/sqlite/payments_connection.h"
+#include "store/sqlite/payments_store.h"
 #include "store/sqlite/schema.h"
 
 namespace store {

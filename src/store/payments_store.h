@@ -14,7 +14,7 @@
 // Turns (PaymentsStore's begin_turn / end_turn / answered_from_turn, the same contract as the
 // ledger's, store/ledger_store.h) are how an event-loop thread commits all the accepts of one
 // wake-up together (http/event_loop.h, TurnHooks). SQLite shares one transaction per wake-up
-// (store/sqlite/payments_connection.h, SqlitePaymentsStore); PostgreSQL does not: each accept
+// (store/sqlite/payments_store.h, SqlitePaymentsStore); PostgreSQL does not: each accept
 // commits alone, end_turn() is always true and no request is answered from the turn.
 //   - Between begin_turn() and end_turn() the calling thread's accepts are final only if
 //     end_turn() returns true; when it returns false, nothing of the turn's transaction was

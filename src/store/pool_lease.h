@@ -1,6 +1,6 @@
 // store::PoolLease<Pool, C> is one connection of kind C on loan from a Pool, handed back when the
 // lease is destroyed: the lease of both engines' fixed connection pools
-// (store::SqliteConnectionPool, store/sqlite/ledger_engine.h; store::pg::ConnectionPool,
+// (store::SqliteConnectionPool, store/sqlite/connection_pool.h; store::pg::ConnectionPool,
 // store/postgres/pg_connection.h). A Pool lends a connection to one borrower at a time, provides
 // release(C*) and makes PoolLease<Pool, C> its friend. Neither copied nor moved: a lease lives in
 // the scope that borrowed.

@@ -8,7 +8,6 @@
 #include "check.h"
 #include "clock.h"
 #include "crebito_limits.h"
-#include "store/sqlite/ledger_engine.h"
 
 namespace store {
 namespace {
@@ -428,128 +427,6 @@ Status SqlitePaymentsConnection::write_health(Processor processor, const HealthR
   write_health_.bind(4, row.checked_ms);
   Status status = write_one(write_health_, "UPDATE processor_health");
   if (status == Status::refused) return Status::ok;
-  return status;
-}
-
-Status SqlitePaymentsStore::open(const Options& options, int sessions,
-                                 std::unique_ptr<SqlitePaymentsStore>* store) {
-  CREBITO_ASSERT(sessions > 0);
-  std::string error;
-  std::unique_ptr<SqliteConnectionPool<SqlitePaymentsConnection>> pool =
-      SqliteConnectionPool<SqlitePaymentsConnection>::open(options, sessions, /*kept=*/1,
-                                                           &error);  // The turns' writer.
-  if (!pool) return {Status::unavailable, error};
-  store->reset(new SqlitePaymentsStore(std::move(pool)));
-  return Status::ok;
-}
-
-SqlitePaymentsStore::SqlitePaymentsStore(
-    std::unique_ptr<SqliteConnectionPool<SqlitePaymentsConnection>> pool)
-    : pool_(std::move(pool)), writer_lock_(pool_->writer_lock()), writer_(pool_->kept(0)) {}
-
-SqlitePaymentsStore::~SqlitePaymentsStore() = default;
-
-PaymentsSession* SqlitePaymentsStore::borrow() { return pool_->borrow(); }
-
-void SqlitePaymentsStore::give_back(PaymentsSession* session) {
-  pool_->give_back(static_cast<SqlitePaymentsConnection*>(session));
-}
-
-// The calling thread's turn (see begin_turn()).
-struct SqlitePaymentsStore::TurnState {
-  SqlitePaymentsStore* store = nullptr;  // Between begin_turn() and end_turn().
-  bool open = false;      // The turn's transaction is open: this thread holds the writer lock.
-  bool batching = false;  // Accepts still go into the turn's transaction.
-  bool lost = false;      // The turn's transaction did not commit.
-  bool answered_from_turn = false;  // The current request used the turn's transaction.
-};
-
-thread_local SqlitePaymentsStore::TurnState SqlitePaymentsStore::turn_;
-
-void SqlitePaymentsStore::begin_turn() {
-  TurnState& turn = turn_;
-  CREBITO_ASSERT(turn.store == nullptr);
-  turn = {this, /*open=*/false, /*batching=*/true, /*lost=*/false, /*answered_from_turn=*/false};
-}
-
-bool SqlitePaymentsStore::end_turn() {
-  TurnState& turn = turn_;
-  CREBITO_ASSERT(turn.store == this);
-  if (turn.open) close_turn_transaction();
-  turn.store = nullptr;
-  return !turn.lost;
-}
-
-bool SqlitePaymentsStore::answered_from_turn() {
-  const bool answered = turn_.answered_from_turn;
-  turn_.answered_from_turn = false;
-  return answered;
-}
-
-void SqlitePaymentsStore::close_turn_transaction() {
-  TurnState& turn = turn_;
-  CREBITO_ASSERT(turn.open);
-  // A failure is reported by the connection's fault log, once per episode.
-  if (writer_->commit_write() != Status::ok) turn.lost = true;
-  turn.open = false;
-  writer_lock_->unlock();
-}
-
-// The writer lock's call (WriterLock::Turn): this thread, holding the lock for its turn, asked for
-// it again for another write. The turn's transaction commits now, and the turn's later accepts
-// each commit on their own.
-void SqlitePaymentsStore::hand_over() {
-  TurnState& turn = turn_;
-  CREBITO_ASSERT(turn.store == this);
-  close_turn_transaction();
-  turn.batching = false;
-}
-
-void SqlitePaymentsStore::lose_turn_transaction() {
-  TurnState& turn = turn_;
-  CREBITO_ASSERT(turn.open);
-  turn.open = false;
-  turn.lost = true;
-  turn.batching = false;  // The turn's later accepts each commit on their own.
-  writer_lock_->unlock();
-}
-
-Status SqlitePaymentsStore::accept(const std::string& correlation_id, int64_t amount_cents,
-                                   int64_t now_ms) {
-  if (turn_.store == this && turn_.batching) {
-    return accept_in_turn(correlation_id, amount_cents, now_ms);
-  }
-  return PaymentsStore::accept(correlation_id, amount_cents, now_ms);
-}
-
-Status SqlitePaymentsStore::accept_in_turn(const std::string& correlation_id, int64_t amount_cents,
-                                           int64_t now_ms) {
-  TurnState& turn = turn_;
-  if (!turn.open) {
-    // Held until close_turn_transaction(), lose_turn_transaction() or hand_over().
-    if (writer_lock_->lock_for_turn(this)) {
-      // The ledger's turn on this thread held the lock and committed: this wake-up has had its
-      // turn transaction, so this accept and the turn's later ones commit on their own.
-      writer_lock_->unlock();
-      turn.batching = false;
-      return PaymentsStore::accept(correlation_id, amount_cents, now_ms);
-    }
-    // The writer connection is used by the lock's holder only, so only it replaces the connection.
-    writer_ = pool_->refresh(writer_);
-    const Status begun = writer_->begin_write();
-    if (begun != Status::ok) {
-      writer_lock_->unlock();
-      return begun;  // Nothing of the turn was written yet; later accepts try again.
-    }
-    turn.open = true;
-  }
-  const Status status = writer_->accept_in_write(correlation_id, amount_cents, now_ms);
-  if (status == Status::ok || status == Status::refused) {
-    turn.answered_from_turn = true;
-    return status;
-  }
-  // accept_in_write() rolled the transaction back: every accept of the turn so far is lost too.
-  lose_turn_transaction();
   return status;
 }
 

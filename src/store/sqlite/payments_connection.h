@@ -4,8 +4,8 @@
 // the durable queue, the settled payments, the health lease and the processors' health (schema.sql,
 // "Payments"). It knows SQL, not the forwarding rules: a claim hands the due row to a
 // caller-supplied decision and writes back what it decides, inside one transaction.
-// store::SqlitePaymentsStore lends them (a store::SqlitePaymentsPool, store/sqlite/ledger_engine.h)
-// to every thread of the payments face: request threads, the dispatcher and the health poller.
+// store::SqlitePaymentsStore (store/sqlite/payments_store.h) lends them to every thread of the
+// payments face: request threads, the dispatcher and the health poller.
 //
 // Design notes — the invariants this layer keeps:
 //   1. Every write runs in BEGIN IMMEDIATE or is one autocommit statement (same as ledger rows).
@@ -145,72 +145,6 @@ class SqlitePaymentsConnection final : public PaymentsSession {
 
   // Used by the owning thread only.
   uint64_t token_state_ = 0;
-};
-
-template <class C>
-class SqliteConnectionPool;
-
-// The payments store on SQLite: lends sessions, and runs the turns. A WriterLock::Turn, as
-// store::SqliteLedgerEngine is: a turn holds the writer lock through lock_for_turn(this), and the
-// lock calls hand_over() when the same thread asks for it again.
-class SqlitePaymentsStore final : public PaymentsStore, private WriterLock::Turn {
- public:
-  // Opens `sessions` connections to options.path (schema already applied), into *store: one per
-  // thread that may borrow at once, plus the turns' writer. Their writes take the process's
-  // WriterLock for the file. A failure's message names the path.
-  static Status open(const Options& options, int sessions,
-                     std::unique_ptr<SqlitePaymentsStore>* store);
-  ~SqlitePaymentsStore() override;
-  // Short: a round holds the write lock every accept waits for.
-  int rows_per_round() const override { return limits::payment_dispatch_rows_max; }
-
-  // Outside a turn: one autocommit INSERT on a borrowed session, as PaymentsSession::accept().
-  Status accept(const std::string& correlation_id, int64_t amount_cents, int64_t now_ms) override;
-
-  // Turns (one per wake-up of an event-loop thread, store/payments_store.h). Between begin_turn()
-  // and end_turn() the calling thread's accepts go into one write transaction on the writer
-  // connection, opened (writer lock, BEGIN IMMEDIATE) at the first of them and committed by
-  // end_turn(). A correlationId accepted twice in one turn is refused the second time, as across
-  // turns: the INSERT sees the turn's own rows. None is durable, and none can be claimed by a
-  // forwarding worker, before end_turn(): answers, and the workers' wake-up, must wait for it.
-  //   - end_turn() returns false when the turn's transaction did not commit: every request that
-  //     used it (answered_from_turn()) must be answered 503 instead; nothing of it was written.
-  //     An accept that meets a failure itself returns it at once (its own 503), and the turn's
-  //     transaction is lost with it; the turn's later accepts each commit on their own.
-  //   - answered_from_turn(): whether the request served since the last call was an accept in the
-  //     turn's transaction (queued or refused). Clears the flag.
-  //   - If the same thread needs the writer lock for another write during the turn (a purge, the
-  //     ledger's turn or group commit), the turn's transaction is committed first and the turn's
-  //     later accepts each commit on their own (WriterLock::Turn::hand_over). An accept whose
-  //     lock_for_turn() had to hand the ledger's turn over commits on its own too, as do the
-  //     turn's later accepts: a wake-up has at most one turn transaction, whichever face opened
-  //     it.
-  // One turn at a time per thread. Accepts of other threads are not affected; they, the
-  // forwarder's rounds and the health poller wait for the lock as usual (a turn holds it for one
-  // wake-up's handlers at most).
-  void begin_turn() override;
-  bool end_turn() override;
-  bool answered_from_turn() override;
-
- protected:
-  PaymentsSession* borrow() override;
-  void give_back(PaymentsSession* session) override;
-
- private:
-  explicit SqlitePaymentsStore(
-      std::unique_ptr<SqliteConnectionPool<SqlitePaymentsConnection>> pool);
-  struct TurnState;
-  static thread_local TurnState turn_;
-  Status accept_in_turn(const std::string& correlation_id, int64_t amount_cents, int64_t now_ms);
-  void close_turn_transaction();  // Commits the open turn transaction, unlocks.
-  void hand_over() override;      // WriterLock::Turn: close_turn_transaction(), stop batching.
-  void lose_turn_transaction();   // After a failure rolled it back: marks the turn lost, unlocks.
-
-  const std::unique_ptr<SqliteConnectionPool<SqlitePaymentsConnection>> pool_;
-  WriterLock* const writer_lock_;  // pool_'s.
-  // The turns' writer connection: never lent, used by a turn that holds the writer lock only.
-  // Replaced (pool_->refresh) by that thread only.
-  SqlitePaymentsConnection* writer_;
 };
 
 }  // namespace store

@@ -41,8 +41,8 @@ class WriterLock {
   void lock();
   void unlock();
 
-  // Turns: a holder that keeps the lock across several operations (a SqliteLedgerEngine or
-  // SqlitePaymentsStore turn, whose transaction stays open from its first write to the end of an
+  // Turns: a holder that keeps the lock across several operations (a store::SqliteTurn,
+  // store/sqlite/turn.h, whose transaction stays open from its first write to the end of an
   // event-loop wake-up) takes it with lock_for_turn(turn). The lock then remembers `turn` and the
   // holding thread until unlock(). If that same thread asks for the lock again for another write
   // (the other face's store, a purge, a group commit), waiting would deadlock on itself: lock()

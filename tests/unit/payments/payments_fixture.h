@@ -14,7 +14,7 @@
 #include <string>
 #include <thread>
 
-#include "store/sqlite/payments_connection.h"
+#include "store/sqlite/payments_store.h"
 #include "store/sqlite/schema.h"
 #include "support/temp_dir.h"
 #include "support/wait_until.h"

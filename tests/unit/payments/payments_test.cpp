@@ -18,7 +18,7 @@
 
 #include "clock.h"
 #include "store/sqlite/ledger_engine.h"
-#include "store/sqlite/payments_connection.h"
+#include "store/sqlite/payments_store.h"
 #include "store/sqlite/schema.h"
 #include "support/temp_dir.h"
 #include "support/wait_until.h"

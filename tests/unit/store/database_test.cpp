@@ -19,6 +19,7 @@
 #include "crebito_limits.h"
 #include "store/sqlite/checkpointer.h"
 #include "store/sqlite/ledger_engine.h"
+#include "store/sqlite/payments_connection.h"
 #include "store/sqlite/schema.h"
 #include "support/temp_dir.h"
 #include "support/wait_until.h"
