@@ -142,4 +142,14 @@ struct ProcessorPair {
     env.insert(env.end(), more.begin(), more.end());
     return env;
   }
+
+  // Every payment either processor recorded, the default's first; nullopt when a list could not
+  // be read.
+  std::optional<std::vector<ProcessorSim::Recorded>> payments() const {
+    std::optional<std::vector<ProcessorSim::Recorded>> all = default_sim.payments();
+    const std::optional<std::vector<ProcessorSim::Recorded>> fallback = fallback_sim.payments();
+    if (!all || !fallback) return std::nullopt;
+    all->insert(all->end(), fallback->begin(), fallback->end());
+    return all;
+  }
 };

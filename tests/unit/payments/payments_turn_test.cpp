@@ -41,12 +41,47 @@ void to_default(store::PaymentJob* job) {
   ++job->attempts;
 }
 
-}  // namespace
-
-TEST_CASE("a turn's accepts share one transaction: none visible before its end, all after",
-          "[unit][payments][store][turn]") {
+// A payments store on a real file, for the cases of one face.
+struct PaymentsTurn {
   QueueFile q;
   store::PaymentsStore& store = *q.store;
+};
+
+// Payment 0 accepted alone (committed), then a turn begun and payments 1 to 3 accepted in it.
+void accept_one_then_three_in_turn(store::PaymentsStore& store) {
+  REQUIRE(store.accept(id_of(0), amount_cents, 1000) == Status::ok);
+  store.begin_turn();
+  for (int n = 1; n <= 3; ++n) {
+    REQUIRE(store.accept(id_of(n), amount_cents, 1000 + n) == Status::ok);
+    CHECK(store.answered_from_turn());
+  }
+}
+
+// Both faces' SQLite stores on one file, as an instance with both faces on holds them: the ledger's
+// engine (`ledger_connections` connections to lend) beside QueueFile's payments store.
+struct BothFaces {
+  explicit BothFaces(int ledger_connections) {
+    std::string error;
+    ledger = store::SqliteLedgerEngine::open(q.options(), ledger_connections, &error);
+    REQUIRE(ledger);
+  }
+  // Account 1's balance as another connection sees it (committed only).
+  int64_t balance() const {
+    SQLite::Database db(q.path);
+    return db.execAndGet("SELECT balance_cents FROM accounts WHERE id = 1").getInt64();
+  }
+
+  QueueFile q;
+  std::unique_ptr<store::SqliteLedgerEngine> ledger;
+  store::PaymentsStore& payments = *q.store;
+  store::AccountRow after;
+};
+
+}  // namespace
+
+TEST_CASE_METHOD(PaymentsTurn,
+                 "a turn's accepts share one transaction: none visible before its end, all after",
+                 "[unit][payments][store][turn]") {
   store.begin_turn();
   for (int n = 0; n < 5; ++n) {
     CHECK(store.accept(id_of(n), amount_cents, 1000 + n) == Status::ok);
@@ -67,16 +102,11 @@ TEST_CASE("a turn's accepts share one transaction: none visible before its end, 
   CHECK(committed_payments(q) == 6);
 }
 
-TEST_CASE("a turn whose commit fails writes none of its accepts, each answered from the turn",
-          "[unit][payments][store][turn]") {
-  QueueFile q;
-  store::PaymentsStore& store = *q.store;
-  REQUIRE(store.accept(id_of(0), amount_cents, 1000) == Status::ok);  // Alone, committed.
-  store.begin_turn();
-  for (int n = 1; n <= 3; ++n) {
-    CHECK(store.accept(id_of(n), amount_cents, 1000 + n) == Status::ok);
-    CHECK(store.answered_from_turn());
-  }
+TEST_CASE_METHOD(
+    PaymentsTurn,
+    "a turn whose commit fails writes none of its accepts, each answered from the turn",
+    "[unit][payments][store][turn]") {
+  accept_one_then_three_in_turn(store);
   // The file is replaced by a copy (as an operator restoring a backup would) while the turn's
   // transaction is open: committing into the removed file would be acknowledged and lost, so the
   // commit refuses and rolls back.
@@ -92,14 +122,9 @@ TEST_CASE("a turn whose commit fails writes none of its accepts, each answered f
   CHECK(committed_payments(q) == 2);
 }
 
-TEST_CASE("a turn whose COMMIT meets a write error writes none of its accepts",
-          "[unit][payments][store][turn]") {
-  QueueFile q;
-  store::PaymentsStore& store = *q.store;
-  REQUIRE(store.accept(id_of(0), amount_cents, 1000) == Status::ok);  // Alone, committed.
-  store.begin_turn();
-  for (int n = 1; n <= 3; ++n)
-    REQUIRE(store.accept(id_of(n), amount_cents, 1000 + n) == Status::ok);
+TEST_CASE_METHOD(PaymentsTurn, "a turn whose COMMIT meets a write error writes none of its accepts",
+                 "[unit][payments][store][turn]") {
+  accept_one_then_three_in_turn(store);
   // The turn's rows are in its connection's page cache; COMMIT must append them to the WAL. A
   // file size limit at the WAL's current size makes that write fail (EFBIG) in this process only.
   const auto wal_bytes = static_cast<rlim_t>(std::filesystem::file_size(q.path + "-wal"));
@@ -121,10 +146,9 @@ TEST_CASE("a turn whose COMMIT meets a write error writes none of its accepts",
   CHECK(committed_payments(q) == 4);
 }
 
-TEST_CASE("an accept that fails part-way loses the turn, and the later accepts stand alone",
-          "[unit][payments][store][turn]") {
-  QueueFile q;
-  store::PaymentsStore& store = *q.store;
+TEST_CASE_METHOD(PaymentsTurn,
+                 "an accept that fails part-way loses the turn, and the later accepts stand alone",
+                 "[unit][payments][store][turn]") {
   store.begin_turn();
   CHECK(store.accept(id_of(1), amount_cents, 1000) == Status::ok);
   CHECK(store.answered_from_turn());
@@ -142,10 +166,9 @@ TEST_CASE("an accept that fails part-way loses the turn, and the later accepts s
   CHECK(committed_payments(q) == 1);
 }
 
-TEST_CASE("a forwarder's round sees nothing of a turn before its end, then claims all of it",
-          "[unit][payments][store][turn]") {
-  QueueFile q;
-  store::PaymentsStore& store = *q.store;
+TEST_CASE_METHOD(PaymentsTurn,
+                 "a forwarder's round sees nothing of a turn before its end, then claims all of it",
+                 "[unit][payments][store][turn]") {
   store.begin_turn();
   for (int n = 0; n < 3; ++n) REQUIRE(store.accept(id_of(n), amount_cents, 1000) == Status::ok);
   std::atomic<bool> round_done{false};
@@ -171,10 +194,9 @@ TEST_CASE("a forwarder's round sees nothing of a turn before its end, then claim
   CHECK(jobs.size() == 3);
 }
 
-TEST_CASE("a purge on the turn's thread commits the turn first instead of deadlocking",
-          "[unit][payments][store][turn]") {
-  QueueFile q;
-  store::PaymentsStore& store = *q.store;
+TEST_CASE_METHOD(PaymentsTurn,
+                 "a purge on the turn's thread commits the turn first instead of deadlocking",
+                 "[unit][payments][store][turn]") {
   store.begin_turn();
   CHECK(store.accept(id_of(1), amount_cents, 1000) == Status::ok);
   CHECK(store.answered_from_turn());
@@ -189,16 +211,9 @@ TEST_CASE("a purge on the turn's thread commits the turn first instead of deadlo
 
 TEST_CASE("the ledger's turn and the payments turn on one thread: one turn transaction a wake-up",
           "[unit][payments][store][turn]") {
-  QueueFile q;
-  std::string error;
-  auto ledger = store::SqliteLedgerEngine::open(q.options(), 1, &error);
-  REQUIRE(ledger);
-  store::PaymentsStore& payments = *q.store;
-  store::AccountRow after;
-  const auto balance = [&] {
-    SQLite::Database db(q.path);
-    return db.execAndGet("SELECT balance_cents FROM accounts WHERE id = 1").getInt64();
-  };
+  BothFaces both(1);
+  auto& [q, ledger, payments, after] = both;
+  const auto balance = [&] { return both.balance(); };
 
   SECTION("the ledger's first") {
     ledger->begin_turn();
@@ -246,12 +261,8 @@ TEST_CASE("a posting that queues behind another thread's group commit lets go of
   // The ledger's turn stopped batching (a purge took the lock from it); the payments turn then
   // took the lock. Another thread's posting leads a group commit and waits for that lock; a
   // posting of the turn's thread queued behind it would wait for ever, holding the lock.
-  QueueFile q;
-  std::string error;
-  auto ledger = store::SqliteLedgerEngine::open(q.options(), 2, &error);
-  REQUIRE(ledger);
-  store::PaymentsStore& payments = *q.store;
-  store::AccountRow after;
+  BothFaces both(2);
+  auto& [q, ledger, payments, after] = both;
   ledger->begin_turn();
   payments.begin_turn();
   CHECK(ledger->post(posting(1, 'c', 100, "a"), &after) == Status::ok);
