@@ -10,9 +10,9 @@ namespace store {
 template <class C>
 struct SqliteTurn<C>::State {
   const SqliteTurn* turn = nullptr;  // Between begin() and end().
-  bool open = false;          // The turn's transaction is open: this thread holds the writer lock.
-  bool takes_writes = false;  // Writes still go into the turn's transaction.
-  bool lost = false;          // The turn's transaction did not commit.
+  bool open = false;           // The turn's transaction is open: this thread holds the writer lock.
+  bool takes_writes = false;   // Writes still go into the turn's transaction.
+  bool lost = false;           // The turn's transaction did not commit.
   bool answered_from = false;  // The current request used the turn's transaction.
 };
 

@@ -98,9 +98,9 @@ class SqliteTurn final : private WriterLock::Turn {
   // The outcome of a write or read inside the transaction: ok and refused mark the request as
   // answered from the turn; any other status loses the turn's transaction.
   Status used(Status status);
-  void close();        // Commits the open transaction (a failure loses the turn), unlocks.
+  void close();               // Commits the open transaction (a failure loses the turn), unlocks.
   void hand_over() override;  // WriterLock::Turn: close(), and stop taking writes.
-  void lose();         // After the connection rolled the transaction back: lost, unlocks.
+  void lose();                // After the connection rolled the transaction back: lost, unlocks.
 
   SqliteConnectionPool<C>* const pool_;
   WriterLock* const writer_lock_;  // pool_'s.
