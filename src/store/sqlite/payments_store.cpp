@@ -28,12 +28,14 @@ void SqlitePaymentsStore::give_back(PaymentsSession* session) {
 
 Status SqlitePaymentsStore::accept(const std::string& correlation_id, int64_t amount_cents,
                                    int64_t now_ms) {
-  if (!turn_.takes_writes()) return PaymentsStore::accept(correlation_id, amount_cents, now_ms);
-  return turn_.write(
-      [&](SqlitePaymentsConnection* writer) {
-        return writer->accept_in_write(correlation_id, amount_cents, now_ms);
-      },
-      [&] { return PaymentsStore::accept(correlation_id, amount_cents, now_ms); });
+  if (turn_.takes_writes()) {
+    return turn_.write(
+        [&](SqlitePaymentsConnection* writer) {
+          return writer->accept_in_write(correlation_id, amount_cents, now_ms);
+        },
+        [&] { return accept(correlation_id, amount_cents, now_ms); });  // No longer takes writes.
+  }
+  return PaymentsStore::accept(correlation_id, amount_cents, now_ms);
 }
 
 }  // namespace store

@@ -110,8 +110,6 @@ class SqliteTurn final : private WriterLock::Turn {
   C* writer_;
 };
 
-class SqliteLedgerConnection;
-class SqlitePaymentsConnection;
 extern template class SqliteTurn<SqliteLedgerConnection>;
 extern template class SqliteTurn<SqlitePaymentsConnection>;
 

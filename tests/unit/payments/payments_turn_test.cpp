@@ -213,7 +213,6 @@ TEST_CASE("the ledger's turn and the payments turn on one thread: one turn trans
           "[unit][payments][store][turn]") {
   BothFaces both(1);
   auto& [q, ledger, payments, after] = both;
-  const auto balance = [&] { return both.balance(); };
 
   SECTION("the ledger's first") {
     ledger->begin_turn();
@@ -223,14 +222,14 @@ TEST_CASE("the ledger's turn and the payments turn on one thread: one turn trans
     // The accept takes the lock from the ledger's turn, which commits; the accept commits alone.
     CHECK(payments.accept(id_of(1), amount_cents, 1000) == Status::ok);
     CHECK_FALSE(payments.answered_from_turn());
-    CHECK(balance() == 100);
+    CHECK(both.balance() == 100);
     CHECK(committed_payments(q) == 1);
     // From then on, both faces' writes commit on their own.
     CHECK(ledger->post(posting(1, 'c', 100, "b"), &after) == Status::ok);
     CHECK_FALSE(ledger->answered_from_turn());
     CHECK(payments.accept(id_of(2), amount_cents, 1001) == Status::ok);
     CHECK_FALSE(payments.answered_from_turn());
-    CHECK(balance() == 200);
+    CHECK(both.balance() == 200);
     CHECK(committed_payments(q) == 2);
     CHECK(ledger->end_turn());
     CHECK(payments.end_turn());
@@ -247,7 +246,7 @@ TEST_CASE("the ledger's turn and the payments turn on one thread: one turn trans
     CHECK(ledger->post(posting(1, 'c', 100, "a"), &after) == Status::ok);
     CHECK_FALSE(ledger->answered_from_turn());
     CHECK(committed_payments(q) == 2);
-    CHECK(balance() == 100);
+    CHECK(both.balance() == 100);
     CHECK(payments.accept(id_of(3), amount_cents, 1001) == Status::ok);
     CHECK_FALSE(payments.answered_from_turn());
     CHECK(committed_payments(q) == 3);
