@@ -1,14 +1,17 @@
 # shellcheck shell=bash
 # What the docker deployment checks (scripts/test-docker, scripts/test-docker-payments,
-# scripts/test-docker-postgres) and their provisioning (scripts/docker-provision) share. Source it
-# after common.sh; it defines:
+# scripts/test-docker-postgres, scripts/test-docker-ha) and their provisioning
+# (scripts/docker-provision) share. Source it after common.sh; it defines:
 #   docker            Debian's client (another may come first in PATH)
 #   docker_state_dir  where the checks keep state and logs: $CREBITO_DOCKER_STATE_DIR, else
 #                     /var/tmp/crebito-docker
 #   docker_answers    true when a dockerd answers
+#   dockerd_wait_started  waits for a dockerd just started to answer, or dies saying why (below)
 #   docker_check_open a check's opening (below)
 #   docker_ports_free fails unless every port given is free on 127.0.0.1 (below)
 #   compose_teardown, compose_down_volumes   a check's exit and its last step (below)
+#   docker_integration_tests  the path of the integration tests, built when missing (below)
+#   seconds_since     seconds since a `date +%s%N`, two decimals
 #   container_probe   a shell command printing a container's own limits (below)
 
 docker=/usr/bin/docker # Debian's client, matching Debian's dockerd
@@ -18,6 +21,43 @@ export COMPOSE_DOCKER_CLI_BUILD=0 DOCKER_BUILDKIT=0
 docker_state_dir=${CREBITO_DOCKER_STATE_DIR:-/var/tmp/crebito-docker}
 
 docker_answers() { "$docker" info >/dev/null 2>&1; }
+
+# dockerd_wait_started NAME PID LOG TIMEOUT_S NOT_RUN CLIENT...: waits until `CLIENT... info`
+# answers for the dockerd NAME just started as PID (its output in LOG). Dies with LOG's last lines
+# and NOT_RUN (what the failure leaves untested) when PID exits first, or after TIMEOUT_S.
+dockerd_wait_started() {
+  local name=$1 pid=$2 log=$3 timeout_s=$4 not_run=$5
+  shift 5
+  local deadline=$((SECONDS + timeout_s))
+  until "$@" info >/dev/null 2>&1; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      tail -n 15 "$log" >&2 || true
+      die "$name exited at start: this machine cannot run it (log above, $log). $not_run"
+    fi
+    if [ $SECONDS -ge $deadline ]; then
+      tail -n 15 "$log" >&2 || true
+      die "$name did not answer within ${timeout_s}s (log above, $log). $not_run"
+    fi
+    sleep 0.5
+  done
+}
+
+# docker_integration_tests: prints the path of build/tests/integration_tests when scripts/test has
+# built it on this machine, else builds it aside in build-docker-test (build/ left alone) and
+# prints that one's. The checks run its "[official]" cases against their deployment's port.
+docker_integration_tests() {
+  local tests="$CREBITO_ROOT/build/tests/integration_tests"
+  local test_build="$CREBITO_ROOT/build-docker-test"
+  if [ ! -x "$tests" ]; then
+    say "building the integration tests in $test_build"
+    cmake -S "$CREBITO_ROOT" -B "$test_build" -DCMAKE_BUILD_TYPE=Release >/dev/null || return 1
+    cmake --build "$test_build" -j "$(nproc)" --target integration_tests >/dev/null || return 1
+    tests="$test_build/tests/integration_tests"
+  fi
+  echo "$tests"
+}
+
+seconds_since() { awk -v ns=$(($(date +%s%N) - $1)) 'BEGIN { printf "%.2f", ns / 1e9 }'; }
 
 # docker_check_open LOG PORT...: a deployment check's opening, the same for every one: makes
 # $state_dir, sets stack_up=0 and failed=1, sets the exit trap (compose_teardown with LOG, then the
@@ -52,9 +92,11 @@ docker_ports_free() {
   done
 }
 
-# docker_check_exit: the trap docker_check_open sets.
+# docker_check_exit: the trap docker_check_open sets. Every part of the teardown runs even when an
+# earlier one fails; the check's own status is kept.
 docker_check_exit() {
   local status=$?
+  set +e
   compose_teardown "$state_dir" "$docker_check_log"
   if declare -F docker_check_cleanup >/dev/null; then docker_check_cleanup; fi
   exit "$status"
